@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * tv-recorder.h: per-thread lock-free rings of TvEvent in memory that
+ * survives fork().
+ *
+ * libc + pthreads only.  One TvRecorder is a single MAP_SHARED anonymous
+ * mapping holding a header, a string arena and `n_rings` single-producer /
+ * single-consumer rings.  Because the mapping is shared, a child process made
+ * by fork() records into the same rings as its parent and the parent's
+ * consumer drains them.
+ *
+ * Recording (tv_ring_emit) takes no lock and allocates nothing: it stores the
+ * event at `head` and publishes it with a release store.  A full ring never
+ * blocks: the event is counted in the ring's `dropped` counter instead, and
+ * the consumer reports the count (TV_EV_DROPPED).
+ */
+#pragma once
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tv-event.h"
+
+typedef struct _TvRecorder TvRecorder;
+
+/* Kept a cache line apart so that producer and consumer do not share one. */
+typedef struct
+{
+  _Alignas (64) _Atomic uint64_t head;     /* written by the producer only */
+  _Alignas (64) _Atomic uint64_t tail;     /* written by the consumer only */
+  _Alignas (64) _Atomic uint64_t dropped;  /* producer adds, consumer reads */
+  uint64_t dropped_reported;               /* consumer's own */
+  uint32_t mask;                           /* capacity - 1 */
+  _Atomic uint32_t in_use;                 /* claimed by a thread */
+  TvEvent *events;                         /* inside the shared mapping */
+} TvRing;
+
+/*
+ * Creates a recorder with `n_rings` rings of `ring_capacity` events each
+ * (rounded up to a power of two) and a string arena of `string_bytes`.
+ * Returns NULL with errno set when the mapping cannot be made.
+ */
+TvRecorder *tv_recorder_new (uint32_t n_rings,
+                             uint32_t ring_capacity,
+                             size_t   string_bytes);
+void        tv_recorder_free (TvRecorder *self);
+
+uint32_t    tv_recorder_get_n_rings (const TvRecorder *self);
+
+/* The ring of thread index `index` (< n_rings). */
+TvRing     *tv_recorder_get_ring (TvRecorder *self, uint32_t index);
+
+/*
+ * Copies `len` bytes of `text` (plus a NUL) into the shared string arena and
+ * returns its id (> 0), or 0 when the arena is full (counted in
+ * tv_recorder_get_strings_dropped()).  Lock-free (one atomic add); safe from
+ * any thread of any process sharing the recorder.  Not for the hot path of
+ * locks: it is what names and printed lines use.
+ */
+uint64_t    tv_recorder_add_string (TvRecorder *self, const char *text, size_t len);
+/* The text of string id `id`, or NULL for 0 or an id out of range. */
+const char *tv_recorder_get_string (const TvRecorder *self, uint64_t id);
+uint64_t    tv_recorder_get_strings_dropped (const TvRecorder *self);
+
+/*
+ * Called by tv_recorder_drain() with a run of consecutive events of one
+ * ring.  The events stay valid only during the call.
+ */
+typedef void (*TvDrainFunc) (uint32_t        ring_index,
+                             const TvEvent  *events,
+                             size_t          n_events,
+                             void           *user_data);
+
+/*
+ * Consumer side: hands every event published so far to `func`, ring by ring,
+ * then frees their slots.  For a ring whose drop counter grew since the last
+ * drain, a TV_EV_DROPPED event (arg = the number newly dropped, thread =
+ * the ring index, time = the last drained event's time) is handed to `func`
+ * after that ring's events.  Only one consumer may drain at a time.
+ * Returns the number of events handed over.
+ */
+size_t      tv_recorder_drain (TvRecorder *self, TvDrainFunc func, void *user_data);
+
+/* Total of all rings' drop counters. */
+uint64_t    tv_recorder_get_dropped (const TvRecorder *self);
+
+/*
+ * Producer side: records one event on `ring`.  Returns false (and counts a
+ * drop) when the ring is full.  Wait-free; only the ring's own thread may
+ * call it.
+ */
+static inline bool
+tv_ring_emit (TvRing *ring, const TvEvent *event)
+{
+  uint64_t head = atomic_load_explicit (&ring->head, memory_order_relaxed);
+  uint64_t tail = atomic_load_explicit (&ring->tail, memory_order_acquire);
+
+  if (head - tail > ring->mask)
+    {
+      atomic_fetch_add_explicit (&ring->dropped, 1, memory_order_relaxed);
+      return false;
+    }
+
+  ring->events[head & ring->mask] = *event;
+  atomic_store_explicit (&ring->head, head + 1, memory_order_release);
+  return true;
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * tv-run.h: the engine.  Runs a TvScenario on real pthreads (and, for
+ * `process`, real forked processes), recording every operation into a
+ * TvRecorder.
+ *
+ * A TvRun is driven from one controlling thread (the CLI's main loop or the
+ * GTK main thread): tv_run_start() returns at once; the controller then
+ * drains the recorder into a TvTrace as often as it likes, and learns of the
+ * end with tv_run_is_finished() / tv_run_wait().  tv_run_stop() ends any run
+ * (deadlocked, in `forever`, blocked on anything) promptly: every wait in
+ * the engine can be woken by it.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "tv-clock.h"
+#include "tv-recorder.h"
+#include "tv-scenario.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  TV_RUN_READY = 0,       /* made, not started */
+  TV_RUN_RUNNING,
+  TV_RUN_FINISHED,        /* the main body ended normally */
+  TV_RUN_STOPPED,         /* tv_run_stop() ended it */
+  TV_RUN_FAILED,          /* a run-time error, a deadlock or a stall ended it */
+} TvRunStatus;
+
+typedef enum
+{
+  TV_RUN_ERROR_NONE = 0,
+  TV_RUN_ERROR_DEADLOCK,        /* a cycle of threads each waiting for another */
+  TV_RUN_ERROR_STALL,           /* every live thread waits and nothing can wake it */
+  TV_RUN_ERROR_NOT_HELD,        /* release of a lock the thread does not hold */
+  TV_RUN_ERROR_NOT_STARTED,     /* join of a thread never started */
+  TV_RUN_ERROR_ALREADY_STARTED, /* start of a thread twice */
+  TV_RUN_ERROR_DIVISION,        /* division or modulo by zero */
+  TV_RUN_ERROR_LIMIT,           /* too many threads, queue items, ... */
+  TV_RUN_ERROR_WAIT_OUTSIDE,    /* wait/notify on a condition not held */
+  TV_RUN_ERROR_SYSTEM,          /* the system refused (thread, fork, memory) */
+} TvRunErrorKind;
+
+typedef struct _TvRun TvRun;
+
+typedef struct
+{
+  double   speed;        /* scenario time per wall time, 0.1 .. 10 (default 1) */
+  /*
+   * A file descriptor the printed lines are written to, one per line, in the
+   * order they were printed, or -1 for none (the lines are in the trace in
+   * any case).  Written by whichever process prints, under a process-shared
+   * lock, so order is kept across processes too.
+   */
+  int      print_fd;
+  /* Ring size per thread, in events (0: the default, 16384). */
+  guint32  ring_capacity;
+} TvRunOptions;
+
+#define TV_RUN_OPTIONS_INIT { 1.0, -1, 0 }
+
+/* Prepares a run: maps the shared memory, creates the recorder. */
+TvRun        *tv_run_new (TvScenario         *scenario,
+                          const TvRunOptions *options,
+                          GError            **error);
+void          tv_run_free (TvRun *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TvRun, tv_run_free)
+
+/* Starts the run's main thread and returns at once. */
+gboolean      tv_run_start (TvRun *self, GError **error);
+
+/* Asks every thread and process of the run to end now; returns at once. */
+void          tv_run_stop (TvRun *self);
+
+/* Waits until the run has ended and every thread and child is reaped. */
+void          tv_run_wait (TvRun *self);
+/*
+ * Waits at most `timeout_ms` for the end; TRUE when it has ended.  Used by
+ * the CLI loop to drain between waits.
+ */
+gboolean      tv_run_wait_timeout (TvRun *self, guint timeout_ms);
+gboolean      tv_run_is_finished (TvRun *self);
+
+TvRunStatus   tv_run_get_status (TvRun *self);
+/* The run-time error that ended the run, or TV_RUN_ERROR_NONE. */
+TvRunErrorKind tv_run_get_error_kind (TvRun *self);
+/*
+ * The error (or deadlock report) formatted for people, with file:line for
+ * every scenario line involved, or NULL.  The deadlock report names every
+ * thread, every object and every line of the cycle.
+ */
+const char   *tv_run_get_error_message (TvRun *self);
+
+TvRecorder   *tv_run_get_recorder (TvRun *self);
+TvScenario   *tv_run_get_scenario (TvRun *self);
+TvClock      *tv_run_get_clock (TvRun *self);
+
+void          tv_run_set_speed (TvRun *self, double speed);
+double        tv_run_get_speed (TvRun *self);
+
+const char   *tv_run_status_to_string (TvRunStatus status);
+
+G_END_DECLS
