@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * tv-renderer.h: draws a TvTrace with cairo + pango.  No GTK, no display:
+ * the timeline widget and the exporter both call it, so what a teacher sees
+ * is what the exported slide shows.
+ */
+#pragma once
+
+#include <cairo.h>
+#include <glib-object.h>
+
+#include "tv-trace.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  TV_THEME_LIGHT,
+  TV_THEME_DARK,
+} TvTheme;
+
+/* What to draw and where.  Times are ns of scenario time. */
+typedef struct
+{
+  gint64    start;          /* first visible time */
+  gint64    end;            /* last visible time (> start) */
+  int       width;          /* in device-independent pixels */
+  int       height;
+  TvTheme   theme;
+  double    scroll_y;       /* rows scrolled off the top, in pixels */
+  gboolean  show_title;     /* draw the trace's title on top (exports) */
+  gboolean  show_legend;    /* draw the legend at the bottom (exports) */
+  const char *filter;       /* hide thread rows whose name does not contain it, or NULL */
+  guint32   hidden_states;  /* bit (1 << TvThreadState): hide rows currently in that state... reserved */
+} TvRenderOptions;
+
+void     tv_render_options_init (TvRenderOptions *options,
+                                 TvTrace         *trace,
+                                 int              width,
+                                 int              height);
+
+/* Draws the trace; the cairo context's origin is the top left corner. */
+void     tv_renderer_draw (TvTrace               *trace,
+                           const TvRenderOptions *options,
+                           cairo_t               *cr);
+
+/*
+ * The height the whole drawing needs at `width` (all rows, title and legend
+ * as the options say), so exports can size their surface.
+ */
+int      tv_renderer_measure_height (TvTrace               *trace,
+                                     const TvRenderOptions *options);
+
+G_END_DECLS
