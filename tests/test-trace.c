@@ -1,0 +1,639 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * test-trace.c: the trace model, fed with hand-made event sequences.
+ */
+
+#include "config.h"
+
+#include <glib-object.h>
+
+#include "tv-trace.h"
+
+#define NT TV_NO_THREAD
+
+static void
+add (TvTrace    *trace,
+     TvEventKind kind,
+     gint64      time,
+     guint32     thread,
+     guint32     object,
+     gint64      arg,
+     guint32     aux,
+     guint16     line,
+     const char *text)
+{
+  TvEvent event = { time, arg, thread, object, aux, kind, line };
+
+  tv_trace_add_event (trace, &event, text);
+}
+
+/* Shorthands for the common kinds. */
+#define NEW_THREAD(tr, t, th, name) add (tr, TV_EV_THREAD_NEW, t, th, 0, 0, NT, 0, name)
+#define STATE(tr, t, th, st, obj, ln) add (tr, TV_EV_STATE, t, th, obj, st, 0, ln, NULL)
+#define NEW_OBJECT(tr, t, id, kind, name) add (tr, TV_EV_OBJECT_NEW, t, 0, id, 0, kind, 0, name)
+
+static const TvSpan *
+span (const TvTraceThread *thread,
+      guint                i)
+{
+  g_assert_cmpuint (i, <, thread->spans->len);
+  return &g_array_index (thread->spans, TvSpan, i);
+}
+
+static void
+assert_span (const TvTraceThread *thread,
+             guint                i,
+             gint64               start,
+             TvThreadState        state,
+             guint32              object)
+{
+  const TvSpan *s = span (thread, i);
+
+  g_assert_cmpint (s->start, ==, start);
+  g_assert_cmpstr (tv_thread_state_to_string (s->state), ==, tv_thread_state_to_string (state));
+  g_assert_cmpuint (s->object, ==, object);
+}
+
+static void
+assert_points (GArray       *points,
+               const gint64 *expected,
+               guint         n_pairs)
+{
+  g_assert_cmpuint (points->len, ==, n_pairs);
+  for (guint i = 0; i < n_pairs; i++)
+    {
+      g_assert_cmpint (g_array_index (points, TvCounterPoint, i).time, ==, expected[2 * i]);
+      g_assert_cmpint (g_array_index (points, TvCounterPoint, i).value, ==, expected[2 * i + 1]);
+    }
+}
+
+static void
+test_empty (void)
+{
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+
+  g_assert_cmpuint (tv_trace_get_n_threads (trace), ==, 0);
+  g_assert_cmpuint (tv_trace_get_n_objects (trace), ==, 0);
+  g_assert_null (tv_trace_get_thread (trace, 0));
+  g_assert_null (tv_trace_get_object (trace, 0));
+  g_assert_null (tv_trace_get_object (trace, 1));
+  g_assert_null (tv_trace_find_thread (trace, "main"));
+  g_assert_null (tv_trace_find_object (trace, "lock"));
+  g_assert_cmpint (tv_trace_get_end_time (trace), ==, 0);
+  g_assert_false (tv_trace_is_finished (trace));
+  g_assert_cmpuint (tv_trace_get_n_events (trace), ==, 0);
+  g_assert_cmpuint (tv_trace_get_links (trace)->len, ==, 0);
+  g_assert_cmpuint (tv_trace_get_prints (trace)->len, ==, 0);
+  g_assert_cmpuint (tv_trace_get_problems (trace)->len, ==, 0);
+  g_assert_null (tv_trace_get_title (trace));
+  tv_trace_set_title (trace, "Deadlock");
+  g_assert_cmpstr (tv_trace_get_title (trace), ==, "Deadlock");
+  g_assert_finalize_object (g_steal_pointer (&trace));
+}
+
+static void
+test_thread_life (void)
+{
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  const TvTraceThread *t;
+  const TvLink *link;
+
+  /* Compact: a million spans must fit in 24 MB. */
+  g_assert_cmpuint (sizeof (TvSpan), ==, 24);
+
+  add (trace, TV_EV_THREAD_NEW, 0, 1, 5, 0, 0, 3, "worker");
+  add (trace, TV_EV_THREAD_START, 100, 1, 0, 90, 0, 9, NULL);
+  add (trace, TV_EV_THREAD_OS, 101, 1, 0, 4321, 4300, 0, NULL);
+  STATE (trace, 200, 1, TV_STATE_SLEEPING, 0, 4);
+  STATE (trace, 300, 1, TV_STATE_RUNNING, 0, 4);
+  add (trace, TV_EV_THREAD_EXIT, 400, 1, 0, 0, 0, 5, NULL);
+
+  g_assert_cmpuint (tv_trace_get_n_threads (trace), ==, 2);
+  g_assert_null (tv_trace_get_thread (trace, 0));
+  t = tv_trace_get_thread (trace, 1);
+  g_assert_nonnull (t);
+  g_assert_cmpuint (t->index, ==, 1);
+  g_assert_cmpstr (t->name, ==, "worker");
+  g_assert_cmpstr (t->initial_name, ==, "worker");
+  g_assert_cmpuint (t->process, ==, 5);
+  g_assert_cmpint (t->tid, ==, 4321);
+  g_assert_cmpint (t->pid, ==, 4300);
+  g_assert_cmpint (t->created, ==, 0);
+  g_assert_cmpint (t->started, ==, 100);
+  g_assert_cmpint (t->ended, ==, 400);
+
+  g_assert_cmpuint (t->spans->len, ==, 5);
+  assert_span (t, 0, 0, TV_STATE_NEW, 0);
+  assert_span (t, 1, 100, TV_STATE_RUNNING, 0);
+  assert_span (t, 2, 200, TV_STATE_SLEEPING, 0);
+  g_assert_cmpuint (span (t, 2)->line, ==, 4);
+  assert_span (t, 3, 300, TV_STATE_RUNNING, 0);
+  assert_span (t, 4, 400, TV_STATE_TERMINATED, 0);
+
+  g_assert_cmpint (tv_trace_thread_state_at (t, -10), ==, TV_STATE_NEW);
+  g_assert_cmpint (tv_trace_thread_state_at (t, 50), ==, TV_STATE_NEW);
+  g_assert_cmpint (tv_trace_thread_state_at (t, 100), ==, TV_STATE_RUNNING);
+  g_assert_cmpint (tv_trace_thread_state_at (t, 250), ==, TV_STATE_SLEEPING);
+  g_assert_cmpint (tv_trace_thread_state_at (t, 399), ==, TV_STATE_RUNNING);
+  g_assert_cmpint (tv_trace_thread_state_at (t, 5000), ==, TV_STATE_TERMINATED);
+
+  /* The start link comes from the starter (thread 0) at the time it called
+   * start, and does not make thread 0 exist. */
+  g_assert_cmpuint (tv_trace_get_links (trace)->len, ==, 1);
+  link = &g_array_index (tv_trace_get_links (trace), TvLink, 0);
+  g_assert_cmpint (link->kind, ==, TV_LINK_START);
+  g_assert_cmpuint (link->from_thread, ==, 0);
+  g_assert_cmpint (link->from_time, ==, 90);
+  g_assert_cmpuint (link->to_thread, ==, 1);
+  g_assert_cmpint (link->to_time, ==, 100);
+
+  g_assert_cmpint (tv_trace_get_end_time (trace), ==, 400);
+  g_assert_cmpuint (tv_trace_get_n_events (trace), ==, 6);
+}
+
+static void
+test_merge (void)
+{
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  const TvTraceThread *t;
+
+  add (trace, TV_EV_THREAD_START, 0, 0, 0, 0, NT, 1, NULL);
+  STATE (trace, 10, 0, TV_STATE_RUNNING, 0, 2);
+  /* An acquire that did not wait: still running, no new span. */
+  add (trace, TV_EV_ACQUIRE, 20, 0, 1, 0, NT, 3, NULL);
+  STATE (trace, 30, 0, TV_STATE_LOCK, 2, 4);
+  STATE (trace, 40, 0, TV_STATE_LOCK, 2, 4);
+  STATE (trace, 50, 0, TV_STATE_LOCK, 3, 5);
+  /* Two joins of different threads are two spans. */
+  add (trace, TV_EV_STATE, 60, 0, 0, TV_STATE_JOIN, 7, 6, NULL);
+  add (trace, TV_EV_STATE, 70, 0, 0, TV_STATE_JOIN, 7, 6, NULL);
+  add (trace, TV_EV_STATE, 80, 0, 0, TV_STATE_JOIN, 8, 7, NULL);
+
+  t = tv_trace_get_thread (trace, 0);
+  g_assert_cmpuint (t->spans->len, ==, 5);
+  assert_span (t, 0, 0, TV_STATE_RUNNING, 0);
+  g_assert_cmpuint (span (t, 0)->line, ==, 1);
+  assert_span (t, 1, 30, TV_STATE_LOCK, 2);
+  assert_span (t, 2, 50, TV_STATE_LOCK, 3);
+  assert_span (t, 3, 60, TV_STATE_JOIN, 0);
+  g_assert_cmpuint (span (t, 3)->aux, ==, 7);
+  assert_span (t, 4, 80, TV_STATE_JOIN, 0);
+  g_assert_cmpuint (span (t, 4)->aux, ==, 8);
+
+  /* Made lazily: a default name, no creation event. */
+  g_assert_cmpstr (t->name, ==, "thread 0");
+  g_assert_cmpint (t->pid, ==, -1);
+}
+
+static void
+test_lock (void)
+{
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  const TvTraceObject *lock;
+  const TvHold *hold;
+  const TvLink *link;
+  static const gint64 waiters[] = { 20, 1, 31, 0 };
+
+  NEW_OBJECT (trace, 0, 1, TV_OBJ_LOCK, "L");
+  NEW_THREAD (trace, 0, 1, "one");
+  NEW_THREAD (trace, 0, 2, "two");
+  add (trace, TV_EV_ACQUIRE, 10, 1, 1, 0, NT, 6, NULL);
+  STATE (trace, 20, 2, TV_STATE_LOCK, 1, 7);
+  add (trace, TV_EV_RELEASE, 30, 1, 1, 0, 0, 8, NULL);
+  add (trace, TV_EV_ACQUIRE, 31, 2, 1, 30, 1, 7, NULL);
+  add (trace, TV_EV_RELEASE, 40, 2, 1, 0, 0, 9, NULL);
+  add (trace, TV_EV_ACQUIRE, 50, 1, 1, 0, NT, 10, NULL);
+
+  lock = tv_trace_find_object (trace, "L");
+  g_assert_nonnull (lock);
+  g_assert_true (lock == tv_trace_get_object (trace, 1));
+  g_assert_cmpint (lock->kind, ==, TV_OBJ_LOCK);
+  g_assert_cmpuint (lock->holds->len, ==, 3);
+  hold = &g_array_index (lock->holds, TvHold, 0);
+  g_assert_cmpint (hold->start, ==, 10);
+  g_assert_cmpint (hold->end, ==, 30);
+  g_assert_cmpuint (hold->thread, ==, 1);
+  g_assert_cmpuint (hold->line, ==, 6);
+  hold = &g_array_index (lock->holds, TvHold, 1);
+  g_assert_cmpint (hold->start, ==, 31);
+  g_assert_cmpint (hold->end, ==, 40);
+  g_assert_cmpuint (hold->thread, ==, 2);
+  g_assert_cmpuint (hold->line, ==, 7);
+  hold = &g_array_index (lock->holds, TvHold, 2);
+  g_assert_cmpint (hold->start, ==, 50);
+  g_assert_cmpint (hold->end, ==, -1);
+
+  assert_points (lock->waiters, waiters, 2);
+
+  /* Only the acquire that waited is "unblocked by". */
+  g_assert_cmpuint (tv_trace_get_links (trace)->len, ==, 1);
+  link = &g_array_index (tv_trace_get_links (trace), TvLink, 0);
+  g_assert_cmpint (link->kind, ==, TV_LINK_UNBLOCK);
+  g_assert_cmpuint (link->from_thread, ==, 1);
+  g_assert_cmpint (link->from_time, ==, 30);
+  g_assert_cmpuint (link->to_thread, ==, 2);
+  g_assert_cmpint (link->to_time, ==, 31);
+  g_assert_cmpuint (link->object, ==, 1);
+
+  g_assert_cmpint (tv_trace_thread_state_at (tv_trace_get_thread (trace, 2), 25), ==, TV_STATE_LOCK);
+  g_assert_cmpint (tv_trace_thread_state_at (tv_trace_get_thread (trace, 2), 35), ==, TV_STATE_RUNNING);
+  g_assert_cmpuint (tv_trace_get_n_objects (trace), ==, 1);
+}
+
+static void
+test_rlock_and_semaphore (void)
+{
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  const TvTraceObject *rlock, *sem;
+
+  NEW_OBJECT (trace, 0, 1, TV_OBJ_RLOCK, "R");
+  add (trace, TV_EV_ACQUIRE, 10, 0, 1, 0, NT, 0, NULL);
+  add (trace, TV_EV_ACQUIRE, 20, 0, 1, 0, NT, 0, NULL);
+  add (trace, TV_EV_RELEASE, 30, 0, 1, 1, 0, 0, NULL);
+  rlock = tv_trace_get_object (trace, 1);
+  g_assert_cmpuint (rlock->holds->len, ==, 1);
+  g_assert_cmpint (g_array_index (rlock->holds, TvHold, 0).end, ==, -1);
+  add (trace, TV_EV_RELEASE, 40, 0, 1, 0, 0, 0, NULL);
+  g_assert_cmpint (g_array_index (rlock->holds, TvHold, 0).start, ==, 10);
+  g_assert_cmpint (g_array_index (rlock->holds, TvHold, 0).end, ==, 40);
+
+  /* A semaphore released by another thread ends the oldest hold. */
+  NEW_OBJECT (trace, 0, 2, TV_OBJ_SEMAPHORE, "S");
+  add (trace, TV_EV_ACQUIRE, 50, 1, 2, 0, NT, 0, NULL);
+  add (trace, TV_EV_ACQUIRE, 60, 2, 2, 0, NT, 0, NULL);
+  add (trace, TV_EV_RELEASE, 70, 3, 2, 0, 0, 0, NULL);
+  sem = tv_trace_get_object (trace, 2);
+  g_assert_cmpuint (sem->holds->len, ==, 2);
+  g_assert_cmpint (g_array_index (sem->holds, TvHold, 0).end, ==, 70);
+  g_assert_cmpint (g_array_index (sem->holds, TvHold, 1).end, ==, -1);
+  add (trace, TV_EV_RELEASE, 80, 2, 2, 0, 0, 0, NULL);
+  g_assert_cmpint (g_array_index (sem->holds, TvHold, 1).end, ==, 80);
+}
+
+static void
+test_queue (void)
+{
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  const TvTraceObject *queue;
+  const TvLink *link;
+  static const gint64 depth[] = { 10, 1, 20, 2, 30, 1, 40, 0 };
+  static const gint64 waiters[] = { 5, 1, 10, 0, 41, 1 };
+
+  NEW_OBJECT (trace, 0, 3, TV_OBJ_QUEUE, "q");
+  NEW_THREAD (trace, 0, 0, "producer");
+  NEW_THREAD (trace, 0, 1, "consumer");
+  STATE (trace, 5, 1, TV_STATE_QUEUE_EMPTY, 3, 12);
+  add (trace, TV_EV_QUEUE_PUT, 10, 0, 3, 100, 1, 4, NULL);
+  STATE (trace, 10, 1, TV_STATE_RUNNING, 0, 12);
+  add (trace, TV_EV_QUEUE_PUT, 20, 0, 3, 101, 2, 4, NULL);
+  add (trace, TV_EV_QUEUE_GET, 30, 1, 3, 100, 1, 12, NULL);
+  add (trace, TV_EV_LINK, 30, 1, 3, 10, 0, TV_LINK_ITEM, NULL);
+  add (trace, TV_EV_QUEUE_GET, 40, 1, 3, 101, 0, 12, NULL);
+  add (trace, TV_EV_LINK, 40, 1, 3, 20, 0, TV_LINK_ITEM, NULL);
+  STATE (trace, 41, 1, TV_STATE_QUEUE_EMPTY, 3, 12);
+
+  queue = tv_trace_find_object (trace, "q");
+  assert_points (queue->depth, depth, 4);
+  assert_points (queue->waiters, waiters, 3);
+  g_assert_cmpuint (queue->holds->len, ==, 0);
+
+  g_assert_cmpuint (tv_trace_get_links (trace)->len, ==, 2);
+  link = &g_array_index (tv_trace_get_links (trace), TvLink, 1);
+  g_assert_cmpint (link->kind, ==, TV_LINK_ITEM);
+  g_assert_cmpuint (link->from_thread, ==, 0);
+  g_assert_cmpint (link->from_time, ==, 20);
+  g_assert_cmpuint (link->to_thread, ==, 1);
+  g_assert_cmpint (link->to_time, ==, 40);
+  g_assert_cmpuint (link->object, ==, 3);
+}
+
+static void
+test_join_link (void)
+{
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  const TvLink *link;
+  const TvTraceThread *main_thread;
+
+  NEW_THREAD (trace, 0, 0, "main");
+  NEW_THREAD (trace, 0, 2, "Thread-2");
+  add (trace, TV_EV_STATE, 10, 0, 0, TV_STATE_JOIN, 2, 8, NULL);
+  add (trace, TV_EV_THREAD_EXIT, 50, 2, 0, 0, 0, 0, NULL);
+  add (trace, TV_EV_LINK, 51, 0, 0, 50, 2, TV_LINK_JOIN, NULL);
+  STATE (trace, 51, 0, TV_STATE_RUNNING, 0, 8);
+  /* A link kind out of range is ignored. */
+  add (trace, TV_EV_LINK, 52, 0, 0, 50, 2, 99, NULL);
+
+  g_assert_cmpuint (tv_trace_get_links (trace)->len, ==, 1);
+  link = &g_array_index (tv_trace_get_links (trace), TvLink, 0);
+  g_assert_cmpint (link->kind, ==, TV_LINK_JOIN);
+  g_assert_cmpuint (link->from_thread, ==, 2);
+  g_assert_cmpint (link->from_time, ==, 50);
+  g_assert_cmpuint (link->to_thread, ==, 0);
+  g_assert_cmpint (link->to_time, ==, 51);
+
+  main_thread = tv_trace_find_thread (trace, "main");
+  assert_span (main_thread, 1, 10, TV_STATE_JOIN, 0);
+  g_assert_cmpuint (span (main_thread, 1)->aux, ==, 2);
+  g_assert_cmpint (tv_trace_thread_state_at (tv_trace_get_thread (trace, 2), 60), ==, TV_STATE_TERMINATED);
+}
+
+static void
+test_accesses (void)
+{
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  const TvTraceObject *var;
+  const TvAccess *a;
+
+  NEW_OBJECT (trace, 0, 4, TV_OBJ_VAR, "counter");
+  add (trace, TV_EV_VAR_READ, 10, 1, 4, 0, 0, 3, NULL);
+  add (trace, TV_EV_VAR_READ, 11, 2, 4, 0, 0, 3, NULL);
+  add (trace, TV_EV_VAR_WRITE, 12, 1, 4, 1, 0, 3, NULL);
+  add (trace, TV_EV_VAR_WRITE, 13, 2, 4, 1, 0, 3, NULL);
+
+  var = tv_trace_find_object (trace, "counter");
+  g_assert_cmpint (var->kind, ==, TV_OBJ_VAR);
+  g_assert_cmpuint (var->accesses->len, ==, 4);
+  a = &g_array_index (var->accesses, TvAccess, 1);
+  g_assert_cmpint (a->time, ==, 11);
+  g_assert_cmpuint (a->thread, ==, 2);
+  g_assert_false (a->write);
+  g_assert_cmpint (a->value, ==, 0);
+  a = &g_array_index (var->accesses, TvAccess, 3);
+  g_assert_true (a->write);
+  g_assert_cmpint (a->value, ==, 1);
+  g_assert_cmpuint (a->line, ==, 3);
+}
+
+static void
+test_prints_order (void)
+{
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  GArray *prints;
+  static const char *expected[] = { "a", "b", "c", "d" };
+
+  add (trace, TV_EV_PRINT, 30, 0, 0, 0, 0, 1, "d");
+  add (trace, TV_EV_PRINT, 10, 1, 0, 0, 0, 2, "a");
+  add (trace, TV_EV_PRINT, 20, 2, 0, 0, 0, 3, "b");
+  /* Same time as "b": after it, in order of arrival. */
+  add (trace, TV_EV_PRINT, 20, 0, 0, 0, 0, 4, "c");
+
+  prints = tv_trace_get_prints (trace);
+  g_assert_cmpuint (prints->len, ==, 4);
+  for (guint i = 0; i < 4; i++)
+    g_assert_cmpstr (g_array_index (prints, TvPrint, i).text, ==, expected[i]);
+  g_assert_cmpuint (g_array_index (prints, TvPrint, 2).thread, ==, 0);
+  g_assert_cmpuint (g_array_index (prints, TvPrint, 2).line, ==, 4);
+}
+
+static void
+test_problems (void)
+{
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  GArray *problems;
+  const TvProblem *p;
+
+  add (trace, TV_EV_DEADLOCK, 100, 1, 5, 0, 2, 7, NULL);
+  add (trace, TV_EV_DEADLOCK, 100, 2, 6, 0, 1, 12, NULL);
+  add (trace, TV_EV_RUN_ERROR, 100, 1, 0, 0, 1, 7, "deadlock: ...");
+  add (trace, TV_EV_RUN_END, 101, NT, 0, 4, 0, 0, NULL);
+
+  problems = tv_trace_get_problems (trace);
+  g_assert_cmpuint (problems->len, ==, 3);
+  p = &g_array_index (problems, TvProblem, 0);
+  g_assert_true (p->deadlock);
+  g_assert_cmpuint (p->thread, ==, 1);
+  g_assert_cmpuint (p->object, ==, 5);
+  g_assert_cmpuint (p->holder, ==, 2);
+  g_assert_cmpuint (p->line, ==, 7);
+  g_assert_null (p->message);
+  p = &g_array_index (problems, TvProblem, 1);
+  g_assert_cmpuint (p->holder, ==, 1);
+  g_assert_cmpuint (p->line, ==, 12);
+  p = &g_array_index (problems, TvProblem, 2);
+  g_assert_false (p->deadlock);
+  g_assert_cmpuint (p->error_kind, ==, 1);
+  g_assert_cmpstr (p->message, ==, "deadlock: ...");
+
+  g_assert_true (tv_trace_is_finished (trace));
+  g_assert_cmpuint (tv_trace_get_run_status (trace), ==, 4);
+  g_assert_cmpint (tv_trace_get_end_time (trace), ==, 101);
+}
+
+static void
+test_renames (void)
+{
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  const TvTraceThread *t;
+
+  NEW_THREAD (trace, 0, 1, "Thread-1");
+  add (trace, TV_EV_THREAD_NAME, 50, 1, 0, 0, 0, 3, "worker");
+  add (trace, TV_EV_THREAD_NAME, 90, 1, 0, 0, 0, 4, "boss");
+  /* A rename that arrives late goes in its place; the name stays the last. */
+  add (trace, TV_EV_THREAD_NAME, 70, 1, 0, 0, 0, 4, "middle");
+
+  t = tv_trace_get_thread (trace, 1);
+  g_assert_cmpstr (t->name, ==, "boss");
+  g_assert_cmpstr (t->initial_name, ==, "Thread-1");
+  g_assert_cmpuint (t->renames->len, ==, 3);
+  g_assert_cmpstr (g_array_index (t->renames, TvRename, 0).name, ==, "worker");
+  g_assert_cmpstr (g_array_index (t->renames, TvRename, 1).name, ==, "middle");
+  g_assert_cmpint (g_array_index (t->renames, TvRename, 1).time, ==, 70);
+  g_assert_true (tv_trace_find_thread (trace, "Thread-1") == t);
+  g_assert_true (tv_trace_find_thread (trace, "boss") == t);
+  g_assert_null (tv_trace_find_thread (trace, "worker"));
+
+  /* Objects made lazily get their name when OBJECT_NEW comes. */
+  add (trace, TV_EV_ACQUIRE, 10, 1, 9, 0, NT, 0, NULL);
+  g_assert_cmpstr (tv_trace_get_object (trace, 9)->name, ==, "object 9");
+  g_assert_cmpint (tv_trace_get_object (trace, 9)->kind, ==, TV_OBJ_NONE);
+  NEW_OBJECT (trace, 0, 9, TV_OBJ_LOCK, "late");
+  g_assert_true (tv_trace_find_object (trace, "late") == tv_trace_get_object (trace, 9));
+  g_assert_cmpint (tv_trace_get_object (trace, 9)->kind, ==, TV_OBJ_LOCK);
+  g_assert_cmpuint (tv_trace_get_n_objects (trace), ==, 9);
+  g_assert_null (tv_trace_get_object (trace, 3));
+}
+
+static void
+test_out_of_order (void)
+{
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  const TvTraceThread *t;
+  const TvTraceObject *lock;
+  static const gint64 waiters1[] = { 10, 1, 20, 2, 30, 1, 40, 0 };
+  static const gint64 waiters3[] = { 60, 1, 100, 0 };
+
+  /* The thread's own events came in an earlier drain than its creation,
+   * which another thread's ring carried. */
+  add (trace, TV_EV_THREAD_START, 100, 1, 0, 95, 0, 0, NULL);
+  NEW_THREAD (trace, 50, 1, "late");
+  t = tv_trace_get_thread (trace, 1);
+  g_assert_cmpstr (t->name, ==, "late");
+  g_assert_cmpint (t->created, ==, 50);
+  g_assert_cmpuint (t->spans->len, ==, 2);
+  assert_span (t, 0, 50, TV_STATE_NEW, 0);
+  assert_span (t, 1, 100, TV_STATE_RUNNING, 0);
+
+  /* Waits of two threads on one lock, the older pair arriving last. */
+  NEW_OBJECT (trace, 0, 1, TV_OBJ_LOCK, "L");
+  STATE (trace, 20, 2, TV_STATE_LOCK, 1, 0);
+  add (trace, TV_EV_ACQUIRE, 40, 2, 1, 0, NT, 0, NULL);
+  STATE (trace, 10, 3, TV_STATE_LOCK, 1, 0);
+  add (trace, TV_EV_ACQUIRE, 30, 3, 1, 0, NT, 0, NULL);
+  lock = tv_trace_get_object (trace, 1);
+  assert_points (lock->waiters, waiters1, 4);
+  g_assert_cmpuint (lock->holds->len, ==, 2);
+  g_assert_cmpint (g_array_index (lock->holds, TvHold, 0).start, ==, 30);
+  g_assert_cmpuint (g_array_index (lock->holds, TvHold, 0).thread, ==, 3);
+
+  /* A span landing between two others, then one merging into its next. */
+  NEW_OBJECT (trace, 0, 3, TV_OBJ_LOCK, "M");
+  add (trace, TV_EV_THREAD_START, 0, 4, 0, 0, NT, 0, NULL);
+  STATE (trace, 100, 4, TV_STATE_SLEEPING, 0, 0);
+  STATE (trace, 80, 4, TV_STATE_LOCK, 3, 0);
+  STATE (trace, 60, 4, TV_STATE_LOCK, 3, 0);
+  t = tv_trace_get_thread (trace, 4);
+  g_assert_cmpuint (t->spans->len, ==, 3);
+  assert_span (t, 0, 0, TV_STATE_RUNNING, 0);
+  assert_span (t, 1, 60, TV_STATE_LOCK, 3);
+  assert_span (t, 2, 100, TV_STATE_SLEEPING, 0);
+  for (guint i = 1; i < t->spans->len; i++)
+    g_assert_cmpint (span (t, i)->start, >=, span (t, i - 1)->start);
+  assert_points (tv_trace_get_object (trace, 3)->waiters, waiters3, 2);
+
+  g_assert_cmpint (tv_trace_get_end_time (trace), ==, 100);
+}
+
+static void
+test_dropped (void)
+{
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+
+  add (trace, TV_EV_DROPPED, 10, 1, 0, 5, 0, 0, NULL);
+  add (trace, TV_EV_DROPPED, 20, 2, 0, 3, 0, 0, NULL);
+  add (trace, TV_EV_DROPPED, 30, 1, 0, 2, 0, 0, NULL);
+
+  g_assert_cmpuint (tv_trace_get_thread (trace, 1)->dropped, ==, 7);
+  g_assert_cmpuint (tv_trace_get_thread (trace, 2)->dropped, ==, 3);
+  g_assert_cmpuint (tv_trace_get_dropped (trace), ==, 10);
+}
+
+static void
+changed_cb (TvTrace *trace,
+            guint   *count)
+{
+  (*count)++;
+}
+
+static void
+emit (TvRing     *ring,
+      TvEventKind kind,
+      gint64      time,
+      guint32     thread,
+      gint64      arg)
+{
+  TvEvent event = { time, arg, thread, 0, NT, kind, 0 };
+
+  g_assert_true (tv_ring_emit (ring, &event));
+}
+
+static void
+test_drain (void)
+{
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  TvRecorder *recorder = tv_recorder_new (2, 8, 1024);
+  TvRing *r0 = tv_recorder_get_ring (recorder, 0);
+  TvRing *r1 = tv_recorder_get_ring (recorder, 1);
+  GArray *prints;
+  guint changed = 0;
+  static const char *expected[] = { "world", "hello", "tie" };
+
+  g_signal_connect (trace, "changed", G_CALLBACK (changed_cb), &changed);
+
+  emit (r0, TV_EV_THREAD_NEW, 0, 0, tv_recorder_add_string (recorder, "main", 4));
+  emit (r0, TV_EV_PRINT, 30, 0, tv_recorder_add_string (recorder, "hello", 5));
+  emit (r1, TV_EV_THREAD_NEW, 10, 1, tv_recorder_add_string (recorder, "worker", 6));
+  emit (r1, TV_EV_PRINT, 20, 1, tv_recorder_add_string (recorder, "world", 5));
+  emit (r1, TV_EV_PRINT, 30, 1, tv_recorder_add_string (recorder, "tie", 3));
+
+  g_assert_cmpuint (tv_trace_drain (trace, recorder), ==, 5);
+  g_assert_cmpuint (changed, ==, 1);
+  g_assert_cmpstr (tv_trace_get_thread (trace, 0)->name, ==, "main");
+  g_assert_cmpstr (tv_trace_get_thread (trace, 1)->name, ==, "worker");
+
+  /* Sorted by time; at equal times ring 0 comes before ring 1. */
+  prints = tv_trace_get_prints (trace);
+  g_assert_cmpuint (prints->len, ==, 3);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpstr (g_array_index (prints, TvPrint, i).text, ==, expected[i]);
+
+  /* Nothing new: nothing added, no signal. */
+  g_assert_cmpuint (tv_trace_drain (trace, recorder), ==, 0);
+  g_assert_cmpuint (changed, ==, 1);
+
+  /* A full ring: its drops reach the trace. */
+  for (gint64 i = 0; i < 11; i++)
+    {
+      TvEvent event = { 100 + i, 0, 1, 0, NT, TV_EV_STATE, 0 };
+      tv_ring_emit (r1, &event);
+    }
+  g_assert_cmpuint (tv_trace_drain (trace, recorder), ==, 9);
+  g_assert_cmpuint (changed, ==, 2);
+  g_assert_cmpuint (tv_trace_get_dropped (trace), ==, 3);
+  g_assert_cmpuint (tv_trace_get_thread (trace, 1)->dropped, ==, 3);
+  g_assert_cmpint (tv_trace_get_end_time (trace), ==, 107);
+  g_assert_cmpuint (tv_trace_get_n_events (trace), ==, 14);
+
+  /* The trace owns its strings: it outlives the recorder. */
+  tv_recorder_free (recorder);
+  g_assert_cmpstr (g_array_index (prints, TvPrint, 0).text, ==, "world");
+  g_assert_cmpstr (tv_trace_find_thread (trace, "worker")->name, ==, "worker");
+
+  tv_trace_changed (trace);
+  g_assert_cmpuint (changed, ==, 3);
+}
+
+static void
+test_names (void)
+{
+  g_assert_cmpstr (tv_thread_state_to_string (TV_STATE_LOCK), ==, "blocked on lock");
+  g_assert_cmpstr (tv_thread_state_to_string (TV_STATE_GIL_WAIT), ==, "waiting for GIL");
+  g_assert_cmpstr (tv_thread_state_to_string (TV_STATE_QUEUE_FULL), ==, "blocked on queue (full)");
+  g_assert_cmpstr (tv_thread_state_to_string (TV_N_STATES), ==, "unknown");
+  g_assert_cmpstr (tv_object_kind_to_string (TV_OBJ_RLOCK), ==, "rlock");
+  g_assert_cmpstr (tv_event_kind_to_string (TV_EV_QUEUE_PUT), ==, "queue-put");
+  g_assert_cmpstr (tv_event_kind_to_string (TV_EV_DROPPED), ==, "dropped");
+
+  /* Every value has a name of its own. */
+  for (int i = 0; i < TV_N_STATES; i++)
+    for (int j = i + 1; j < TV_N_STATES; j++)
+      g_assert_cmpstr (tv_thread_state_to_string (i), !=, tv_thread_state_to_string (j));
+  for (int i = 0; i < TV_N_EVENT_KINDS; i++)
+    g_assert_cmpstr (tv_event_kind_to_string (i), !=, "unknown");
+  for (int i = 0; i < TV_N_OBJ_KINDS; i++)
+    g_assert_cmpstr (tv_object_kind_to_string (i), !=, "unknown");
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/tv/trace/empty", test_empty);
+  g_test_add_func ("/tv/trace/thread-life", test_thread_life);
+  g_test_add_func ("/tv/trace/merge", test_merge);
+  g_test_add_func ("/tv/trace/lock", test_lock);
+  g_test_add_func ("/tv/trace/rlock-and-semaphore", test_rlock_and_semaphore);
+  g_test_add_func ("/tv/trace/queue", test_queue);
+  g_test_add_func ("/tv/trace/join-link", test_join_link);
+  g_test_add_func ("/tv/trace/accesses", test_accesses);
+  g_test_add_func ("/tv/trace/prints-order", test_prints_order);
+  g_test_add_func ("/tv/trace/problems", test_problems);
+  g_test_add_func ("/tv/trace/renames", test_renames);
+  g_test_add_func ("/tv/trace/out-of-order", test_out_of_order);
+  g_test_add_func ("/tv/trace/dropped", test_dropped);
+  g_test_add_func ("/tv/trace/drain", test_drain);
+  g_test_add_func ("/tv/trace/names", test_names);
+
+  return g_test_run ();
+}
