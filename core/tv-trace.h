@@ -147,12 +147,14 @@ gsize                tv_trace_drain (TvTrace *self, TvRecorder *recorder);
 /* Emits ::changed (for producers that add events one by one). */
 void                 tv_trace_changed (TvTrace *self);
 
+/* One more than the highest thread index seen (indexes run from 0). */
 guint                tv_trace_get_n_threads (TvTrace *self);
 /* Threads in index order; NULL for an index never seen. */
 const TvTraceThread *tv_trace_get_thread (TvTrace *self, guint index);
 /* The first thread whose current or initial name is `name`, or NULL. */
 const TvTraceThread *tv_trace_find_thread (TvTrace *self, const char *name);
 
+/* The highest object id seen: ids run from 1 to this, inclusive. */
 guint                tv_trace_get_n_objects (TvTrace *self);
 /* Objects by id (ids start at 1); NULL for an id never seen. */
 const TvTraceObject *tv_trace_get_object (TvTrace *self, guint32 id);
