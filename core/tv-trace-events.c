@@ -257,6 +257,11 @@ thread_add_span (TvTrace       *self,
 
   while (pos > 0 && g_array_index (spans, TvSpan, pos - 1).start > start)
     pos--;
+  /* "New" comes before anything else the thread did at the same ns, even
+   * when it arrives after it. */
+  if (state == TV_STATE_NEW)
+    while (pos > 0 && g_array_index (spans, TvSpan, pos - 1).start == start)
+      pos--;
 
   has_prev = pos > 0;
   has_next = pos < spans->len;

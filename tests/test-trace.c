@@ -6,6 +6,10 @@
 #include "config.h"
 
 #include <glib-object.h>
+#include <pthread.h>
+#include <sched.h>
+
+#include "tv-clock.h"
 
 #include "tv-trace.h"
 
@@ -473,6 +477,15 @@ test_out_of_order (void)
   assert_span (t, 0, 50, TV_STATE_NEW, 0);
   assert_span (t, 1, 100, TV_STATE_RUNNING, 0);
 
+  /* The same at one ns (a paused clock): "new" still comes first. */
+  add (trace, TV_EV_THREAD_START, 70, 5, 0, 70, 0, 0, NULL);
+  NEW_THREAD (trace, 70, 5, "same time");
+  t = tv_trace_get_thread (trace, 5);
+  g_assert_cmpuint (t->spans->len, ==, 2);
+  assert_span (t, 0, 70, TV_STATE_NEW, 0);
+  assert_span (t, 1, 70, TV_STATE_RUNNING, 0);
+  g_assert_cmpint (tv_trace_thread_state_at (t, 70), ==, TV_STATE_RUNNING);
+
   /* Waits of two threads on one lock, the older pair arriving last. */
   NEW_OBJECT (trace, 0, 1, TV_OBJ_LOCK, "L");
   STATE (trace, 20, 2, TV_STATE_LOCK, 1, 0);
@@ -592,6 +605,84 @@ test_drain (void)
   g_assert_cmpuint (changed, ==, 3);
 }
 
+#define N_LIVE 5000
+
+typedef struct
+{
+  TvRecorder      *recorder;
+  TvClock         *clock;
+  guint32          index;
+  _Atomic gboolean done;
+} LiveProducer;
+
+static void *
+live_producer_thread (void *data)
+{
+  LiveProducer *p = data;
+  TvRing *ring = tv_recorder_get_ring (p->recorder, p->index);
+
+  for (guint i = 0; i < N_LIVE; i++)
+    {
+      TvEvent event = {
+        tv_clock_now (p->clock), i % 2 ? TV_STATE_SLEEPING : TV_STATE_RUNNING,
+        p->index, 0, 0, TV_EV_STATE, (guint16) (i % 60000 + 1),
+      };
+
+      while (atomic_load (&ring->head) - atomic_load (&ring->tail) > ring->mask)
+        sched_yield ();
+      tv_ring_emit (ring, &event);
+    }
+  atomic_store (&p->done, TRUE);
+  return NULL;
+}
+
+/* A run's shape: threads record while the consumer drains into the trace. */
+static void
+test_live_drain (void)
+{
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  TvRecorder *recorder = tv_recorder_new (2, 256, 0);
+  TvClock clock;
+  LiveProducer producers[2];
+  pthread_t threads[2];
+  gboolean all_done = FALSE;
+
+  tv_clock_init (&clock, 1.0);
+  for (guint i = 0; i < 2; i++)
+    {
+      producers[i].recorder = recorder;
+      producers[i].clock = &clock;
+      producers[i].index = i;
+      producers[i].done = FALSE;
+      pthread_create (&threads[i], NULL, live_producer_thread, &producers[i]);
+    }
+  while (!all_done)
+    {
+      all_done = atomic_load (&producers[0].done) && atomic_load (&producers[1].done);
+      tv_trace_drain (trace, recorder);
+      sched_yield ();
+    }
+  for (guint i = 0; i < 2; i++)
+    pthread_join (threads[i], NULL);
+
+  g_assert_cmpuint (tv_trace_get_n_events (trace), ==, 2 * N_LIVE);
+  g_assert_cmpuint (tv_trace_get_dropped (trace), ==, 0);
+  for (guint i = 0; i < 2; i++)
+    {
+      const TvTraceThread *t = tv_trace_get_thread (trace, i);
+
+      /* Alternating states never merge: one span per event, in order. */
+      g_assert_cmpuint (t->spans->len, ==, N_LIVE);
+      for (guint j = 0; j < N_LIVE; j++)
+        {
+          g_assert_cmpuint (span (t, j)->line, ==, j + 1);
+          if (j > 0)
+            g_assert_cmpint (span (t, j)->start, >=, span (t, j - 1)->start);
+        }
+    }
+  tv_recorder_free (recorder);
+}
+
 static void
 test_names (void)
 {
@@ -633,6 +724,7 @@ main (int   argc,
   g_test_add_func ("/tv/trace/out-of-order", test_out_of_order);
   g_test_add_func ("/tv/trace/dropped", test_dropped);
   g_test_add_func ("/tv/trace/drain", test_drain);
+  g_test_add_func ("/tv/trace/live-drain", test_live_drain);
   g_test_add_func ("/tv/trace/names", test_names);
 
   return g_test_run ();
