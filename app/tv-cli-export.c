@@ -54,14 +54,13 @@ tv_cli_command_export (int argc, char **argv)
   gboolean no_legend = FALSE;
   const GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
-      "Write the image to OUT; .png, .svg or .pdf says the format", "OUT" },
+      "Write to OUT; .png, .svg or .pdf gives the format", "OUT" },
     { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &scale,
-      "PNG only: pixels per point, 0.5 to 4 (2 for slides and HiDPI; default 1)", "S" },
+      "PNG: pixels per point, 0.5 to 4 (default 1)", "S" },
     { "width", 0, 0, G_OPTION_ARG_INT, &width,
       "Width in points, 320 to 10000 (default 1600)", "W" },
     { "range", 0, 0, G_OPTION_ARG_STRING, &range_text,
-      "Draw only this span of scenario time, e.g. 0:2s, 500ms:1.5s, 1s: "
-      "(default: the whole run)", "START:END" },
+      "Draw only this span (0:2s, 500ms:1.5s, 1s:)", "START:END" },
     { "dark", 0, 0, G_OPTION_ARG_NONE, &dark,
       "Use the dark theme", NULL },
     { "no-title", 0, 0, G_OPTION_ARG_NONE, &no_title,
@@ -69,16 +68,14 @@ tv_cli_command_export (int argc, char **argv)
     { "no-legend", 0, 0, G_OPTION_ARG_NONE, &no_legend,
       "Leave out the legend", NULL },
     { "speed", 's', 0, G_OPTION_ARG_DOUBLE, &speed,
-      "Run at F times real time, 0.1 to 10 (default 1); the picture is in "
-      "scenario time whatever the speed", "F" },
+      "Run at F times real time, 0.1 to 10 (default 1)", "F" },
     { "until", 0, 0, G_OPTION_ARG_STRING, &until_text,
-      "Stop the run at this scenario time (for scenarios that loop forever)",
-      "TIME" },
+      "Stop the run at this scenario time (5s, 250ms)", "TIME" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files,
       NULL, "FILE.tvs" },
     { NULL }
   };
-  g_autoptr(GOptionContext) context = g_option_context_new ("FILE.tvs -o OUT");
+  g_autoptr(GOptionContext) context = g_option_context_new ("-o OUT.png|svg|pdf");
   g_autoptr(GError) error = NULL;
   g_autoptr(TvScenario) scenario = NULL;
   g_autoptr(TvTrace) trace = NULL;
@@ -91,7 +88,8 @@ tv_cli_command_export (int argc, char **argv)
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_summary (context,
     "Runs a scenario headless to its end (no display needed) and draws its\n"
-    "timeline, as the window shows it, to a PNG, SVG or PDF file.");
+    "timeline, as the window shows it, to a PNG, SVG or PDF file.  The\n"
+    "picture is in scenario time: --speed changes only how long it takes.");
   g_option_context_set_description (context,
     "Examples:\n"
     "  threadviz export data/scenarios/deadlock.tvs -o deadlock.png --scale 2\n"

@@ -19,19 +19,16 @@ tv_cli_command_run (int argc, char **argv)
   g_auto(GStrv) files = NULL;
   const GOptionEntry entries[] = {
     { "speed", 's', 0, G_OPTION_ARG_DOUBLE, &speed,
-      "Play the scenario at F times real time, 0.1 to 10 (default 1). "
-      "Times printed and drawn stay in scenario time.", "F" },
+      "Play at F times real time, 0.1 to 10 (default 1)", "F" },
     { "summary", 0, 0, G_OPTION_ARG_NONE, &summary,
-      "Print a summary (status, duration, threads, events, dropped events) "
-      "to stderr at the end", NULL },
+      "At the end, print a summary to stderr", NULL },
     { "until", 0, 0, G_OPTION_ARG_STRING, &until_text,
-      "Stop the run cleanly at this scenario time (e.g. 5s, 250ms); "
-      "for scenarios that loop forever", "TIME" },
+      "Stop cleanly at this scenario time (5s, 250ms)", "TIME" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files,
       NULL, "FILE.tvs" },
     { NULL }
   };
-  g_autoptr(GOptionContext) context = g_option_context_new ("FILE.tvs");
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
   g_autoptr(TvScenario) scenario = NULL;
   g_autoptr(TvTrace) trace = NULL;
   TvCliRunSetup setup = { 1.0, STDOUT_FILENO, -1 };
@@ -42,7 +39,9 @@ tv_cli_command_run (int argc, char **argv)
   g_option_context_set_summary (context,
     "Runs a scenario on real threads in the terminal, without a window.\n"
     "The lines it prints go to stdout, one per line, in the order they were\n"
-    "printed; errors and the summary go to stderr.  Ctrl+C stops it cleanly.");
+    "printed; errors and the summary go to stderr.  Ctrl+C stops it cleanly.\n"
+    "Every time shown is scenario time: --speed changes only how long the\n"
+    "run takes.  --until ends a scenario that loops forever.");
   g_option_context_set_description (context,
     "Examples:\n"
     "  threadviz run data/scenarios/race.tvs\n"
@@ -97,7 +96,7 @@ tv_cli_command_check (int argc, char **argv)
       NULL, "FILE.tvs…" },
     { NULL }
   };
-  g_autoptr(GOptionContext) context = g_option_context_new ("FILE.tvs…");
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
   int status = TV_CLI_EXIT_OK;
 
   g_option_context_add_main_entries (context, entries, NULL);

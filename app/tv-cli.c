@@ -30,7 +30,7 @@ typedef struct
 } TvCliCommand;
 
 static const TvCliCommand commands[] = {
-  { "run", tv_cli_command_run, "run FILE.tvs [--speed F] [--summary]",
+  { "run", tv_cli_command_run, "run FILE.tvs [--speed F] [--summary] [--until TIME]",
     "run a scenario in the terminal; its printed lines go to stdout" },
   { "export", tv_cli_command_export, "export FILE.tvs -o OUT.png|svg|pdf [OPTION…]",
     "run a scenario headless and draw its timeline to an image" },
@@ -140,8 +140,8 @@ tv_cli_main (int      argc,
   if (argc < 2)
     {
       /* Only reached without a window: main.c opens it otherwise. */
-      g_printerr ("threadviz: this build has no window (GTK 4 and libadwaita "
-                  "were not found when it was built).\n"
+      g_printerr ("threadviz: this build has no window (it was built without "
+                  "the GUI).\n"
                   "Run a scenario in the terminal instead, e.g.\n"
                   "  threadviz run data/scenarios/lifecycle.tvs\n\n");
       tv_cli_print_usage (stderr, have_gui);
