@@ -6,6 +6,8 @@
  *   record_ns      tv_clock_now () + tv_ring_emit () of one event, one
  *                  thread, the ring drained between batches
  *   mutex_pair_ns  an uncontended pthread_mutex_lock () + unlock ()
+ *   trace_add_ns   tv_trace_add_event () of one event of a lock-heavy mix
+ *                  (the consumer's cost per event, for scale)
  *
  * Each figure is the best of several rounds (the machine is shared), per
  * operation.  Plain text by default, one JSON object with --json.
@@ -20,6 +22,7 @@
 
 #include "tv-clock.h"
 #include "tv-recorder.h"
+#include "tv-trace.h"
 
 #define ROUNDS 7
 #define BATCH  4096
@@ -133,12 +136,46 @@ bench_mutex (void)
   return best;
 }
 
+static double
+bench_trace (void)
+{
+  double best = 1e30;
+
+  for (int round = 0; round < 3; round++)
+    {
+      TvTrace *trace = tv_trace_new ();
+      int64_t start = tv_clock_wall_ns ();
+
+      /* Four threads taking turns on one lock: wait, acquire, release. */
+      for (int i = 0; i < N_OPS / 4; i++)
+        {
+          uint32_t thread = (uint32_t) (i % 4);
+          int64_t t = (int64_t) i * 100;
+          TvEvent wait = { t, TV_STATE_LOCK, thread, 1, 0, TV_EV_STATE, 3 };
+          TvEvent acquire = { t + 10, t, thread, 1, (thread + 3) % 4, TV_EV_ACQUIRE, 3 };
+          TvEvent sleep = { t + 20, TV_STATE_SLEEPING, thread, 0, 0, TV_EV_STATE, 4 };
+          TvEvent release = { t + 30, 0, thread, 1, 0, TV_EV_RELEASE, 5 };
+
+          tv_trace_add_event (trace, &wait, NULL);
+          tv_trace_add_event (trace, &acquire, NULL);
+          tv_trace_add_event (trace, &sleep, NULL);
+          tv_trace_add_event (trace, &release, NULL);
+        }
+
+      double ns = (double) (tv_clock_wall_ns () - start) / N_OPS;
+      if (ns < best)
+        best = ns;
+      g_object_unref (trace);
+    }
+  return best;
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   int json = 0;
-  double clock_ns, record_ns, mutex_ns;
+  double clock_ns, record_ns, mutex_ns, trace_ns;
 
   for (int i = 1; i < argc; i++)
     {
@@ -154,11 +191,12 @@ main (int   argc,
   clock_ns = bench_clock ();
   record_ns = bench_record ();
   mutex_ns = bench_mutex ();
+  trace_ns = bench_trace ();
 
   if (json)
     printf ("{\"clock_ns\": %.2f, \"record_ns\": %.2f, \"mutex_pair_ns\": %.2f, "
-            "\"record_over_clock\": %.2f}\n",
-            clock_ns, record_ns, mutex_ns, record_ns / clock_ns);
+            "\"record_over_clock\": %.2f, \"trace_add_ns\": %.2f}\n",
+            clock_ns, record_ns, mutex_ns, record_ns / clock_ns, trace_ns);
   else
     {
       printf ("%-28s %10s\n", "operation", "ns");
@@ -166,6 +204,7 @@ main (int   argc,
       printf ("%-28s %10.2f\n", "record one event", record_ns);
       printf ("%-28s %10.2f\n", "mutex lock + unlock", mutex_ns);
       printf ("%-28s %10.2f\n", "record / clock", record_ns / clock_ns);
+      printf ("%-28s %10.2f\n", "trace: add one event", trace_ns);
     }
   return 0;
 }
