@@ -42,6 +42,7 @@ typedef enum
   TV_RUN_ERROR_LIMIT,           /* too many threads, queue items, ... */
   TV_RUN_ERROR_WAIT_OUTSIDE,    /* wait/notify on a condition not held */
   TV_RUN_ERROR_SYSTEM,          /* the system refused (thread, fork, memory) */
+  TV_RUN_ERROR_TASK_DONE,       /* task_done called more times than items put */
 } TvRunErrorKind;
 
 typedef struct _TvRun TvRun;

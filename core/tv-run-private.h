@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * tv-run-private.h: what the engine's files share: the run, the per-thread
+ * interpreter context and the functions each file gives the others.
+ *
+ * Files: tv-run.c (public API, the runner thread), tv-shared.c (the shared
+ * block, waits, stop), tv-primitives.c (lock ... queue), tv-gil.c,
+ * tv-expr.c (expressions, conditions, templates), tv-interp.c (statements,
+ * thread bodies), tv-watchdog.c (deadlock and stall detection).
+ */
+#pragma once
+
+#include <glib.h>
+#include <pthread.h>
+
+#include "tv-run.h"
+#include "tv-shared.h"
+
+G_BEGIN_DECLS
+
+#define TV_MAX_CALL_DEPTH   64
+#define TV_MAX_COUNTERS     (TV_SCENARIO_MAX_NESTING * TV_MAX_CALL_DEPTH)
+#define TV_STRING_BYTES     (8u << 20)
+#define TV_DEFAULT_RING     16384u
+
+/* How a statement ended: go on, or unwind (stop, error, deadlock). */
+typedef enum
+{
+  TV_FLOW_OK = 0,
+  TV_FLOW_STOP,
+} TvFlow;
+
+/* The result of a blocking wait. */
+typedef enum
+{
+  TV_BLOCK_READY = 0,
+  TV_BLOCK_TIMEOUT,
+  TV_BLOCK_STOP,
+} TvBlockResult;
+
+typedef struct _TvCtx TvCtx;
+
+/* The interpreter state of one thread: private to it. */
+struct _TvCtx
+{
+  TvRun     *run;
+  TvShared  *sh;
+  TvSlot    *slot;
+  TvRing    *ring;
+  guint32    index;           /* thread index == ring index */
+  guint32    body;
+  gint64     item;            /* the last item got */
+  gboolean   acquired;        /* the last acquire / try_acquire got it */
+  guint      call_depth;
+  guint      n_counters;
+  gint64     counters[TV_MAX_COUNTERS];
+  GString   *buffer;          /* reused for prints and renames */
+  /* GIL (gil on): whether this thread holds its process's GIL, since when
+   * (scenario ns). */
+  guint32    gil;             /* object id of its GIL, 0 when gil off */
+  gboolean   gil_held;
+  gint64     gil_since;
+  guint64    gil_drop_switches;  /* the GIL's switch count when it last gave it up */
+};
+
+struct _TvRun
+{
+  TvScenario   *scenario;
+  TvRunOptions  options;
+  TvRecorder   *recorder;
+
+  TvShared     *sh;
+  size_t        sh_size;
+
+  /* Thread slots: 0 = main, then the instances of every thread body in
+   * file order, then the main threads of every process instance, then the
+   * spawn pool [spawn_base, n_slots). */
+  guint         n_slots;
+  guint         spawn_base;
+  guint        *body_first_slot;   /* per body: its first slot (MAIN/THREAD/PROCESS), G_MAXUINT for DEF */
+  _Atomic guint *spawn_counts;     /* per body: how many times it was spawned */
+
+  /* Object ids: scenario object i -> i + 1; var v -> n_objects + 1 + v;
+   * then the main process and every process instance; then the GILs. */
+  guint32       var_base;          /* id of var 0 */
+  guint32       process_base;      /* id of the main process */
+  guint         n_processes;       /* main + process instances */
+  guint32       gil_base;          /* id of the main process's GIL, 0 when gil off */
+  char        **object_names;      /* per id - 1 */
+
+  /* Process-private memory: `var` values and stopwatch origins. */
+  _Atomic gint64 *vars;
+
+  TvCtx        *ctxs;              /* per slot */
+  pthread_t    *threads;           /* per slot */
+  gboolean     *created;           /* per slot, under the engine lock */
+
+  pthread_t     runner;
+  pthread_t     watchdog;
+  gboolean      started;
+  gboolean      joined;
+
+  /* The controller's view of the end. */
+  GMutex        ctl_mutex;
+  GCond         ctl_cond;
+  gboolean      finished;          /* every thread has ended (under ctl_mutex) */
+  gboolean      watchdog_quit;     /* under ctl_mutex */
+  _Atomic guint status;            /* TvRunStatus */
+  char         *error_message;     /* under the engine lock until finished */
+  pthread_cond_t all_ended;        /* the runner waits on it for the last thread */
+};
+
+/* --- tv-shared.c ------------------------------------------------------ */
+gboolean      tv_shared_map (TvRun *run, GError **error);
+void          tv_shared_unmap (TvRun *run);
+void          tv_shared_lock (TvShared *sh);
+void          tv_shared_unlock (TvShared *sh);
+gboolean      tv_shared_stopping (TvShared *sh);
+/* Sets the stop flag and wakes every wait.  With the engine lock held. */
+void          tv_shared_stop_locked (TvShared *sh);
+/* Wakes every wait so that it recomputes its deadline.  Lock held. */
+void          tv_shared_wake_all_locked (TvShared *sh);
+/* Whether what `slot` waits for is there now.  Lock held. */
+gboolean      tv_slot_ready (TvShared *sh, const TvSlot *slot);
+/*
+ * Waits on `cond` until the slot's wait is ready, the stop flag is set or
+ * scenario time `deadline` (ns, -1: none) has passed.  The engine lock is
+ * held on entry and on return.  Sets and clears the slot's wait fields.
+ */
+TvBlockResult tv_block (TvCtx          *ctx,
+                        pthread_cond_t *cond,
+                        TvWaitKind      kind,
+                        guint32         object,
+                        guint32         thread,
+                        guint           line,
+                        gint64          deadline);
+
+/* --- emitting --------------------------------------------------------- */
+static inline void
+tv_emit_at (TvCtx *ctx, gint64 time, TvEventKind kind, guint line,
+            guint32 object, guint32 aux, gint64 arg)
+{
+  TvEvent ev;
+
+  ev.time = time;
+  ev.arg = arg;
+  ev.thread = ctx->index;
+  ev.object = object;
+  ev.aux = aux;
+  ev.kind = (uint16_t) kind;
+  ev.line = (uint16_t) MIN (line, 65535u);
+  tv_ring_emit (ctx->ring, &ev);
+}
+
+static inline void
+tv_emit (TvCtx *ctx, TvEventKind kind, guint line,
+         guint32 object, guint32 aux, gint64 arg)
+{
+  tv_emit_at (ctx, tv_clock_now (&ctx->sh->clock), kind, line, object, aux, arg);
+}
+
+static inline void
+tv_emit_state (TvCtx *ctx, TvThreadState state, guint line,
+               guint32 object, guint32 aux)
+{
+  tv_emit (ctx, TV_EV_STATE, line, object, aux, state);
+}
+
+/* --- tv-run.c --------------------------------------------------------- */
+/* Records the first run-time error (message already formatted), stops the
+ * run and emits TV_EV_RUN_ERROR on ctx's ring.  Returns TV_FLOW_STOP. */
+TvFlow        tv_run_fail_message (TvCtx *ctx, TvRunErrorKind kind, guint line,
+                                   const char *message);
+/* Formats `file:line:column: message` with the line quoted, then fails. */
+TvFlow        tv_run_fail (TvCtx *ctx, TvRunErrorKind kind, TvLocation location,
+                           const char *format, ...) G_GNUC_PRINTF (4, 5);
+/* Records a watchdog error (deadlock, stall) and stops.  Lock held. */
+void          tv_run_fail_locked (TvRun *run, TvRunErrorKind kind, char *message);
+const char   *tv_run_object_name (TvRun *run, guint32 id);
+char         *tv_run_where (TvRun *run, guint line);
+
+/* --- tv-interp.c ------------------------------------------------------ */
+void          tv_ctx_init (TvRun *run, guint32 index, guint32 body);
+void          tv_ctx_clear (TvCtx *ctx);
+TvFlow        tv_interp_block (TvCtx *ctx, const TvBlock *block);
+/* Ends a thread: THREAD_EXIT, slot ended, joiners woken, GIL dropped. */
+void          tv_interp_thread_end (TvCtx *ctx);
+void         *tv_interp_thread_main (void *data);
+/* THREAD_OS and THREAD_START, the first events a thread records itself. */
+void          tv_interp_thread_begin (TvCtx *ctx);
+/* Busy work for `duration` scenario ns (checks the stop flag; GIL aware). */
+TvFlow        tv_interp_work (TvCtx *ctx, gint64 duration, guint line);
+
+/* --- tv-expr.c -------------------------------------------------------- */
+gint64        tv_var_load (TvCtx *ctx, guint index);
+void          tv_var_store (TvCtx *ctx, guint index, gint64 value);
+/* The same, recording TV_EV_VAR_READ / TV_EV_VAR_WRITE. */
+gint64        tv_var_read (TvCtx *ctx, guint index, guint line);
+void          tv_var_write (TvCtx *ctx, guint index, gint64 value, guint line);
+TvFlow        tv_expr_eval (TvCtx *ctx, const TvExpr *expr, guint line, gint64 *value);
+TvFlow        tv_cond_eval (TvCtx *ctx, const TvCond *cond, guint line, gboolean *value);
+void          tv_template_render (TvCtx *ctx, const TvTemplate *text, GString *out);
+gboolean      tv_body_alive_locked (TvRun *run, guint body);
+
+/* --- tv-primitives.c -------------------------------------------------- */
+TvFlow        tv_prim_acquire (TvCtx *ctx, const TvStmt *stmt, guint32 id,
+                               gint64 timeout, gboolean blocking);
+TvFlow        tv_prim_release (TvCtx *ctx, const TvStmt *stmt, guint32 id);
+TvFlow        tv_prim_put (TvCtx *ctx, const TvStmt *stmt, guint32 id, const gint64 *value);
+TvFlow        tv_prim_get (TvCtx *ctx, const TvStmt *stmt, guint32 id);
+TvFlow        tv_prim_task_done (TvCtx *ctx, const TvStmt *stmt, guint32 id);
+TvFlow        tv_prim_join_queue (TvCtx *ctx, const TvStmt *stmt, guint32 id);
+TvFlow        tv_prim_set (TvCtx *ctx, const TvStmt *stmt, guint32 id);
+TvFlow        tv_prim_clear (TvCtx *ctx, const TvStmt *stmt, guint32 id);
+TvFlow        tv_prim_wait (TvCtx *ctx, const TvStmt *stmt, guint32 id);
+TvFlow        tv_prim_notify (TvCtx *ctx, const TvStmt *stmt, guint32 id);
+
+/* --- tv-gil.c --------------------------------------------------------- */
+/* Takes the thread's GIL if gil on and not held (GIL_WAIT span if it waits). */
+TvFlow        tv_gil_take (TvCtx *ctx, guint line);
+/* Gives it up before blocking (no-op when not held). */
+void          tv_gil_drop (TvCtx *ctx, guint line);
+/* In `work`: hands the GIL on when another thread asked and the switch
+ * interval has passed.  Returns TV_FLOW_STOP when stopped meanwhile. */
+TvFlow        tv_gil_check (TvCtx *ctx, guint line);
+
+/* --- tv-watchdog.c ---------------------------------------------------- */
+void         *tv_watchdog_main (void *data);
+/* One examination of the wait-for graph (exposed for tests). */
+gboolean      tv_watchdog_scan (TvRun *run, guint64 *last_progress, guint *stall_scans);
+
+G_END_DECLS

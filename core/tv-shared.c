@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * tv-shared.c: maps the shared block, initialises its process-shared mutexes
+ * and condition variables, and implements the one blocking wait every
+ * primitive uses (tv_block), so that stop, speed changes and the watchdog
+ * see every wait the same way.
+ */
+#define G_LOG_DOMAIN "tv-engine"
+
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include <gio/gio.h>
+
+#include "tv-run-private.h"
+
+#define ALIGN_UP(x) (((x) + 63) & ~(size_t) 63)
+
+static void
+init_cond (pthread_cond_t *cond)
+{
+  pthread_condattr_t attr;
+
+  pthread_condattr_init (&attr);
+  pthread_condattr_setpshared (&attr, PTHREAD_PROCESS_SHARED);
+  /* Deadlocks are absolute CLOCK_MONOTONIC times (tv_clock_wall_deadline). */
+  pthread_condattr_setclock (&attr, CLOCK_MONOTONIC);
+  pthread_cond_init (cond, &attr);
+  pthread_condattr_destroy (&attr);
+}
+
+static void
+init_mutex (pthread_mutex_t *mutex)
+{
+  pthread_mutexattr_t attr;
+
+  pthread_mutexattr_init (&attr);
+  pthread_mutexattr_setpshared (&attr, PTHREAD_PROCESS_SHARED);
+  pthread_mutex_init (mutex, &attr);
+  pthread_mutexattr_destroy (&attr);
+}
+
+static guint32
+queue_capacity (const TvObjectDecl *decl)
+{
+  if (decl->param <= 0 || decl->param > TV_SCENARIO_MAX_QUEUE_ITEMS)
+    return TV_SCENARIO_MAX_QUEUE_ITEMS;
+  return (guint32) decl->param;
+}
+
+gboolean
+tv_shared_map (TvRun *run, GError **error)
+{
+  TvScenario *sc = run->scenario;
+  guint n_ids = run->gil_base ? run->gil_base + run->n_processes - 1
+                              : run->process_base + run->n_processes - 1;
+  size_t off_slots, off_objects, off_vars, off_items, size;
+  size_t n_items = 0;
+  char *base;
+  TvShared *sh;
+
+  for (guint i = 0; i < sc->n_objects; i++)
+    if (sc->objects[i].kind == TV_OBJ_QUEUE)
+      n_items += queue_capacity (&sc->objects[i]);
+
+  off_slots = ALIGN_UP (sizeof (TvShared));
+  off_objects = ALIGN_UP (off_slots + run->n_slots * sizeof (TvSlot));
+  off_vars = ALIGN_UP (off_objects + n_ids * sizeof (TvObj));
+  off_items = ALIGN_UP (off_vars + MAX (sc->n_vars, 1) * sizeof (_Atomic int64_t));
+  size = ALIGN_UP (off_items + n_items * sizeof (TvQueueItem));
+
+  base = mmap (NULL, size, PROT_READ | PROT_WRITE,
+               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (base == MAP_FAILED)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   "cannot map the run's shared memory (%zu bytes): %s",
+                   size, g_strerror (saved));
+      return FALSE;
+    }
+
+  run->sh = sh = (TvShared *) base;
+  run->sh_size = size;
+  init_mutex (&sh->lock);
+  init_mutex (&sh->print_lock);
+  sh->n_slots = run->n_slots;
+  sh->n_objects = n_ids;
+  sh->slots = (TvSlot *) (base + off_slots);
+  sh->objects = (TvObj *) (base + off_objects);
+  sh->shared_vars = (_Atomic int64_t *) (base + off_vars);
+
+  for (guint i = 0; i < run->n_slots; i++)
+    {
+      TvSlot *slot = &sh->slots[i];
+
+      init_cond (&slot->cond);
+      slot->starter = TV_NO_THREAD;
+      slot->cv_next = TV_NO_THREAD;
+      slot->exit_time = -1;
+    }
+
+  {
+    TvQueueItem *items = (TvQueueItem *) (base + off_items);
+
+    for (guint id = 1; id <= n_ids; id++)
+      {
+        TvObj *obj = &sh->objects[id - 1];
+
+        init_cond (&obj->cond);
+        obj->owner = TV_NO_THREAD;
+        obj->last_thread = TV_NO_THREAD;
+        obj->done_thread = TV_NO_THREAD;
+        obj->cv_head = obj->cv_tail = TV_NO_THREAD;
+        if (id <= sc->n_objects)
+          {
+            const TvObjectDecl *decl = &sc->objects[id - 1];
+
+            obj->kind = decl->kind;
+            obj->param = decl->param;
+            if (decl->kind == TV_OBJ_SEMAPHORE)
+              obj->value = decl->param;
+            if (decl->kind == TV_OBJ_QUEUE)
+              {
+                obj->capacity = queue_capacity (decl);
+                obj->items = items;
+                items += obj->capacity;
+              }
+          }
+        else if (id < run->process_base)
+          obj->kind = sc->vars[id - run->var_base].kind == TV_VAR_SHARED
+                      ? TV_OBJ_SHARED : TV_OBJ_VAR;
+        else if (run->gil_base == 0 || id < run->gil_base)
+          obj->kind = TV_OBJ_PROCESS;
+        else
+          obj->kind = TV_OBJ_GIL;
+      }
+  }
+
+  for (guint v = 0; v < sc->n_vars; v++)
+    atomic_init (&sh->shared_vars[v], sc->vars[v].initial);
+
+  return TRUE;
+}
+
+void
+tv_shared_unmap (TvRun *run)
+{
+  TvShared *sh = run->sh;
+
+  if (sh == NULL)
+    return;
+
+  for (guint i = 0; i < sh->n_slots; i++)
+    pthread_cond_destroy (&sh->slots[i].cond);
+  for (guint i = 0; i < sh->n_objects; i++)
+    pthread_cond_destroy (&sh->objects[i].cond);
+  pthread_mutex_destroy (&sh->lock);
+  pthread_mutex_destroy (&sh->print_lock);
+  munmap (sh, run->sh_size);
+  run->sh = NULL;
+}
+
+void
+tv_shared_lock (TvShared *sh)
+{
+  pthread_mutex_lock (&sh->lock);
+}
+
+void
+tv_shared_unlock (TvShared *sh)
+{
+  pthread_mutex_unlock (&sh->lock);
+}
+
+gboolean
+tv_shared_stopping (TvShared *sh)
+{
+  return atomic_load_explicit (&sh->stop, memory_order_relaxed) != 0;
+}
+
+void
+tv_shared_wake_all_locked (TvShared *sh)
+{
+  for (guint i = 0; i < sh->n_slots; i++)
+    pthread_cond_broadcast (&sh->slots[i].cond);
+  for (guint i = 0; i < sh->n_objects; i++)
+    pthread_cond_broadcast (&sh->objects[i].cond);
+}
+
+void
+tv_shared_stop_locked (TvShared *sh)
+{
+  atomic_store_explicit (&sh->stop, 1, memory_order_relaxed);
+  tv_shared_wake_all_locked (sh);
+}
+
+gboolean
+tv_slot_ready (TvShared *sh, const TvSlot *slot)
+{
+  const TvObj *obj = slot->wait_object ? &sh->objects[slot->wait_object - 1] : NULL;
+
+  switch ((TvWaitKind) slot->wait_kind)
+    {
+    case TV_WAIT_NONE:
+      return TRUE;
+    case TV_WAIT_SLEEP:
+      return FALSE;
+    case TV_WAIT_GIL:
+      /* wait_generation != 0: a forced switch; let another thread in first. */
+      return obj->owner == TV_NO_THREAD
+             && (slot->wait_generation == 0
+                 || obj->gil_switches + 1 != slot->wait_generation);
+    case TV_WAIT_LOCK:
+      return obj->owner == TV_NO_THREAD;
+    case TV_WAIT_SEMAPHORE:
+      return obj->value > 0;
+    case TV_WAIT_QUEUE_GET:
+      return obj->len > 0;
+    case TV_WAIT_QUEUE_PUT:
+      return obj->len < obj->capacity;
+    case TV_WAIT_QUEUE_JOIN:
+      return obj->unfinished <= 0;
+    case TV_WAIT_EVENT:
+      return obj->value != 0;
+    case TV_WAIT_CONDITION:
+      return slot->notified;
+    case TV_WAIT_BARRIER:
+      return obj->generation != slot->wait_generation;
+    case TV_WAIT_JOIN:
+      return sh->slots[slot->wait_thread].life == TV_SLOT_ENDED;
+    }
+  return TRUE;
+}
+
+static void
+wall_to_timespec (gint64 wall, struct timespec *ts)
+{
+  ts->tv_sec = wall / G_GINT64_CONSTANT (1000000000);
+  ts->tv_nsec = wall % G_GINT64_CONSTANT (1000000000);
+}
+
+TvBlockResult
+tv_block (TvCtx          *ctx,
+          pthread_cond_t *cond,
+          TvWaitKind      kind,
+          guint32         object,
+          guint32         thread,
+          guint           line,
+          gint64          deadline)
+{
+  TvShared *sh = ctx->sh;
+  TvSlot *slot = ctx->slot;
+  TvBlockResult result;
+
+  slot->wait_kind = kind;
+  slot->wait_object = object;
+  slot->wait_thread = thread;
+  slot->wait_line = line;
+  slot->wait_timed = deadline >= 0;
+  sh->progress++;
+
+  for (;;)
+    {
+      if (kind != TV_WAIT_SLEEP && tv_slot_ready (sh, slot))
+        {
+          result = TV_BLOCK_READY;
+          break;
+        }
+      if (tv_shared_stopping (sh))
+        {
+          result = TV_BLOCK_STOP;
+          break;
+        }
+      if (deadline >= 0)
+        {
+          TvClock *clock = &sh->clock;
+          struct timespec ts;
+          gint64 wall;
+
+          if (tv_clock_now (clock) >= deadline)
+            {
+              result = TV_BLOCK_TIMEOUT;
+              break;
+            }
+          wall = tv_clock_wall_deadline (clock, deadline);
+          /* Paused: look again now and then (resume does not signal). */
+          if (wall == G_MAXINT64)
+            wall = tv_clock_wall_ns () + 50 * G_GINT64_CONSTANT (1000000);
+          wall_to_timespec (wall, &ts);
+          pthread_cond_timedwait (cond, &sh->lock, &ts);
+        }
+      else
+        pthread_cond_wait (cond, &sh->lock);
+    }
+
+  if (result == TV_BLOCK_STOP && slot->deadlocked)
+    {
+      tv_emit (ctx, TV_EV_DEADLOCK, line, slot->deadlock_object,
+               slot->deadlock_holder, 0);
+      slot->deadlocked = FALSE;
+    }
+
+  slot->wait_kind = TV_WAIT_NONE;
+  slot->wait_object = 0;
+  slot->wait_timed = FALSE;
+  sh->progress++;
+  return result;
+}

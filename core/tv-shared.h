@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * tv-shared.h: the engine's shared block.
+ *
+ * Everything that every thread *and every process* of a run must see lives
+ * in one MAP_SHARED anonymous mapping: the scenario clock, the control
+ * flags, one slot per thread, the state of every object (locks, queues, ...,
+ * the GILs), the `shared` variables and the print lock.  Because the mapping
+ * is inherited by fork(), the primitives keep working across processes: all
+ * of them are guarded by one PTHREAD_PROCESS_SHARED mutex (`lock`), and
+ * every wait is a timed wait on a process-shared condition variable.
+ *
+ * One engine-wide mutex (rather than one per object) keeps the wait-for
+ * graph consistent for the watchdog and makes "stop wakes every wait"
+ * trivially race-free; scenarios are teaching material, so the contention it
+ * adds is invisible next to the durations they use.
+ */
+#pragma once
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tv-clock.h"
+
+/* What a blocked thread waits for (a slot's wait_kind). */
+typedef enum
+{
+  TV_WAIT_NONE = 0,
+  TV_WAIT_SLEEP,          /* sleep / io: always ends by itself */
+  TV_WAIT_GIL,            /* the GIL holder always hands it on */
+  TV_WAIT_LOCK,           /* a lock, rlock, or a condition's lock: owner == none */
+  TV_WAIT_SEMAPHORE,      /* value > 0 */
+  TV_WAIT_QUEUE_GET,      /* len > 0 */
+  TV_WAIT_QUEUE_PUT,      /* len < capacity */
+  TV_WAIT_QUEUE_JOIN,     /* unfinished == 0 */
+  TV_WAIT_EVENT,          /* flag set */
+  TV_WAIT_CONDITION,      /* notified */
+  TV_WAIT_BARRIER,        /* generation moved on */
+  TV_WAIT_JOIN,           /* thread wait_thread ended */
+} TvWaitKind;
+
+/* Life of a thread slot. */
+typedef enum
+{
+  TV_SLOT_UNUSED = 0,     /* a spawn slot not taken yet */
+  TV_SLOT_NEW,            /* declared, not started */
+  TV_SLOT_ALIVE,          /* started (possibly still being created) */
+  TV_SLOT_ENDED,
+} TvSlotLife;
+
+#define TV_SLOT_NAME_MAX 64
+
+typedef struct
+{
+  pthread_cond_t cond;        /* its own sleeps, and its joiners */
+  uint32_t life;              /* TvSlotLife */
+  uint32_t body;              /* body index it runs */
+  uint32_t process;           /* object id of its process */
+  uint32_t starter;           /* who started it, or TV_NO_THREAD */
+  int64_t  start_time;        /* when the starter called start */
+  int64_t  exit_time;
+  char     name[TV_SLOT_NAME_MAX];
+
+  /* What it waits for (all under the engine lock). */
+  uint32_t wait_kind;         /* TvWaitKind */
+  uint32_t wait_object;       /* object id, or 0 */
+  uint32_t wait_thread;       /* TV_WAIT_JOIN: the joined thread */
+  uint32_t wait_line;
+  bool     wait_timed;
+  uint64_t wait_generation;   /* TV_WAIT_BARRIER */
+
+  /* Condition variable waiter list (intrusive FIFO through the slots). */
+  uint32_t cv_next;
+  bool     cv_queued;
+  bool     notified;
+  uint32_t notifier;
+  int64_t  notify_time;
+
+  /* Set by the watchdog: this thread is in a deadlock cycle. */
+  bool     deadlocked;
+  uint32_t deadlock_object;
+  uint32_t deadlock_holder;
+} TvSlot;
+
+/* One item in a queue. */
+typedef struct
+{
+  int64_t  value;
+  uint64_t id;
+  int64_t  put_time;
+  uint32_t putter;
+  uint32_t reserved;
+} TvQueueItem;
+
+typedef struct
+{
+  pthread_cond_t cond;        /* every waiter of this object waits on it */
+  uint32_t kind;              /* TvObjectKind */
+  int64_t  param;
+
+  /* Lock, rlock, condition (its own re-entrant lock), GIL. */
+  uint32_t owner;             /* TV_NO_THREAD when free */
+  uint32_t count;             /* holds of the owner (rlock, condition) */
+  uint32_t owner_line;        /* line of the acquire that took it */
+
+  /* Semaphore count, event flag. */
+  int64_t  value;
+
+  /* The last release / set / notify / trip / get / task_done: the origin
+   * of the link drawn into the thread it lets go on. */
+  uint32_t last_thread;
+  int64_t  last_time;
+  /* Queue: the last task_done that emptied the unfinished count. */
+  uint32_t done_thread;
+  int64_t  done_time;
+
+  /* Barrier. */
+  uint32_t arrived;
+  uint64_t generation;
+
+  /* Queue: a ring of `capacity` items inside the shared block. */
+  TvQueueItem *items;
+  uint32_t capacity;
+  uint32_t head;
+  uint32_t len;
+  uint64_t next_item_id;
+  int64_t  unfinished;
+
+  /* Condition: FIFO of waiting slots. */
+  uint32_t cv_head;
+  uint32_t cv_tail;
+
+  /* GIL. */
+  _Atomic uint32_t gil_drop_request;
+  uint32_t gil_waiters;
+  uint64_t gil_switches;
+} TvObj;
+
+typedef struct
+{
+  TvClock          clock;
+  pthread_mutex_t  lock;          /* the engine lock: guards slots and objects */
+  pthread_mutex_t  print_lock;    /* keeps stdout order == time order */
+  _Atomic uint32_t stop;          /* set once: every thread unwinds */
+  uint32_t         error_kind;    /* TvRunErrorKind of the first error */
+  uint32_t         stop_requested;/* tv_run_stop() was called */
+  uint64_t         error_string;  /* recorder string id of the message */
+  uint64_t         progress;      /* bumped on every wait change (watchdog) */
+  uint32_t         n_slots;
+  uint32_t         n_objects;     /* object ids 1..n_objects */
+  TvSlot          *slots;
+  TvObj           *objects;       /* objects[id - 1] */
+  _Atomic int64_t *shared_vars;   /* indexed like the scenario's vars */
+} TvShared;

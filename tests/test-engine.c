@@ -1,0 +1,973 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * test-engine.c: runs scenarios on real threads and checks what they print
+ * and what they record (raw events and the trace built from them).
+ *
+ * Runs use speed 10 and short durations.  Nothing asserts a wall duration:
+ * only order, states, links and exact output.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib-object.h>
+
+#include "tv-run.h"
+#include "tv-trace.h"
+
+typedef struct
+{
+  TvEvent event;
+  char   *text;
+} Ev;
+
+typedef struct
+{
+  TvScenario *scenario;
+  TvRun      *run;
+  GArray     *events;      /* Ev, sorted by time at the end (stable) */
+  TvTrace    *trace;
+  GString    *output;
+  TvRunStatus status;
+  TvRunErrorKind error_kind;
+  char       *message;
+} Result;
+
+static void
+ev_clear (gpointer data)
+{
+  g_free (((Ev *) data)->text);
+}
+
+static void
+result_free (Result *r)
+{
+  g_clear_pointer (&r->run, tv_run_free);
+  g_clear_pointer (&r->scenario, tv_scenario_unref);
+  g_array_unref (r->events);
+  g_clear_object (&r->trace);
+  g_string_free (r->output, TRUE);
+  g_free (r->message);
+  g_free (r);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Result, result_free)
+
+static gboolean
+kind_has_text (guint16 kind)
+{
+  return kind == TV_EV_THREAD_NEW || kind == TV_EV_THREAD_NAME
+         || kind == TV_EV_OBJECT_NEW || kind == TV_EV_PRINT
+         || kind == TV_EV_RUN_ERROR;
+}
+
+typedef struct
+{
+  Result     *r;
+  TvRecorder *recorder;
+} DrainData;
+
+static void
+drain_cb (uint32_t ring, const TvEvent *events, size_t n, void *user_data)
+{
+  DrainData *d = user_data;
+
+  for (size_t i = 0; i < n; i++)
+    {
+      Ev ev = { events[i], NULL };
+
+      if (kind_has_text (events[i].kind))
+        ev.text = g_strdup (tv_recorder_get_string (d->recorder, (uint64_t) events[i].arg));
+      g_array_append_val (d->r->events, ev);
+    }
+}
+
+static void
+read_output (Result *r, int fd)
+{
+  char buf[4096];
+  ssize_t n;
+
+  while ((n = read (fd, buf, sizeof buf)) > 0)
+    g_string_append_len (r->output, buf, n);
+}
+
+static gint
+compare_time (gconstpointer a, gconstpointer b)
+{
+  const Ev *x = a, *y = b;
+
+  return x->event.time < y->event.time ? -1 : x->event.time > y->event.time;
+}
+
+/* Runs `text` to its end (or stops it after `stop_after_ms` of wall time
+ * when >= 0) at `speed`. */
+static Result *
+run_full (const char *text, double speed, int stop_after_ms)
+{
+  g_autoptr(GError) error = NULL;
+  TvRunOptions options = TV_RUN_OPTIONS_INIT;
+  Result *r = g_new0 (Result, 1);
+  DrainData d;
+  int fds[2];
+  gint64 begin;
+  gboolean stopped = FALSE;
+
+  r->events = g_array_new (FALSE, FALSE, sizeof (Ev));
+  g_array_set_clear_func (r->events, ev_clear);
+  r->output = g_string_new (NULL);
+
+  r->scenario = tv_scenario_parse ("test.tvs", text, -1, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (r->scenario);
+
+  g_assert_cmpint (pipe (fds), ==, 0);
+  g_assert_cmpint (fcntl (fds[0], F_SETFL, O_NONBLOCK), ==, 0);
+  options.speed = speed;
+  options.print_fd = fds[1];
+  r->run = tv_run_new (r->scenario, &options, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (tv_run_get_status (r->run), ==, TV_RUN_READY);
+  g_assert_true (tv_run_start (r->run, &error));
+  g_assert_no_error (error);
+
+  d.r = r;
+  d.recorder = tv_run_get_recorder (r->run);
+  begin = g_get_monotonic_time ();
+  while (!tv_run_wait_timeout (r->run, 10))
+    {
+      tv_recorder_drain (d.recorder, drain_cb, &d);
+      read_output (r, fds[0]);
+      if (stop_after_ms >= 0 && !stopped
+          && g_get_monotonic_time () - begin > stop_after_ms * G_TIME_SPAN_MILLISECOND)
+        {
+          tv_run_stop (r->run);
+          stopped = TRUE;
+        }
+    }
+  tv_recorder_drain (d.recorder, drain_cb, &d);
+  read_output (r, fds[0]);
+  close (fds[0]);
+  close (fds[1]);
+
+  r->status = tv_run_get_status (r->run);
+  r->error_kind = tv_run_get_error_kind (r->run);
+  r->message = g_strdup (tv_run_get_error_message (r->run));
+
+  /* A stable sort by time: events of one thread keep their order. */
+  {
+    GArray *raw = r->events;
+    guint n = raw->len;
+    g_autofree guint *order = g_new (guint, n);
+
+    for (guint i = 0; i < n; i++)
+      order[i] = i;
+    for (guint i = 1; i < n; i++)   /* insertion sort: the batches are nearly sorted */
+      {
+        guint k = order[i], j = i;
+
+        while (j > 0 && compare_time (&g_array_index (raw, Ev, order[j - 1]),
+                                      &g_array_index (raw, Ev, k)) > 0)
+          {
+            order[j] = order[j - 1];
+            j--;
+          }
+        order[j] = k;
+      }
+    r->events = g_array_sized_new (FALSE, FALSE, sizeof (Ev), n);
+    g_array_set_clear_func (r->events, ev_clear);
+    for (guint i = 0; i < n; i++)
+      g_array_append_val (r->events, g_array_index (raw, Ev, order[i]));
+    g_array_set_clear_func (raw, NULL);   /* the texts moved */
+    g_array_unref (raw);
+  }
+
+  r->trace = tv_trace_new ();
+  for (guint i = 0; i < r->events->len; i++)
+    {
+      Ev *ev = &g_array_index (r->events, Ev, i);
+      tv_trace_add_event (r->trace, &ev->event, ev->text);
+    }
+  return r;
+}
+
+static Result *
+run_text (const char *text)
+{
+  return run_full (text, 10.0, -1);
+}
+
+/* --- queries ------------------------------------------------------------ */
+
+static guint32
+thread_index (Result *r, const char *name)
+{
+  for (guint i = 0; i < r->events->len; i++)
+    {
+      Ev *ev = &g_array_index (r->events, Ev, i);
+
+      if (ev->event.kind == TV_EV_THREAD_NEW && g_strcmp0 (ev->text, name) == 0)
+        return ev->event.thread;
+    }
+  g_error ("no thread '%s'", name);
+  return TV_NO_THREAD;
+}
+
+static guint32
+object_id (Result *r, const char *name)
+{
+  for (guint i = 0; i < r->events->len; i++)
+    {
+      Ev *ev = &g_array_index (r->events, Ev, i);
+
+      if (ev->event.kind == TV_EV_OBJECT_NEW && g_strcmp0 (ev->text, name) == 0)
+        return ev->event.object;
+    }
+  g_error ("no object '%s'", name);
+  return 0;
+}
+
+/* The n-th (0-based) event of `kind` on `thread` (TV_NO_THREAD: any), or NULL. */
+static const TvEvent *
+find_event (Result *r, TvEventKind kind, guint32 thread, guint nth)
+{
+  for (guint i = 0; i < r->events->len; i++)
+    {
+      const TvEvent *e = &g_array_index (r->events, Ev, i).event;
+
+      if (e->kind == kind && (thread == TV_NO_THREAD || e->thread == thread))
+        if (nth-- == 0)
+          return e;
+    }
+  return NULL;
+}
+
+static guint
+count_events (Result *r, TvEventKind kind, guint32 thread)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < r->events->len; i++)
+    {
+      const TvEvent *e = &g_array_index (r->events, Ev, i).event;
+
+      if (e->kind == kind && (thread == TV_NO_THREAD || e->thread == thread))
+        n++;
+    }
+  return n;
+}
+
+/* The first STATE event of `thread` into `state`, or NULL. */
+static const TvEvent *
+find_state (Result *r, guint32 thread, TvThreadState state)
+{
+  for (guint i = 0; i < r->events->len; i++)
+    {
+      const TvEvent *e = &g_array_index (r->events, Ev, i).event;
+
+      if (e->kind == TV_EV_STATE && e->thread == thread && e->arg == state)
+        return e;
+    }
+  return NULL;
+}
+
+static const TvEvent *
+find_link (Result *r, TvLinkKind kind, guint32 to, guint nth)
+{
+  for (guint i = 0; i < r->events->len; i++)
+    {
+      const TvEvent *e = &g_array_index (r->events, Ev, i).event;
+
+      if (e->kind == TV_EV_LINK && e->line == kind
+          && (to == TV_NO_THREAD || e->thread == to))
+        if (nth-- == 0)
+          return e;
+    }
+  return NULL;
+}
+
+static gboolean
+trace_has_span (Result *r, const char *thread, TvThreadState state, guint32 object)
+{
+  const TvTraceThread *t = tv_trace_find_thread (r->trace, thread);
+
+  g_assert_nonnull (t);
+  for (guint i = 0; i < t->spans->len; i++)
+    {
+      const TvSpan *s = &g_array_index (t->spans, TvSpan, i);
+
+      if (s->state == state && s->object == object)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+trace_has_link (Result *r, TvLinkKind kind, const char *from, const char *to)
+{
+  GArray *links = tv_trace_get_links (r->trace);
+  guint32 f = tv_trace_find_thread (r->trace, from)->index;
+  guint32 t = tv_trace_find_thread (r->trace, to)->index;
+
+  for (guint i = 0; i < links->len; i++)
+    {
+      const TvLink *l = &g_array_index (links, TvLink, i);
+
+      if (l->kind == kind && l->from_thread == f && l->to_thread == t)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* --- tests -------------------------------------------------------------- */
+
+static void
+test_hello (void)
+{
+  g_autoptr(Result) r = run_text ("main:\n"
+                                   "    print \"hello {thread}\"\n"
+                                   "    print \"second\"\n");
+
+  g_assert_cmpint (r->status, ==, TV_RUN_FINISHED);
+  g_assert_cmpint (r->error_kind, ==, TV_RUN_ERROR_NONE);
+  g_assert_null (r->message);
+  g_assert_cmpstr (r->output->str, ==, "hello MainThread\nsecond\n");
+  g_assert_cmpuint (thread_index (r, "MainThread"), ==, 0);
+  g_assert_nonnull (find_event (r, TV_EV_THREAD_START, 0, 0));
+  g_assert_nonnull (find_event (r, TV_EV_THREAD_OS, 0, 0));
+  g_assert_cmpuint (count_events (r, TV_EV_PRINT, 0), ==, 2);
+  g_assert_cmpint (find_event (r, TV_EV_PRINT, 0, 0)->line, ==, 2);
+  g_assert_nonnull (find_event (r, TV_EV_THREAD_EXIT, 0, 0));
+  g_assert_cmpint (find_event (r, TV_EV_RUN_END, TV_NO_THREAD, 0)->arg, ==, TV_RUN_FINISHED);
+  /* RUN_END is the last event. */
+  g_assert_cmpint (g_array_index (r->events, Ev, r->events->len - 1).event.kind, ==, TV_EV_RUN_END);
+  g_assert_true (tv_trace_is_finished (r->trace));
+}
+
+static void
+test_object_ids (void)
+{
+  g_autoptr(Result) r = run_text ("lock L\n"
+                                  "queue Q capacity 2\n"
+                                  "var x = 5\n"
+                                  "shared s = 1\n"
+                                  "thread w * 2:\n"
+                                  "    x += 1\n"
+                                  "main:\n"
+                                  "    start w\n"
+                                  "    join w\n"
+                                  "    print \"{x} {s}\"\n");
+
+  g_assert_cmpint (r->status, ==, TV_RUN_FINISHED);
+  g_assert_cmpuint (object_id (r, "L"), ==, 1);
+  g_assert_cmpuint (object_id (r, "Q"), ==, 2);
+  g_assert_cmpuint (object_id (r, "x"), ==, 3);
+  g_assert_cmpuint (object_id (r, "s"), ==, 4);
+  g_assert_cmpuint (object_id (r, "MainProcess"), ==, 5);
+  g_assert_cmpuint (thread_index (r, "w-1"), ==, 1);
+  g_assert_cmpuint (thread_index (r, "w-2"), ==, 2);
+  g_assert_cmpstr (r->output->str, ==, "7 1\n");
+  /* Each thread started by main, with the start time. */
+  {
+    const TvEvent *start = find_event (r, TV_EV_THREAD_START, 1, 0);
+
+    g_assert_cmpuint (start->aux, ==, 0);
+    g_assert_cmpint (start->arg, <=, start->time);
+  }
+  /* Main waited for (or found ended) both; the variable was read then written. */
+  g_assert_cmpuint (count_events (r, TV_EV_VAR_READ, 1), ==, 1);
+  g_assert_cmpuint (count_events (r, TV_EV_VAR_WRITE, 1), ==, 1);
+  g_assert_cmpuint (find_event (r, TV_EV_VAR_WRITE, 1, 0)->object, ==, 3);
+}
+
+static void
+test_lock_blocks (void)
+{
+  g_autoptr(Result) r = run_text ("lock L\n"
+                                  "thread a:\n"
+                                  "    with L:\n"
+                                  "        print \"a has L\"\n"
+                                  "        sleep 200ms\n"
+                                  "    print \"a released L\"\n"
+                                  "thread b:\n"
+                                  "    sleep 50ms\n"
+                                  "    acquire L\n"
+                                  "    print \"b has L\"\n"
+                                  "    release L\n");
+  guint32 a = thread_index (r, "a"), b = thread_index (r, "b");
+  guint32 L = object_id (r, "L");
+  const TvEvent *blocked, *acq, *rel;
+
+  g_assert_cmpint (r->status, ==, TV_RUN_FINISHED);
+  g_assert_true (g_str_has_prefix (r->output->str, "a has L\n"));
+  g_assert_nonnull (strstr (r->output->str, "b has L\n"));
+
+  blocked = find_state (r, b, TV_STATE_LOCK);
+  g_assert_nonnull (blocked);
+  g_assert_cmpuint (blocked->object, ==, L);
+  g_assert_cmpuint (blocked->line, ==, 9);
+
+  acq = find_event (r, TV_EV_ACQUIRE, b, 0);
+  rel = find_event (r, TV_EV_RELEASE, a, 0);
+  g_assert_cmpuint (acq->aux, ==, a);          /* unblocked by a */
+  g_assert_cmpint (acq->arg, ==, rel->time);   /* at a's release */
+  g_assert_cmpint (blocked->time, <, rel->time);
+  g_assert_cmpint (rel->time, <=, acq->time);
+  /* a did not wait. */
+  g_assert_cmpuint (find_event (r, TV_EV_ACQUIRE, a, 0)->aux, ==, TV_NO_THREAD);
+
+  /* The trace: a "blocked on L" span, an unblock link from a to b, holds. */
+  g_assert_true (trace_has_span (r, "b", TV_STATE_LOCK, L));
+  g_assert_true (trace_has_link (r, TV_LINK_UNBLOCK, "a", "b"));
+  g_assert_cmpuint (tv_trace_get_object (r->trace, L)->holds->len, ==, 2);
+}
+
+static void
+test_race (void)
+{
+  g_autoptr(Result) r = run_text ("lock counter_lock\n"
+                                  "var counter = 0\n"
+                                  "thread unsafe * 2:\n"
+                                  "    repeat 1000:\n"
+                                  "        counter += 1 window 10us\n"
+                                  "thread safe * 2:\n"
+                                  "    repeat 1000:\n"
+                                  "        with counter_lock:\n"
+                                  "            counter += 1 window 10us\n"
+                                  "main:\n"
+                                  "    start unsafe\n"
+                                  "    join unsafe\n"
+                                  "    print \"without a lock: counter = {counter}\"\n"
+                                  "    counter = 0\n"
+                                  "    start safe\n"
+                                  "    join safe\n"
+                                  "    print \"with a lock: counter = {counter}\"\n");
+  g_auto(GStrv) lines = g_strsplit (r->output->str, "\n", -1);
+  guint64 unsafe_total;
+
+  g_assert_cmpint (r->status, ==, TV_RUN_FINISHED);
+  g_assert_cmpuint (g_strv_length (lines), ==, 3);
+  g_assert_true (g_str_has_prefix (lines[0], "without a lock: counter = "));
+  unsafe_total = g_ascii_strtoull (lines[0] + strlen ("without a lock: counter = "), NULL, 10);
+  g_assert_cmpuint (unsafe_total, >=, 1000);
+  g_assert_cmpuint (unsafe_total, <=, 2000);
+  g_assert_cmpstr (lines[1], ==, "with a lock: counter = 2000");
+  /* Each increment is a read then a write. */
+  g_assert_cmpuint (count_events (r, TV_EV_VAR_READ, thread_index (r, "safe-1")), ==, 1000);
+  g_assert_cmpuint (count_events (r, TV_EV_VAR_WRITE, thread_index (r, "safe-2")), ==, 1000);
+}
+
+static void
+test_queue (void)
+{
+  g_autoptr(Result) r = run_text ("queue Q capacity 2\n"
+                                  "thread producer:\n"
+                                  "    repeat 5:\n"
+                                  "        put Q i * 10\n"
+                                  "        print \"put {i}\"\n"
+                                  "thread consumer:\n"
+                                  "    sleep 100ms\n"
+                                  "    repeat 5:\n"
+                                  "        get Q -> v\n"
+                                  "        print \"got {item}\"\n"
+                                  "        sleep 10ms\n"
+                                  "var v = 0\n");
+  guint32 p = thread_index (r, "producer"), c = thread_index (r, "consumer");
+  guint32 Q = object_id (r, "Q");
+  const TvTraceObject *q;
+
+  g_assert_cmpint (r->status, ==, TV_RUN_FINISHED);
+  g_assert_cmpuint (count_events (r, TV_EV_QUEUE_PUT, p), ==, 5);
+  g_assert_cmpuint (count_events (r, TV_EV_QUEUE_GET, c), ==, 5);
+  /* The producer filled the queue and blocked on it. */
+  g_assert_nonnull (find_state (r, p, TV_STATE_QUEUE_FULL));
+  g_assert_cmpuint (find_state (r, p, TV_STATE_QUEUE_FULL)->object, ==, Q);
+  for (guint k = 0; k < 5; k++)
+    {
+      const TvEvent *put = find_event (r, TV_EV_QUEUE_PUT, p, k);
+      const TvEvent *get = find_event (r, TV_EV_QUEUE_GET, c, k);
+      const TvEvent *link = find_link (r, TV_LINK_ITEM, c, k);
+
+      g_assert_cmpint (put->arg, ==, k + 1);        /* item ids */
+      g_assert_cmpint (get->arg, ==, k + 1);        /* in order */
+      g_assert_cmpuint (put->aux, <=, 2);           /* depth never above capacity */
+      g_assert_cmpuint (link->aux, ==, p);
+      g_assert_cmpint (link->arg, ==, put->time);
+      g_assert_cmpuint (link->object, ==, Q);
+    }
+  g_assert_nonnull (strstr (r->output->str, "got 10\n"));
+  g_assert_nonnull (strstr (r->output->str, "got 50\n"));
+  g_assert_true (trace_has_link (r, TV_LINK_ITEM, "producer", "consumer"));
+  q = tv_trace_get_object (r->trace, Q);
+  g_assert_nonnull (q);
+  g_assert_cmpuint (q->depth->len, >, 0);
+}
+
+static void
+test_deadlock (void)
+{
+  g_autoptr(Result) r = run_text ("lock L1\n"
+                                  "lock L2\n"
+                                  "thread a:\n"
+                                  "    with L1:\n"
+                                  "        sleep 100ms\n"
+                                  "        with L2:\n"
+                                  "            print \"a has both\"\n"
+                                  "thread b:\n"
+                                  "    with L2:\n"
+                                  "        sleep 100ms\n"
+                                  "        with L1:\n"
+                                  "            print \"b has both\"\n");
+  guint32 a = thread_index (r, "a"), b = thread_index (r, "b");
+  const TvEvent *da, *db;
+
+  g_assert_cmpint (r->status, ==, TV_RUN_FAILED);
+  g_assert_cmpint (r->error_kind, ==, TV_RUN_ERROR_DEADLOCK);
+  g_assert_cmpstr (r->output->str, ==, "");
+  g_assert_nonnull (strstr (r->message,
+                            "thread 'a' holds lock 'L1' (test.tvs:4) and waits for lock 'L2' (test.tvs:6)"));
+  g_assert_nonnull (strstr (r->message,
+                            "thread 'b' holds lock 'L2' (test.tvs:9) and waits for lock 'L1' (test.tvs:11)"));
+  g_assert_true (g_str_has_prefix (r->message, "deadlock: 2 threads"));
+
+  da = find_event (r, TV_EV_DEADLOCK, a, 0);
+  db = find_event (r, TV_EV_DEADLOCK, b, 0);
+  g_assert_nonnull (da);
+  g_assert_nonnull (db);
+  g_assert_cmpuint (da->object, ==, object_id (r, "L2"));
+  g_assert_cmpuint (da->aux, ==, b);
+  g_assert_cmpuint (db->object, ==, object_id (r, "L1"));
+  g_assert_cmpuint (db->aux, ==, a);
+  g_assert_cmpuint (count_events (r, TV_EV_DEADLOCK, TV_NO_THREAD), ==, 2);
+  g_assert_cmpuint (find_event (r, TV_EV_RUN_ERROR, TV_NO_THREAD, 0)->aux, ==, TV_RUN_ERROR_DEADLOCK);
+  g_assert_cmpint (find_event (r, TV_EV_RUN_END, TV_NO_THREAD, 0)->arg, ==, TV_RUN_FAILED);
+  /* Every thread ended. */
+  g_assert_cmpuint (count_events (r, TV_EV_THREAD_EXIT, TV_NO_THREAD), ==, 3);
+}
+
+static void
+test_join_cycle (void)
+{
+  /* A thread joining itself waits for itself forever. */
+  g_autoptr(Result) r = run_text ("thread a:\n"
+                                  "    join a\n");
+
+  g_assert_cmpint (r->status, ==, TV_RUN_FAILED);
+  g_assert_cmpint (r->error_kind, ==, TV_RUN_ERROR_DEADLOCK);
+  g_assert_nonnull (strstr (r->message, "thread 'a' waits for thread 'a' to end (test.tvs:2)"));
+}
+
+static void
+test_stall (void)
+{
+  g_autoptr(Result) r = run_text ("event E\n"
+                                  "queue Q\n"
+                                  "thread c:\n"
+                                  "    get Q\n"
+                                  "main:\n"
+                                  "    start c\n"
+                                  "    wait E\n");
+
+  g_assert_cmpint (r->status, ==, TV_RUN_FAILED);
+  g_assert_cmpint (r->error_kind, ==, TV_RUN_ERROR_STALL);
+  g_assert_true (g_str_has_prefix (r->message, "stall: "));
+  g_assert_nonnull (strstr (r->message, "thread 'MainThread' waits for event 'E' to be set (test.tvs:7)"));
+  g_assert_nonnull (strstr (r->message, "thread 'c' waits for an item in queue 'Q' (test.tvs:4)"));
+  g_assert_cmpuint (count_events (r, TV_EV_DEADLOCK, TV_NO_THREAD), ==, 2);
+}
+
+static void
+test_stop_forever (void)
+{
+  g_autoptr(Result) r = run_full ("var x = 0\n"
+                                  "thread spinner:\n"
+                                  "    forever:\n"
+                                  "        x += 1\n"
+                                  "thread worker:\n"
+                                  "    forever:\n"
+                                  "        work 1ms\n"
+                                  "        sleep 1ms\n"
+                                  "main:\n"
+                                  "    start spinner\n"
+                                  "    start worker\n"
+                                  "    join spinner\n", 1.0, 100);
+
+  g_assert_cmpint (r->status, ==, TV_RUN_STOPPED);
+  g_assert_cmpint (r->error_kind, ==, TV_RUN_ERROR_NONE);
+  g_assert_cmpint (find_event (r, TV_EV_RUN_END, TV_NO_THREAD, 0)->arg, ==, TV_RUN_STOPPED);
+  g_assert_cmpuint (count_events (r, TV_EV_THREAD_EXIT, TV_NO_THREAD), ==, 3);
+}
+
+static void
+test_stop_undetected (void)
+{
+  /* Waits with timeouts are no deadlock for the watchdog: only stop ends them. */
+  g_autoptr(Result) r = run_full ("lock L\n"
+                                  "event E\n"
+                                  "main:\n"
+                                  "    acquire L\n"
+                                  "    acquire L timeout 1000s\n", 1.0, 100);
+  const TvEvent *blocked = find_state (r, 0, TV_STATE_LOCK);
+
+  g_assert_cmpint (r->status, ==, TV_RUN_STOPPED);
+  g_assert_nonnull (blocked);
+  g_assert_cmpuint (blocked->line, ==, 5);
+  g_assert_cmpuint (count_events (r, TV_EV_ACQUIRE_FAILED, 0), ==, 0);
+}
+
+static void
+test_release_not_held (void)
+{
+  g_autoptr(Result) r = run_text ("lock L\n"
+                                  "main:\n"
+                                  "    print \"before\"\n"
+                                  "    release L\n"
+                                  "    print \"after\"\n");
+  const TvEvent *e;
+
+  g_assert_cmpint (r->status, ==, TV_RUN_FAILED);
+  g_assert_cmpint (r->error_kind, ==, TV_RUN_ERROR_NOT_HELD);
+  g_assert_cmpstr (r->output->str, ==, "before\n");
+  g_assert_true (g_str_has_prefix (r->message,
+                                   "test.tvs:4:5: release of lock 'L' that thread 'MainThread' does not hold\n"));
+  g_assert_nonnull (strstr (r->message, "release L"));
+  e = find_event (r, TV_EV_RUN_ERROR, 0, 0);
+  g_assert_nonnull (e);
+  g_assert_cmpuint (e->line, ==, 4);
+  g_assert_cmpuint (e->aux, ==, TV_RUN_ERROR_NOT_HELD);
+}
+
+static void
+test_runtime_errors (void)
+{
+  {
+    g_autoptr(Result) r = run_text ("thread t:\n"
+                                    "    sleep 1ms\n"
+                                    "main:\n"
+                                    "    start t\n"
+                                    "    start t\n");
+    g_assert_cmpint (r->error_kind, ==, TV_RUN_ERROR_ALREADY_STARTED);
+    g_assert_true (g_str_has_prefix (r->message, "test.tvs:5:5: thread 't' is started a second time"));
+  }
+  {
+    g_autoptr(Result) r = run_text ("thread t:\n"
+                                    "    sleep 1ms\n"
+                                    "main:\n"
+                                    "    join t\n");
+    g_assert_cmpint (r->error_kind, ==, TV_RUN_ERROR_NOT_STARTED);
+    g_assert_true (g_str_has_prefix (r->message, "test.tvs:4:5: join of thread 't' that was never started"));
+  }
+  {
+    g_autoptr(Result) r = run_text ("var x = 0\n"
+                                    "main:\n"
+                                    "    x = 5 / x\n");
+    g_assert_cmpint (r->error_kind, ==, TV_RUN_ERROR_DIVISION);
+    g_assert_nonnull (strstr (r->message, "division by zero"));
+  }
+  {
+    g_autoptr(Result) r = run_text ("condition C\n"
+                                    "def poke:\n"
+                                    "    notify C\n"
+                                    "main:\n"
+                                    "    call poke\n");
+    g_assert_cmpint (r->error_kind, ==, TV_RUN_ERROR_WAIT_OUTSIDE);
+    g_assert_true (g_str_has_prefix (r->message, "test.tvs:3:5: notify on condition 'C' that thread 'MainThread' does not hold"));
+  }
+  {
+    g_autoptr(Result) r = run_text ("queue Q\n"
+                                    "main:\n"
+                                    "    put Q\n"
+                                    "    task_done Q\n"
+                                    "    task_done Q\n");
+    g_assert_cmpint (r->error_kind, ==, TV_RUN_ERROR_TASK_DONE);
+    g_assert_true (g_str_has_prefix (r->message, "test.tvs:5:5: "));
+  }
+}
+
+static void
+test_timeouts (void)
+{
+  g_autoptr(Result) r = run_text ("lock L\n"
+                                  "event E\n"
+                                  "thread holder:\n"
+                                  "    with L:\n"
+                                  "        sleep 300ms\n"
+                                  "main:\n"
+                                  "    start holder\n"
+                                  "    sleep 20ms\n"
+                                  "    acquire L timeout 50ms\n"
+                                  "    print \"acquire: {acquired}\"\n"
+                                  "    try_acquire L\n"
+                                  "    print \"try: {acquired}\"\n"
+                                  "    join holder timeout 50ms\n"
+                                  "    print \"alive: {alive holder}\"\n"
+                                  "    wait E timeout 20ms\n"
+                                  "    print \"event: {acquired}\"\n"
+                                  "    join holder\n"
+                                  "    print \"alive: {alive holder}\"\n"
+                                  "    try_acquire L\n"
+                                  "    print \"try: {acquired}\"\n");
+  guint32 h = thread_index (r, "holder");
+
+  g_assert_cmpint (r->status, ==, TV_RUN_FINISHED);
+  g_assert_cmpstr (r->output->str, ==,
+                   "acquire: False\ntry: False\nalive: True\nevent: False\n"
+                   "alive: False\ntry: True\n");
+  g_assert_cmpuint (count_events (r, TV_EV_ACQUIRE_FAILED, 0), ==, 2);
+  g_assert_nonnull (find_state (r, 0, TV_STATE_EVENT));
+  g_assert_cmpuint (find_state (r, 0, TV_STATE_JOIN)->aux, ==, h);
+  /* Only the second join saw the end: one join link from holder. */
+  g_assert_cmpuint (find_link (r, TV_LINK_JOIN, 0, 0)->aux, ==, h);
+  g_assert_null (find_link (r, TV_LINK_JOIN, 0, 1));
+  g_assert_true (trace_has_link (r, TV_LINK_JOIN, "holder", "MainThread"));
+}
+
+static void
+test_rlock (void)
+{
+  g_autoptr(Result) r = run_text ("rlock R\n"
+                                  "main:\n"
+                                  "    acquire R\n"
+                                  "    with R:\n"
+                                  "        print \"twice\"\n"
+                                  "    release R\n"
+                                  "    release R\n");
+
+  g_assert_cmpint (r->error_kind, ==, TV_RUN_ERROR_NOT_HELD);
+  g_assert_cmpstr (r->output->str, ==, "twice\n");
+  g_assert_cmpuint (count_events (r, TV_EV_ACQUIRE, 0), ==, 2);
+  g_assert_cmpint (find_event (r, TV_EV_RELEASE, 0, 0)->arg, ==, 1);
+  g_assert_cmpint (find_event (r, TV_EV_RELEASE, 0, 1)->arg, ==, 0);
+  g_assert_cmpuint (find_event (r, TV_EV_RUN_ERROR, 0, 0)->line, ==, 7);
+}
+
+static void
+test_semaphore (void)
+{
+  g_autoptr(Result) r = run_text ("semaphore S 2\n"
+                                  "thread w * 3:\n"
+                                  "    with S:\n"
+                                  "        sleep 100ms\n");
+  guint blocked = 0;
+
+  g_assert_cmpint (r->status, ==, TV_RUN_FINISHED);
+  for (guint k = 1; k <= 3; k++)
+    if (find_state (r, k, TV_STATE_SEMAPHORE))
+      {
+        const TvEvent *acq = find_event (r, TV_EV_ACQUIRE, k, 0);
+
+        blocked++;
+        g_assert_cmpuint (acq->aux, !=, TV_NO_THREAD);
+        g_assert_cmpuint (acq->aux, !=, k);
+      }
+  g_assert_cmpuint (blocked, ==, 1);
+}
+
+static void
+test_barrier_order (void)
+{
+  g_autoptr(Result) r = run_text ("barrier B 3\n"
+                                  "thread a:\n"
+                                  "    print \"before\"\n"
+                                  "    wait B\n"
+                                  "    print \"after\"\n"
+                                  "thread b:\n"
+                                  "    sleep 30ms\n"
+                                  "    print \"before\"\n"
+                                  "    wait B\n"
+                                  "    print \"after\"\n"
+                                  "thread c:\n"
+                                  "    sleep 60ms\n"
+                                  "    print \"before\"\n"
+                                  "    wait B\n"
+                                  "    print \"after\"\n");
+  guint32 c = thread_index (r, "c");
+
+  g_assert_cmpint (r->status, ==, TV_RUN_FINISHED);
+  g_assert_cmpstr (r->output->str, ==, "before\nbefore\nbefore\nafter\nafter\nafter\n");
+  g_assert_nonnull (find_state (r, thread_index (r, "a"), TV_STATE_BARRIER));
+  g_assert_null (find_state (r, c, TV_STATE_BARRIER));
+  g_assert_cmpuint (find_link (r, TV_LINK_WAKE, thread_index (r, "a"), 0)->aux, ==, c);
+  g_assert_cmpuint (find_link (r, TV_LINK_WAKE, thread_index (r, "b"), 0)->aux, ==, c);
+}
+
+static void
+test_event (void)
+{
+  g_autoptr(Result) r = run_text ("event E\n"
+                                  "thread waiter * 2:\n"
+                                  "    wait E\n"
+                                  "    print \"{thread} woke\"\n"
+                                  "thread setter:\n"
+                                  "    sleep 50ms\n"
+                                  "    print \"set\"\n"
+                                  "    set E\n");
+  guint32 s = thread_index (r, "setter");
+
+  g_assert_cmpint (r->status, ==, TV_RUN_FINISHED);
+  g_assert_true (g_str_has_prefix (r->output->str, "set\n"));
+  for (guint k = 1; k <= 2; k++)
+    {
+      g_assert_cmpuint (find_state (r, k, TV_STATE_EVENT)->object, ==, object_id (r, "E"));
+      g_assert_cmpuint (find_link (r, TV_LINK_WAKE, k, 0)->aux, ==, s);
+    }
+  g_assert_true (trace_has_link (r, TV_LINK_WAKE, "setter", "waiter-1"));
+}
+
+static void
+test_condition (void)
+{
+  g_autoptr(Result) r = run_text ("condition C\n"
+                                  "var ready = 0\n"
+                                  "thread consumer:\n"
+                                  "    with C:\n"
+                                  "        wait C\n"
+                                  "        print \"consumer sees {ready}\"\n"
+                                  "thread producer:\n"
+                                  "    sleep 50ms\n"
+                                  "    with C:\n"
+                                  "        ready = 1\n"
+                                  "        notify C\n"
+                                  "        sleep 20ms\n"
+                                  "        print \"producer notified\"\n");
+  guint32 c = thread_index (r, "consumer"), p = thread_index (r, "producer");
+  guint32 C = object_id (r, "C");
+  const TvEvent *reacquire;
+
+  g_assert_cmpint (r->status, ==, TV_RUN_FINISHED);
+  g_assert_cmpstr (r->output->str, ==, "producer notified\nconsumer sees 1\n");
+  g_assert_cmpuint (find_state (r, c, TV_STATE_CONDITION)->object, ==, C);
+  g_assert_cmpuint (find_link (r, TV_LINK_WAKE, c, 0)->aux, ==, p);
+  /* After the notify it waits for the lock until the producer leaves `with`. */
+  g_assert_nonnull (find_state (r, c, TV_STATE_LOCK));
+  reacquire = find_event (r, TV_EV_ACQUIRE, c, 1);
+  g_assert_cmpuint (reacquire->aux, ==, p);
+}
+
+static void
+test_spawn_call_rename (void)
+{
+  g_autoptr(Result) r = run_text ("var n = 0\n"
+                                  "def child:\n"
+                                  "    print \"child {thread}\"\n"
+                                  "def helper:\n"
+                                  "    n += 10\n"
+                                  "main:\n"
+                                  "    spawn child\n"
+                                  "    print \"main goes on\"\n"
+                                  "    call helper\n"
+                                  "    call helper\n"
+                                  "    rename \"boss\"\n"
+                                  "    sleep 50ms\n"
+                                  "    repeat 3:\n"
+                                  "        if i == 2:\n"
+                                  "            print \"{thread} two {n}\"\n"
+                                  "        else:\n"
+                                  "            print \"{i}\"\n");
+  guint32 child;
+  const TvEvent *start;
+
+  g_assert_cmpint (r->status, ==, TV_RUN_FINISHED);
+  g_assert_cmpstr (r->output->str, ==, "main goes on\nchild child\n1\nboss two 20\n3\n");
+  child = thread_index (r, "child");
+  g_assert_cmpuint (child, >, 0);
+  g_assert_cmpuint (find_event (r, TV_EV_THREAD_NEW, child, 0)->aux, ==, 0);
+  start = find_event (r, TV_EV_THREAD_START, child, 0);
+  g_assert_cmpuint (start->aux, ==, 0);
+  g_assert_cmpuint (count_events (r, TV_EV_THREAD_NAME, 0), ==, 1);
+  g_assert_cmpstr (tv_trace_get_thread (r->trace, 0)->name, ==, "boss");
+}
+
+static void
+test_threading_api (void)
+{
+  g_autoptr(Result) r = run_text ("thread t1:\n"
+                                  "    rename \"downloader\"\n"
+                                  "    sleep 300ms\n"
+                                  "thread t2:\n"
+                                  "    sleep 200ms\n"
+                                  "main:\n"
+                                  "    start t1\n"
+                                  "    start t2\n"
+                                  "    sleep 50ms\n"
+                                  "    print \"active threads: {active_count}\"\n"
+                                  "    print \"enumerate(): {threads}\"\n"
+                                  "    join t1\n"
+                                  "    join t2\n"
+                                  "    print \"active threads: {active_count}\"\n");
+
+  g_assert_cmpstr (r->output->str, ==,
+                   "active threads: 3\n"
+                   "enumerate(): MainThread, downloader, t2\n"
+                   "active threads: 1\n");
+}
+
+static void
+test_stopwatch (void)
+{
+  g_autoptr(Result) r = run_text ("main:\n"
+                                  "    stopwatch t\n"
+                                  "    sleep 500ms\n"
+                                  "    print \"took {t:.1f}s\"\n");
+
+  /* Scenario time: 0.5 s whatever the speed (10 here) and load. */
+  g_assert_cmpint (r->status, ==, TV_RUN_FINISHED);
+  g_assert_true (g_str_equal (r->output->str, "took 0.5s\n")
+                 || g_str_equal (r->output->str, "took 0.6s\n"));
+}
+
+static void
+test_gil (void)
+{
+  g_autoptr(Result) r = run_text ("gil on switch 5ms\n"
+                                  "thread cpu * 2:\n"
+                                  "    work 30ms\n"
+                                  "thread sleeper:\n"
+                                  "    sleep 30ms\n");
+  guint32 gil = object_id (r, "GIL");
+  guint waits = 0;
+
+  g_assert_cmpint (r->status, ==, TV_RUN_FINISHED);
+  for (guint k = 1; k <= 2; k++)
+    if (find_state (r, k, TV_STATE_GIL_WAIT))
+      waits++;
+  g_assert_cmpuint (waits, ==, 2);
+  g_assert_cmpuint (find_state (r, 1, TV_STATE_GIL_WAIT)->object, ==, gil);
+  /* The CPU threads took turns: many hand-overs in 60ms at 5ms each. */
+  g_assert_cmpuint (count_events (r, TV_EV_ACQUIRE, 1) + count_events (r, TV_EV_ACQUIRE, 2), >=, 4);
+  g_assert_nonnull (find_state (r, 3, TV_STATE_SLEEPING));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/tv/engine/hello", test_hello);
+  g_test_add_func ("/tv/engine/object-ids", test_object_ids);
+  g_test_add_func ("/tv/engine/lock-blocks", test_lock_blocks);
+  g_test_add_func ("/tv/engine/race", test_race);
+  g_test_add_func ("/tv/engine/queue", test_queue);
+  g_test_add_func ("/tv/engine/deadlock", test_deadlock);
+  g_test_add_func ("/tv/engine/join-cycle", test_join_cycle);
+  g_test_add_func ("/tv/engine/stall", test_stall);
+  g_test_add_func ("/tv/engine/stop-forever", test_stop_forever);
+  g_test_add_func ("/tv/engine/stop-undetected", test_stop_undetected);
+  g_test_add_func ("/tv/engine/release-not-held", test_release_not_held);
+  g_test_add_func ("/tv/engine/runtime-errors", test_runtime_errors);
+  g_test_add_func ("/tv/engine/timeouts", test_timeouts);
+  g_test_add_func ("/tv/engine/rlock", test_rlock);
+  g_test_add_func ("/tv/engine/semaphore", test_semaphore);
+  g_test_add_func ("/tv/engine/barrier", test_barrier_order);
+  g_test_add_func ("/tv/engine/event", test_event);
+  g_test_add_func ("/tv/engine/condition", test_condition);
+  g_test_add_func ("/tv/engine/spawn-call-rename", test_spawn_call_rename);
+  g_test_add_func ("/tv/engine/threading-api", test_threading_api);
+  g_test_add_func ("/tv/engine/stopwatch", test_stopwatch);
+  g_test_add_func ("/tv/engine/gil", test_gil);
+
+  return g_test_run ();
+}
