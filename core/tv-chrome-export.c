@@ -387,16 +387,14 @@ write_objects (Export *ex)
   gint64 trace_end = tv_trace_get_end_time (ex->trace);
   guint64 async_id = 0;
 
-  /* Ids start at 1; tv_trace_get_n_objects() counts them, and an id never
-   * seen gives NULL, so walk until n objects were found. */
-  for (guint32 id = 1, found = 0; found < n && id <= n + 1024u * 1024u && ex->error == NULL; id++)
+  /* Ids run from 1 to n; an id never seen gives NULL. */
+  for (guint32 id = 1; id <= n && ex->error == NULL; id++)
     {
       const TvTraceObject *o = tv_trace_get_object (ex->trace, id);
       g_autofree char *track = NULL;
 
       if (o == NULL)
         continue;
-      found++;
 
       track = g_strdup_printf ("%s %s", tv_object_kind_to_string (o->kind),
                                o->name != NULL ? o->name : "?");
