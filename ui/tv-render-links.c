@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * tv-render-links.c: what is drawn over the rows: arrows between threads
+ * (start, put → get, release → acquire, exit → join, wake), print marks,
+ * and problems (deadlock cycles outlined and named, run-time errors).
+ */
+#define G_LOG_DOMAIN "tv-renderer"
+
+#include "config.h"
+
+#include <math.h>
+
+#include "tv-renderer-private.h"
+
+void
+tv_render_arrow (TvFrame    *frame,
+                 TvLinkKind  kind,
+                 double      x0,
+                 double      y0,
+                 double      x1,
+                 double      y1)
+{
+  cairo_t *cr = frame->cr;
+  double dx = x1 - x0;
+  double bend = MAX (fabs (dx) * 0.45, 10.0);
+  double c1x = x0 + bend, c1y = y0;
+  double c2x = x1 - bend, c2y = y1;
+  double angle, len = 7.0;
+  int pass;
+
+  /* Nearly vertical arrows bend less, or they would loop backwards. */
+  if (dx < 20)
+    {
+      c1x = x0 + MAX (dx, 0) * 0.5;
+      c1y = y0 + (y1 - y0) * 0.5;
+      c2x = x1;
+      c2y = y0 + (y1 - y0) * 0.5;
+    }
+  angle = atan2 (y1 - c2y, x1 - c2x);
+
+  for (pass = 0; pass < 2; pass++)
+    {
+      cairo_save (cr);
+      tv_palette_set_link_stroke (cr, kind);
+      if (pass == 0)
+        {
+          /* A halo in the background colour lifts the arrow off the bars. */
+          cairo_set_dash (cr, NULL, 0, 0);
+          cairo_set_line_width (cr, cairo_get_line_width (cr) + 2.5);
+          tv_rgba_set_source (cr, &frame->palette->halo);
+        }
+      else
+        tv_rgba_set_source (cr, &frame->palette->links[kind]);
+      cairo_move_to (cr, x0, y0);
+      cairo_curve_to (cr, c1x, c1y, c2x, c2y,
+                      x1 - cos (angle) * len * 0.6, y1 - sin (angle) * len * 0.6);
+      cairo_stroke (cr);
+      cairo_restore (cr);
+    }
+
+  cairo_move_to (cr, x1, y1);
+  cairo_line_to (cr, x1 - len * cos (angle - 0.45), y1 - len * sin (angle - 0.45));
+  cairo_line_to (cr, x1 - len * cos (angle + 0.45), y1 - len * sin (angle + 0.45));
+  cairo_close_path (cr);
+  tv_rgba_set_source (cr, &frame->palette->links[kind]);
+  cairo_fill_preserve (cr);
+  tv_rgba_set_source (cr, &frame->palette->halo);
+  cairo_set_line_width (cr, 1.0);
+  cairo_stroke (cr);
+
+  /* A dot where the arrow leaves. */
+  cairo_arc (cr, x0, y0, 2.2, 0, 2 * G_PI);
+  tv_rgba_set_source (cr, &frame->palette->links[kind]);
+  cairo_fill (cr);
+}
+
+static gboolean
+row_visible (const TvFrame *frame,
+             const TvRow   *row)
+{
+  double y = tv_frame_row_top (frame, row);
+
+  return y + row->height >= frame->rows_top && y <= frame->rows_bottom;
+}
+
+void
+tv_render_links (TvFrame *frame)
+{
+  GArray *links = tv_trace_get_links (frame->trace);
+  double area_end = frame->area_x + frame->area_width;
+  g_autofree double *last_column = NULL;
+  guint n_rows = frame->rows->len;
+  guint i;
+
+  if (links == NULL || links->len == 0)
+    return;
+
+  /*
+   * Dense links (every item of a busy queue) would paint the view solid:
+   * keep one arrow per kind, target row and pixel column.
+   */
+  last_column = g_new (double, (gsize) n_rows * TV_N_LINK_KINDS);
+  for (i = 0; i < n_rows * TV_N_LINK_KINDS; i++)
+    last_column[i] = -G_MAXDOUBLE;
+
+  for (i = 0; i < links->len; i++)
+    {
+      const TvLink *link = &g_array_index (links, TvLink, i);
+      const TvRow *from, *to;
+      double x0, x1, y0, y1, h0, h1;
+      guint slot;
+
+      if (link->to_time < frame->start || link->from_time > frame->end)
+        continue;
+      if ((guint) link->kind >= TV_N_LINK_KINDS)
+        continue;
+      from = tv_frame_thread_row (frame, link->from_thread);
+      to = tv_frame_thread_row (frame, link->to_thread);
+      if (from == NULL || to == NULL || from == to)
+        continue;
+      if (!row_visible (frame, from) && !row_visible (frame, to))
+        continue;
+
+      x0 = tv_frame_x_clamped (frame, link->from_time);
+      x1 = tv_frame_x_clamped (frame, link->to_time);
+      if (x1 < frame->area_x || x0 > area_end)
+        continue;
+
+      slot = (guint) (to - &g_array_index (frame->rows, TvRow, 0)) * TV_N_LINK_KINDS + link->kind;
+      if (floor (x1) == last_column[slot])
+        continue;
+      last_column[slot] = floor (x1);
+
+      /* From the edge of the source bar to the edge of the target bar. */
+      h0 = from->height / 2.0 - TV_BAR_INSET;
+      h1 = to->height / 2.0 - TV_BAR_INSET;
+      y0 = tv_frame_row_top (frame, from) + from->height / 2.0;
+      y1 = tv_frame_row_top (frame, to) + to->height / 2.0;
+      if (y1 > y0)
+        {
+          y0 += h0;
+          y1 -= h1;
+        }
+      else
+        {
+          y0 -= h0;
+          y1 += h1;
+        }
+      tv_render_arrow (frame, link->kind, x0, y0, x1, y1);
+    }
+}
+
+void
+tv_render_print_mark (TvFrame *frame,
+                      double   x,
+                      double   y)
+{
+  cairo_t *cr = frame->cr;
+
+  /* A small speech bubble whose tail points at the moment of the print. */
+  tv_frame_rounded_rect (cr, x - 5, y - 11, 11, 8, 2.5);
+  cairo_move_to (cr, x - 2, y - 3.5);
+  cairo_line_to (cr, x, y + 1);
+  cairo_line_to (cr, x + 2, y - 3.5);
+  cairo_close_path (cr);
+  tv_rgba_set_source (cr, &frame->palette->foreground);
+  cairo_fill_preserve (cr);
+  tv_rgba_set_source (cr, &frame->palette->background);
+  cairo_set_line_width (cr, 1);
+  cairo_stroke (cr);
+  /* Three dots of text. */
+  tv_rgba_set_source (cr, &frame->palette->background);
+  cairo_arc (cr, x - 2.5, y - 7, 0.9, 0, 2 * G_PI);
+  cairo_fill (cr);
+  cairo_arc (cr, x + 0.5, y - 7, 0.9, 0, 2 * G_PI);
+  cairo_fill (cr);
+  cairo_arc (cr, x + 3.5, y - 7, 0.9, 0, 2 * G_PI);
+  cairo_fill (cr);
+}
+
+static guint
+first_print_from (GArray *prints,
+                  gint64  time)
+{
+  guint lo = 0, hi = prints->len;
+
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+
+      if (g_array_index (prints, TvPrint, mid).time < time)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
+}
+
+void
+tv_render_prints (TvFrame *frame)
+{
+  GArray *prints = tv_trace_get_prints (frame->trace);
+  g_autofree double *last_x = NULL;
+  guint i;
+
+  if (prints == NULL || prints->len == 0)
+    return;
+
+  last_x = g_new (double, MAX (frame->n_thread_rows, 1));
+  for (i = 0; i < frame->n_thread_rows; i++)
+    last_x[i] = -G_MAXDOUBLE;
+
+  for (i = first_print_from (prints, frame->start); i < prints->len; i++)
+    {
+      const TvPrint *print = &g_array_index (prints, TvPrint, i);
+      const TvRow *row;
+      double x;
+
+      if (print->time > frame->end)
+        break;
+      row = tv_frame_thread_row (frame, print->thread);
+      if (row == NULL || !row_visible (frame, row))
+        continue;
+      x = tv_frame_x (frame, print->time);
+      /* Prints closer than a mark's width share one mark. */
+      if (x - last_x[print->thread] < 4)
+        continue;
+      last_x[print->thread] = x;
+      tv_render_print_mark (frame, x, tv_frame_row_top (frame, row) + TV_BAR_INSET + 3);
+    }
+}
+
+static void
+outline_row_from (TvFrame     *frame,
+                  const TvRow *row,
+                  gint64       time)
+{
+  cairo_t *cr = frame->cr;
+  double x0 = tv_frame_x_clamped (frame, time);
+  double x1 = frame->area_x + frame->area_width + TV_RIGHT_PAD + 4;
+  double y = tv_frame_row_top (frame, row);
+
+  if (time > frame->end)
+    return;
+  tv_frame_rounded_rect (cr, x0 - 2, y + 1.5, x1 - x0 + 2, row->height - 3, 4);
+  tv_rgba_set_source (cr, &frame->palette->problem);
+  cairo_set_line_width (cr, 2.5);
+  cairo_stroke (cr);
+}
+
+static double
+pill_width (TvFrame    *frame,
+            const char *text)
+{
+  double w;
+
+  tv_frame_set_text (frame, frame->font_bold, text);
+  tv_frame_text_size (frame, &w, NULL);
+  return w + 12;
+}
+
+static void
+draw_pill (TvFrame      *frame,
+           const char   *text,
+           double        x,
+           double        y_center,
+           const TvRgba *background)
+{
+  double w, h;
+  double area_end = frame->area_x + frame->area_width + TV_RIGHT_PAD;
+
+  tv_frame_set_text (frame, frame->font_bold, text);
+  tv_frame_text_size (frame, &w, &h);
+  x = CLAMP (x, frame->area_x + 4, MAX (area_end - w - 16, frame->area_x + 4));
+  tv_frame_rounded_rect (frame->cr, x, y_center - h / 2.0 - 3, w + 12, h + 6, 5);
+  tv_rgba_set_source (frame->cr, background);
+  cairo_fill (frame->cr);
+  tv_frame_show_text (frame, x + 6, y_center, &frame->palette->badge_text);
+}
+
+/* "alice → fork_b → bob → fork_a → alice": who waits for what, held by whom. */
+static char *
+cycle_text (TvFrame *frame,
+            GArray  *problems,
+            const TvProblem *first)
+{
+  GString *text = g_string_new ("Deadlock: ");
+  const TvProblem *member = first;
+  guint steps = 0;
+
+  g_string_append (text, tv_layout_thread_name (frame->trace, first->thread));
+  while (member != NULL && steps++ < problems->len)
+    {
+      const TvTraceObject *object = tv_trace_get_object (frame->trace, member->object);
+      const TvProblem *next = NULL;
+      guint i;
+
+      g_string_append_printf (text, " → %s → %s",
+                              object && object->name ? object->name : "?",
+                              tv_layout_thread_name (frame->trace, member->holder));
+      if (member->holder == first->thread)
+        break;
+      for (i = 0; i < problems->len; i++)
+        {
+          const TvProblem *p = &g_array_index (problems, TvProblem, i);
+
+          if (p->deadlock && p->thread == member->holder)
+            next = p;
+        }
+      member = next;
+    }
+  return g_string_free (text, FALSE);
+}
+
+void
+tv_render_problems (TvFrame *frame)
+{
+  GArray *problems = tv_trace_get_problems (frame->trace);
+  g_autoptr(GString) cycle = g_string_new ("Deadlock: ");
+  const TvProblem *first = NULL;
+  guint i;
+
+  if (problems == NULL || problems->len == 0)
+    return;
+
+  for (i = 0; i < problems->len; i++)
+    {
+      const TvProblem *problem = &g_array_index (problems, TvProblem, i);
+      const TvRow *row = tv_frame_thread_row (frame, problem->thread);
+      const TvTraceObject *object = problem->object != 0
+        ? tv_trace_get_object (frame->trace, problem->object) : NULL;
+
+      if (problem->deadlock)
+        {
+          const TvRow *object_row = tv_frame_object_row (frame, problem->object);
+
+          if (row != NULL)
+            outline_row_from (frame, row, problem->time);
+          if (object_row != NULL)
+            outline_row_from (frame, object_row, problem->time);
+          if (first != NULL)
+            g_string_append (cycle, "; ");
+          g_string_append_printf (cycle, "%s waits for %s held by %s",
+                                  tv_layout_thread_name (frame->trace, problem->thread),
+                                  object && object->name ? object->name : "?",
+                                  tv_layout_thread_name (frame->trace, problem->holder));
+          if (first == NULL || problem->time < first->time)
+            first = problem;
+        }
+      else if (row != NULL && problem->time >= frame->start && problem->time <= frame->end)
+        {
+          double x = tv_frame_x (frame, problem->time);
+          double cy = tv_frame_row_top (frame, row) + row->height / 2.0;
+          cairo_t *cr = frame->cr;
+
+          cairo_arc (cr, x, cy, 7, 0, 2 * G_PI);
+          tv_rgba_set_source (cr, &frame->palette->problem);
+          cairo_fill (cr);
+          cairo_move_to (cr, x - 3, cy - 3);
+          cairo_line_to (cr, x + 3, cy + 3);
+          cairo_move_to (cr, x + 3, cy - 3);
+          cairo_line_to (cr, x - 3, cy + 3);
+          tv_rgba_set_source (cr, &frame->palette->badge_text);
+          cairo_set_line_width (cr, 1.8);
+          cairo_stroke (cr);
+          if (problem->message != NULL)
+            draw_pill (frame, problem->message, x + 10, cy, &frame->palette->problem);
+        }
+    }
+
+  if (first != NULL && first->time <= frame->end)
+    {
+      const TvRow *row = tv_frame_thread_row (frame, first->thread);
+      double x = tv_frame_x_clamped (frame, first->time) + 8;
+      double room = frame->area_x + frame->area_width + TV_RIGHT_PAD - x;
+      g_autofree char *text = NULL;
+
+      if (row == NULL)
+        return;
+      /* The sentence when it fits after the moment, else the cycle. */
+      if (pill_width (frame, cycle->str) <= room)
+        text = g_strdup (cycle->str);
+      else
+        text = cycle_text (frame, problems, first);
+      draw_pill (frame, text, x, tv_frame_row_top (frame, row) + row->height / 2.0,
+                 &frame->palette->problem);
+    }
+}
