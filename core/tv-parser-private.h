@@ -71,6 +71,13 @@ typedef struct
 
 typedef struct
 {
+  guint      caller;     /* body indices */
+  guint      callee;
+  TvLocation location;   /* of the callee's name in `call NAME` */
+} TvCall;
+
+typedef struct
+{
   const char *filename;
   const char *source;
   gsize       length;
@@ -88,6 +95,9 @@ typedef struct
 
   GArray     *held;            /* guint: conditions held lexically (with / acquire) */
   gboolean    in_def;          /* parsing a def's body: its caller may hold them */
+  guint       repeat_depth;    /* repeats around the statement being parsed */
+  guint       current_body;    /* the body being parsed, or G_MAXUINT */
+  GArray     *calls;           /* TvCall, in file order */
   guint       expr_depth;
   guint       n_spawn_sites;
   guint       main_line;       /* of `main:`, 0 when there is none */
@@ -119,6 +129,11 @@ gboolean    tv_parser_resolve (TvParser     *self,
 char       *tv_parser_list_names (TvParser *self, guint mask);
 
 const char *tv_parser_a_kind (TvNameKind kind);
+
+/* `i` at `column`: FALSE (reported) when no repeat can be around it. */
+gboolean    tv_parser_check_counter (TvParser     *self,
+                                     const TvLine *line,
+                                     guint         column);
 
 /* tv-template.c: the string in `token` (a TV_TOK_STRING). */
 TvTemplate *tv_template_parse (TvParser      *self,

@@ -263,6 +263,19 @@ tv_parser_resolve (TvParser      *self,
   return TRUE;
 }
 
+gboolean
+tv_parser_check_counter (TvParser     *self,
+                         const TvLine *line,
+                         guint         column)
+{
+  /* A def may be called from inside a repeat: only its callers know. */
+  if (self->repeat_depth > 0 || self->in_def)
+    return TRUE;
+  tv_parser_error (self->diagnostics, line->number, column,
+                   "'i' is the counter of the innermost 'repeat', and there is none here");
+  return FALSE;
+}
+
 /* --- The cursor --------------------------------------------------------- */
 
 static const TvToken *
@@ -489,7 +502,10 @@ parse_unary (Cur *c)
       if (token_is (c->line, token, "item"))
         expr = new_expr (TV_EXPR_ITEM, c->line, take (c));
       else if (token_is (c->line, token, "i"))
-        expr = new_expr (TV_EXPR_COUNTER, c->line, take (c));
+        {
+          if (tv_parser_check_counter (c->p, c->line, token->column))
+            expr = new_expr (TV_EXPR_COUNTER, c->line, take (c));
+        }
       else if (token_is_keyword (c->line, token))
         {
           g_autofree char *found = tv_parser_describe_token (c->line, token);
@@ -927,6 +943,12 @@ parse_statement (TvParser  *p,
       if (ok)
         {
           stmt.target = name->index;
+          if (!spawn && p->current_body != G_MAXUINT)
+            {
+              TvCall call = { p->current_body, name->index,
+                              { line->number, line->tokens[1].column } };
+              g_array_append_val (p->calls, call);
+            }
           if (spawn)
             {
               stmt.spawn_slot = p->n_spawn_sites++;
@@ -1084,11 +1106,15 @@ parse_statement (TvParser  *p,
     {
       stmt.kind = TV_STMT_REPEAT;
       opens_block = TRUE;
-      ok = expect_number (c, "a repeat count", 0, TV_SCENARIO_MAX_REPEAT,
+      ok = expect_number (c, "the repeat count", 0, TV_SCENARIO_MAX_REPEAT,
                           "repeat count too large", &stmt.count)
            && (colon = expect_colon (c)) != NULL;
       if (ok)
-        stmt.body = parse_sub_block (c, ctx, colon);
+        {
+          p->repeat_depth++;
+          stmt.body = parse_sub_block (c, ctx, colon);
+          p->repeat_depth--;
+        }
     }
   else if (token_is (line, verb, "forever"))
     {
@@ -1147,6 +1173,19 @@ done:
   /* A block-opening line that failed, or a line that opens none. */
   if (!ok || !opens_block)
     absorb_deeper (p, ctx, ok);
+
+  /* The `else` of an `if` that failed belongs to it, not to a stray error. */
+  if (!ok && token_is (line, verb, "if"))
+    {
+      TvLine *next = current_line (p);
+
+      if (next != NULL && next->indent > ctx->parent_indent && next->indent <= ctx->indent
+          && token_is (next, &next->tokens[0], "else"))
+        {
+          p->pos++;
+          absorb_deeper (p, ctx, FALSE);
+        }
+    }
 }
 
 /* --- Blocks ---------------------------------------------------------------- */
@@ -1479,7 +1518,7 @@ parse_object_params (Cur          *c,
     case TV_NAME_SEMAPHORE:
       value = 1;
       if (peek (c)->kind != TV_TOK_END
-          && !expect_number (c, "a semaphore value", 0, MAX_SEMAPHORE_VALUE,
+          && !expect_number (c, "the semaphore value", 0, MAX_SEMAPHORE_VALUE,
                              "semaphore value too large", &value))
         return;
       break;
@@ -1492,7 +1531,7 @@ parse_object_params (Cur          *c,
       if (peek_word (c, "capacity"))
         {
           take (c);
-          if (!expect_number (c, "a capacity", 1, TV_SCENARIO_MAX_QUEUE_ITEMS,
+          if (!expect_number (c, "the capacity", 1, TV_SCENARIO_MAX_QUEUE_ITEMS,
                               "queue capacity too large", &value))
             return;
         }
@@ -1574,7 +1613,7 @@ parse_body_decl (TvParser   *p,
         {
           take (c);
           multiple = TRUE;
-          ok = expect_number (c, "a number of instances", 1, TV_SCENARIO_MAX_INSTANCES,
+          ok = expect_number (c, "the number of instances", 1, TV_SCENARIO_MAX_INSTANCES,
                               "too many instances", &count);
         }
     }
@@ -1583,6 +1622,8 @@ parse_body_decl (TvParser   *p,
 
   colon = ok ? expect_colon (c) : NULL;
   p->in_def = kind == TV_NAME_DEF;
+  p->repeat_depth = 0;
+  p->current_body = kind == 0 ? (ok ? p->main_index : G_MAXUINT) : name ? name->index : G_MAXUINT;
   g_array_set_size (p->held, 0);
   if (colon == NULL)
     {
@@ -1711,6 +1752,124 @@ check_limit (TvParser   *p,
     }
 }
 
+/*
+ * Calls: a def that calls itself (directly or through others) would never
+ * return, and a deep chain of calls would exhaust a thread's stack, so both
+ * are load errors.  One depth-first walk (iterative: the chain may be long)
+ * finds the back edges (recursion) and each body's call depth.
+ */
+static gint
+compare_calls (gconstpointer a,
+               gconstpointer b)
+{
+  const TvCall *x = a;
+  const TvCall *y = b;
+
+  if (x->caller != y->caller)
+    return x->caller < y->caller ? -1 : 1;
+  if (x->location.line != y->location.line)
+    return x->location.line < y->location.line ? -1 : 1;
+  return 0;
+}
+
+typedef struct
+{
+  guint node;
+  guint edge;      /* the next edge of `node` to explore */
+} Frame;
+
+static void
+check_calls (TvParser *p)
+{
+  guint n = p->bodies->len;
+  guint n_calls = p->calls->len;
+  g_autofree guint *first = g_new0 (guint, n + 1);
+  g_autofree guint8 *state = g_new0 (guint8, n);   /* 0 new, 1 on the path, 2 done */
+  g_autofree guint *depth = g_new0 (guint, n);
+  g_autoptr(GArray) stack = g_array_new (FALSE, FALSE, sizeof (Frame));
+  TvCall *calls;
+
+  g_array_sort (p->calls, compare_calls);
+  calls = (TvCall *) (void *) p->calls->data;
+  for (guint k = 0; k < n_calls; k++)
+    first[calls[k].caller + 1]++;
+  for (guint k = 0; k < n; k++)
+    first[k + 1] += first[k];
+
+  for (guint root = 0; root < n; root++)
+    {
+      Frame top = { root, first[root] };
+
+      if (state[root] != 0)
+        continue;
+      state[root] = 1;
+      g_array_append_val (stack, top);
+      while (stack->len > 0)
+        {
+          Frame *f = &g_array_index (stack, Frame, stack->len - 1);
+
+          if (f->edge < first[f->node + 1])
+            {
+              const TvCall *call = &calls[f->edge++];
+              guint w = call->callee;
+
+              if (state[w] == 1)
+                {
+                  GString *path = g_string_new (NULL);
+                  gboolean on = FALSE;
+
+                  for (guint k = 0; k < stack->len; k++)
+                    {
+                      guint v = g_array_index (stack, Frame, k).node;
+                      on = on || v == w;
+                      if (on)
+                        g_string_append_printf (path, "%s -> ",
+                                                g_array_index (p->bodies, TvBodyDecl, v).name);
+                    }
+                  g_string_append (path, g_array_index (p->bodies, TvBodyDecl, w).name);
+                  tv_parser_error (p->diagnostics, call->location.line, call->location.column,
+                                   "recursive call: %s (a def cannot call itself, directly or through others)",
+                                   path->str);
+                  g_string_free (path, TRUE);
+                }
+              else if (state[w] == 0)
+                {
+                  Frame next = { w, first[w] };
+                  state[w] = 1;
+                  g_array_append_val (stack, next);
+                }
+              else if (depth[w] + 1 > TV_SCENARIO_MAX_NESTING && depth[w] <= TV_SCENARIO_MAX_NESTING)
+                tv_parser_error (p->diagnostics, call->location.line, call->location.column,
+                                 "calls nested too deeply: %u levels (the limit is %d)",
+                                 depth[w] + 1, TV_SCENARIO_MAX_NESTING);
+            }
+          else
+            {
+              guint v = f->node;
+              guint d = 0;
+
+              for (guint k = first[v]; k < first[v + 1]; k++)
+                if (state[calls[k].callee] == 2)
+                  d = MAX (d, depth[calls[k].callee]);
+              /* A body's depth counts itself: main calling f is two levels. */
+              depth[v] = d + 1;
+              state[v] = 2;
+              g_array_set_size (stack, stack->len - 1);
+              if (stack->len > 0)
+                {
+                  /* Check the edge just finished from the caller's side. */
+                  Frame *caller = &g_array_index (stack, Frame, stack->len - 1);
+                  const TvCall *call = &calls[caller->edge - 1];
+                  if (depth[v] + 1 > TV_SCENARIO_MAX_NESTING && depth[v] <= TV_SCENARIO_MAX_NESTING)
+                    tv_parser_error (p->diagnostics, call->location.line, call->location.column,
+                                     "calls nested too deeply: %u levels (the limit is %d)",
+                                     depth[v] + 1, TV_SCENARIO_MAX_NESTING);
+                }
+            }
+        }
+    }
+}
+
 /* Without `main:`, main starts every thread and process, then joins them. */
 static TvBlock *
 synthesise_main (TvParser *p)
@@ -1816,6 +1975,7 @@ parser_clear (TvParser *p)
   g_clear_pointer (&p->held, g_array_unref);
   g_clear_pointer (&p->thread_uses, g_array_unref);
   g_clear_pointer (&p->process_uses, g_array_unref);
+  g_clear_pointer (&p->calls, g_array_unref);
   tv_lines_free (p->lines, p->n_lines);
 }
 
@@ -1852,6 +2012,8 @@ tv_scenario_parse (const char *filename,
   p->held = g_array_new (FALSE, FALSE, sizeof (guint));
   p->thread_uses = g_array_new (FALSE, FALSE, sizeof (TvUse));
   p->process_uses = g_array_new (FALSE, FALSE, sizeof (TvUse));
+  p->calls = g_array_new (FALSE, FALSE, sizeof (TvCall));
+  p->current_body = G_MAXUINT;
 
   within_limits = tv_lex (text, length, diags, &p->lines, &p->n_lines);
   if (within_limits)
@@ -1870,6 +2032,7 @@ tv_scenario_parse (const char *filename,
           else
             parse_toplevel (p, &header);
         }
+      check_calls (p);
       check_limit (p, p->thread_uses, TV_SCENARIO_MAX_THREADS, "threads");
       check_limit (p, p->process_uses, TV_SCENARIO_MAX_PROCESSES, "processes");
     }

@@ -192,6 +192,9 @@ parse_interpolation (Tpl   *t,
             part.kind = builtins[b].kind;
             found = TRUE;
           }
+      if (part.kind == TV_PART_COUNTER
+          && !tv_parser_check_counter (t->p, t->line, column_of (t, name_start)))
+        return FALSE;
 
       if (!found)
         {
