@@ -232,6 +232,7 @@ test_shared_across_fork (void)
   TvClock *clock = mmap (NULL, 4096, PROT_READ | PROT_WRITE,
                          MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   gint64 *seen = (gint64 *) (clock + 1);
+  _Atomic int *child_read = (_Atomic int *) (seen + 2);
   gint64 frozen;
   pid_t pid;
   int status = 0;
@@ -247,6 +248,7 @@ test_shared_across_fork (void)
   if (pid == 0)
     {
       seen[0] = tv_clock_now (clock);
+      atomic_store (child_read, 1);
       /* Wait for the parent to resume the clock and go on past the pause. */
       while (tv_clock_is_paused (clock))
         g_usleep (100);
@@ -255,6 +257,9 @@ test_shared_across_fork (void)
       _exit (0);
     }
 
+  /* Resume only once the child has read the frozen time. */
+  while (!atomic_load (child_read))
+    g_usleep (100);
   nap ();
   tv_clock_set_paused (clock, FALSE);
   g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
