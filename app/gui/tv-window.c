@@ -1,0 +1,919 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+#define G_LOG_DOMAIN "tv-window"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "tv-lessons.h"
+#include "tv-time.h"
+#include "tv-time-parse.h"
+#include "tv-window-private.h"
+
+/* How often the window drains a run when the frame clock does not (hidden). */
+#define POLL_INTERVAL_MS 100
+
+G_DEFINE_FINAL_TYPE (TvWindow, tv_window, ADW_TYPE_APPLICATION_WINDOW)
+
+enum {
+  PROP_0,
+  PROP_LOADING,
+  PROP_RUNNING,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+/* --- Console ----------------------------------------------------------- */
+
+static void
+update_console_colors (TvWindow *self)
+{
+  GtkTextTagTable *table = gtk_text_buffer_get_tag_table (gtk_text_view_get_buffer (self->console_view));
+  gboolean dark = adw_style_manager_get_dark (adw_style_manager_get_default ());
+  GdkRGBA error, warning, dim;
+
+  /* GNOME's palette: red 3 / orange 5 on light, red 1 / yellow 2 on dark. */
+  gdk_rgba_parse (&error, dark ? "#ff7b63" : "#c01c28");
+  gdk_rgba_parse (&warning, dark ? "#f8e45c" : "#9c6e03");
+  gdk_rgba_parse (&dim, dark ? "rgba(255,255,255,0.55)" : "rgba(0,0,0,0.55)");
+
+  g_object_set (gtk_text_tag_table_lookup (table, "error"), "foreground-rgba", &error, NULL);
+  g_object_set (gtk_text_tag_table_lookup (table, "warning"), "foreground-rgba", &warning, NULL);
+  g_object_set (gtk_text_tag_table_lookup (table, "dim"), "foreground-rgba", &dim, NULL);
+  g_object_set (gtk_text_tag_table_lookup (table, "time"), "foreground-rgba", &dim, NULL);
+}
+
+static void
+setup_console (TvWindow *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->console_view);
+  GtkTextIter end;
+
+  gtk_text_buffer_create_tag (buffer, "error", NULL);
+  gtk_text_buffer_create_tag (buffer, "warning", NULL);
+  gtk_text_buffer_create_tag (buffer, "dim", "style", PANGO_STYLE_ITALIC, NULL);
+  gtk_text_buffer_create_tag (buffer, "time", NULL);
+  update_console_colors (self);
+
+  gtk_text_buffer_get_end_iter (buffer, &end);
+  gtk_text_buffer_create_mark (buffer, "console-end", &end, FALSE);
+}
+
+void
+tv_window_console_clear (TvWindow *self)
+{
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->console_view), "", 0);
+}
+
+static void
+console_insert (TvWindow   *self,
+                const char *text,
+                const char *tag)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->console_view);
+  GtkTextIter end;
+
+  gtk_text_buffer_get_end_iter (buffer, &end);
+  if (tag != NULL)
+    gtk_text_buffer_insert_with_tags_by_name (buffer, &end, text, -1, tag, NULL);
+  else
+    gtk_text_buffer_insert (buffer, &end, text, -1);
+}
+
+static void
+console_scroll_to_end (TvWindow *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->console_view);
+
+  gtk_text_view_scroll_mark_onscreen (self->console_view,
+                                      gtk_text_buffer_get_mark (buffer, "console-end"));
+}
+
+void
+tv_window_console_append (TvWindow   *self,
+                          const char *text,
+                          const char *tag)
+{
+  console_insert (self, text, tag);
+  console_insert (self, "\n", NULL);
+  console_scroll_to_end (self);
+}
+
+/* Printed lines, with the scenario time they were printed at. */
+static void
+show_new_prints (TvWindow *self)
+{
+  GArray *prints;
+  guint n;
+
+  if (self->trace == NULL)
+    return;
+
+  prints = tv_trace_get_prints (self->trace);
+  n = prints != NULL ? prints->len : 0;
+  if (n <= self->n_prints_shown)
+    return;
+
+  for (guint i = self->n_prints_shown; i < n; i++)
+    {
+      const TvPrint *print = &g_array_index (prints, TvPrint, i);
+      g_autofree char *time = g_strdup_printf ("%8.3f s  ", print->time / 1e9);
+
+      console_insert (self, time, "time");
+      console_insert (self, print->text != NULL ? print->text : "", NULL);
+      console_insert (self, "\n", NULL);
+    }
+
+  self->n_prints_shown = n;
+  console_scroll_to_end (self);
+}
+
+void
+tv_window_toast (TvWindow   *self,
+                 const char *title)
+{
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (title));
+}
+
+/* --- Lessons ----------------------------------------------------------- */
+
+static GtkWidget *
+create_lesson_row (const TvLesson *lesson)
+{
+  GtkWidget *row;
+  GtkWidget *box;
+  GtkWidget *text;
+  GtkWidget *label;
+
+  box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+  gtk_widget_add_css_class (box, "lesson-row");
+
+  if (lesson->number != G_MAXUINT)
+    {
+      g_autofree char *number = g_strdup_printf ("%u", lesson->number);
+
+      label = gtk_label_new (number);
+      gtk_label_set_xalign (GTK_LABEL (label), 1.0);
+      gtk_widget_set_valign (label, GTK_ALIGN_START);
+      gtk_widget_add_css_class (label, "lesson-number");
+      gtk_widget_add_css_class (label, "dim-label");
+      gtk_box_append (GTK_BOX (box), label);
+    }
+
+  text = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  gtk_widget_set_hexpand (text, TRUE);
+  gtk_box_append (GTK_BOX (box), text);
+
+  label = gtk_label_new (lesson->title);
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_box_append (GTK_BOX (text), label);
+
+  if (lesson->about != NULL)
+    {
+      label = gtk_label_new (lesson->about);
+      gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+      gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+      gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+      gtk_label_set_lines (GTK_LABEL (label), 2);
+      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+      gtk_widget_add_css_class (label, "caption");
+      gtk_widget_add_css_class (label, "dim-label");
+      gtk_box_append (GTK_BOX (text), label);
+    }
+
+  row = gtk_list_box_row_new ();
+  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
+  if (lesson->about != NULL)
+    gtk_widget_set_tooltip_text (row, lesson->about);
+  g_object_set_data_full (G_OBJECT (row), "path", g_strdup (lesson->path), g_free);
+
+  return row;
+}
+
+static void
+select_current_lesson (TvWindow *self)
+{
+  GtkWidget *child;
+
+  for (child = gtk_widget_get_first_child (GTK_WIDGET (self->lesson_list));
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      const char *path = g_object_get_data (G_OBJECT (child), "path");
+      g_autoptr(GFile) file = NULL;
+
+      if (path == NULL || self->file == NULL)
+        continue;
+
+      file = g_file_new_for_path (path);
+      if (g_file_equal (file, self->file))
+        {
+          gtk_list_box_select_row (self->lesson_list, GTK_LIST_BOX_ROW (child));
+          return;
+        }
+    }
+
+  gtk_list_box_unselect_all (self->lesson_list);
+}
+
+static void
+lessons_loaded_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(TvWindow) self = user_data;
+  g_autoptr(GPtrArray) lessons = NULL;
+  g_autoptr(GError) error = NULL;
+
+  lessons = tv_lessons_load_finish (result, &error);
+  if (lessons == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_message ("No lessons: %s", error->message);
+      return;
+    }
+
+  for (guint i = 0; i < lessons->len; i++)
+    gtk_list_box_append (self->lesson_list, create_lesson_row (g_ptr_array_index (lessons, i)));
+
+  g_clear_pointer (&self->lessons, g_ptr_array_unref);
+  self->lessons = g_steal_pointer (&lessons);
+  select_current_lesson (self);
+}
+
+static void
+lesson_activated_cb (TvWindow      *self,
+                     GtkListBoxRow *row,
+                     GtkListBox    *list)
+{
+  const char *path = g_object_get_data (G_OBJECT (row), "path");
+  g_autoptr(GFile) file = NULL;
+
+  if (path == NULL)
+    return;
+
+  file = g_file_new_for_path (path);
+  if (self->file == NULL || !g_file_equal (file, self->file))
+    tv_window_open (self, file);
+
+  /* On a narrow window the sidebar covers the timeline: get it out of the way. */
+  if (adw_flap_get_folded (self->flap))
+    adw_flap_set_reveal_flap (self->flap, FALSE);
+}
+
+/* --- Running ----------------------------------------------------------- */
+
+static void
+set_running (TvWindow *self,
+             gboolean  running)
+{
+  gtk_stack_set_visible_child_name (self->run_stack, running ? "stop" : "run");
+  tv_window_update_actions (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+}
+
+static void
+update_run_status (TvWindow *self)
+{
+  char buf[32];
+
+  if (self->run != NULL)
+    {
+      g_autofree char *text = NULL;
+
+      tv_time_format (tv_timeline_view_get_duration (self->view), 1, buf, sizeof buf);
+      text = g_strdup_printf (_("Running · %s"), buf);
+      gtk_label_set_label (self->run_status_label, text);
+    }
+}
+
+static gboolean
+poll_cb (gpointer user_data)
+{
+  TvWindow *self = user_data;
+
+  /* The frame clock drains while the timeline is shown; this covers the rest. */
+  tv_timeline_poll (self->timeline);
+  update_run_status (self);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+trace_changed_cb (TvWindow *self,
+                  TvTrace  *trace)
+{
+  show_new_prints (self);
+}
+
+static void
+set_trace (TvWindow *self,
+           TvTrace  *trace)
+{
+  if (self->trace == trace)
+    return;
+
+  g_clear_signal_handler (&self->trace_changed_id, self->trace);
+  g_set_object (&self->trace, trace);
+  self->n_prints_shown = 0;
+
+  if (trace != NULL)
+    self->trace_changed_id = g_signal_connect_object (trace, "changed",
+                                                      G_CALLBACK (trace_changed_cb), self,
+                                                      G_CONNECT_SWAPPED);
+
+  tv_timeline_set_trace (self->timeline, trace);
+}
+
+static char *
+describe_end (TvWindow    *self,
+              TvRunStatus  status,
+              const char **tag)
+{
+  gint64 end = self->trace != NULL ? tv_trace_get_end_time (self->trace) : 0;
+  guint64 n_events = self->trace != NULL ? tv_trace_get_n_events (self->trace) : 0;
+  char time[32];
+
+  tv_time_format (end, 2, time, sizeof time);
+  *tag = "dim";
+
+  switch (status)
+    {
+    case TV_RUN_FINISHED:
+      return g_strdup_printf (_("Finished in %s · %" G_GUINT64_FORMAT " events"), time, n_events);
+
+    case TV_RUN_STOPPED:
+      return g_strdup_printf (_("Stopped at %s"), time);
+
+    case TV_RUN_FAILED:
+      *tag = "error";
+      return g_strdup_printf (_("The run failed at %s"), time);
+
+    case TV_RUN_READY:
+    case TV_RUN_RUNNING:
+    default:
+      return g_strdup_printf (_("Ended at %s"), time);
+    }
+}
+
+static void
+run_ended_cb (TvWindow   *self,
+              TvTimeline *timeline)
+{
+  g_autoptr(TvRun) run = g_steal_pointer (&self->run);
+  g_autofree char *summary = NULL;
+  const char *message;
+  const char *tag;
+  TvRunStatus status;
+  guint64 dropped;
+
+  if (run == NULL)
+    return;
+
+  g_clear_handle_id (&self->poll_id, g_source_remove);
+
+  /* Finished means reaped: this wait returns at once. */
+  tv_run_wait (run);
+  show_new_prints (self);
+
+  status = tv_run_get_status (run);
+  message = tv_run_get_error_message (run);
+  if (message != NULL)
+    tv_window_console_append (self, message, "error");
+
+  dropped = tv_trace_get_dropped (self->trace);
+  if (dropped > 0)
+    {
+      g_autofree char *text =
+        g_strdup_printf (g_dngettext (NULL,
+                                      "%" G_GUINT64_FORMAT " event was lost: a thread’s ring was full",
+                                      "%" G_GUINT64_FORMAT " events were lost: a thread’s ring was full",
+                                      dropped),
+                         dropped);
+      tv_window_console_append (self, text, "warning");
+    }
+
+  summary = describe_end (self, status, &tag);
+  tv_window_console_append (self, summary, tag);
+  gtk_label_set_label (self->run_status_label, summary);
+
+  if (tv_run_get_error_kind (run) == TV_RUN_ERROR_DEADLOCK)
+    tv_window_toast (self, _("Deadlock: the run was stopped"));
+  else if (status == TV_RUN_FAILED)
+    tv_window_toast (self, _("The run failed: see the console"));
+
+  /* A run watched live ends with the whole of it in view. */
+  if (tv_timeline_view_get_follow_live (self->view))
+    tv_timeline_view_fit (self->view);
+
+  set_running (self, FALSE);
+}
+
+void
+tv_window_run (TvWindow *self)
+{
+  g_autoptr(TvTrace) trace = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *header = NULL;
+  TvRunOptions options = TV_RUN_OPTIONS_INIT;
+  TvRun *run;
+
+  if (self->run != NULL || self->scenario == NULL)
+    return;
+
+  options.speed = self->speed;
+  run = tv_run_new (self->scenario, &options, &error);
+  if (run == NULL)
+    {
+      tv_window_console_append (self, error->message, "error");
+      return;
+    }
+
+  trace = tv_trace_new ();
+  tv_trace_set_title (trace, self->scenario->title);
+
+  tv_window_console_clear (self);
+  if (self->speed != 1.0)
+    header = g_strdup_printf (_("Running “%s” at %g× speed"), self->scenario->title, self->speed);
+  else
+    header = g_strdup_printf (_("Running “%s”"), self->scenario->title);
+  tv_window_console_append (self, header, "dim");
+
+  set_trace (self, trace);
+  tv_timeline_set_scenario (self->timeline, self->scenario);
+  tv_timeline_view_reset (self->view);
+  gtk_stack_set_visible_child_name (self->main_stack, "timeline");
+
+  if (!tv_run_start (run, &error))
+    {
+      tv_window_console_append (self, error->message, "error");
+      tv_run_free (run);
+      return;
+    }
+
+  self->run = run;
+  tv_timeline_set_run (self->timeline, run);
+  self->poll_id = g_timeout_add (POLL_INTERVAL_MS, poll_cb, self);
+  update_run_status (self);
+  set_running (self, TRUE);
+}
+
+void
+tv_window_stop (TvWindow *self)
+{
+  if (self->run == NULL)
+    return;
+
+  /* Every wait in the engine wakes on stop; the timeline then sees the end. */
+  tv_run_stop (self->run);
+  gtk_label_set_label (self->run_status_label, _("Stopping…"));
+}
+
+/* Ends a run at once, for a window that closes or loads another scenario. */
+static void
+abandon_run (TvWindow *self)
+{
+  g_autoptr(TvRun) run = g_steal_pointer (&self->run);
+
+  if (run == NULL)
+    return;
+
+  g_clear_handle_id (&self->poll_id, g_source_remove);
+  tv_timeline_set_run (self->timeline, NULL);
+  tv_run_stop (run);
+  tv_run_wait (run);
+}
+
+void
+tv_window_set_speed (TvWindow *self,
+                     double    speed)
+{
+  self->speed = CLAMP (speed, TV_CLOCK_MIN_SPEED, TV_CLOCK_MAX_SPEED);
+  if (self->run != NULL)
+    tv_run_set_speed (self->run, self->speed);
+}
+
+/* --- Loading ----------------------------------------------------------- */
+
+static void
+load_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  GFile *file = task_data;
+  g_autoptr(GFileInfo) info = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *name = NULL;
+  TvScenario *scenario;
+  gsize length;
+
+  name = g_file_get_basename (file);
+
+  /* Refuse a huge file before reading it, not after. */
+  info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE, 0, cancellable, &error);
+  if (info == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (g_file_info_get_size (info) > TV_SCENARIO_MAX_FILE_BYTES)
+    {
+      g_task_return_new_error (task, TV_SCENARIO_ERROR, TV_SCENARIO_ERROR_LIMIT,
+                               _("%s: the file is larger than %d bytes"),
+                               name, TV_SCENARIO_MAX_FILE_BYTES);
+      return;
+    }
+
+  if (!g_file_load_contents (file, cancellable, &contents, &length, NULL, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  /* Messages name the file as people see it: "race.tvs:7:5: ...". */
+  scenario = tv_scenario_parse (name, contents, length, NULL, &error);
+  if (scenario == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, scenario, (GDestroyNotify) tv_scenario_unref);
+}
+
+static void
+set_loading (TvWindow *self,
+             gboolean  loading)
+{
+  if (self->loading == !!loading)
+    return;
+
+  self->loading = !!loading;
+  tv_window_update_actions (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
+}
+
+static void
+show_file_titles (TvWindow   *self,
+                  const char *title)
+{
+  g_autofree char *name = g_file_get_basename (self->file);
+  g_autofree char *window_title = g_strdup_printf ("%s — ThreadViz", title);
+
+  adw_window_title_set_title (self->window_title, title);
+  adw_window_title_set_subtitle (self->window_title, name);
+  gtk_window_set_title (GTK_WINDOW (self), window_title);
+}
+
+static void
+loaded_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  TvWindow *self = TV_WINDOW (object);
+  g_autoptr(TvScenario) scenario = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uri = NULL;
+
+  scenario = g_task_propagate_pointer (G_TASK (result), &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  set_loading (self, FALSE);
+  g_clear_pointer (&self->scenario, tv_scenario_unref);
+  set_trace (self, NULL);
+  tv_timeline_set_scenario (self->timeline, NULL);
+  tv_window_console_clear (self);
+  gtk_label_set_label (self->run_status_label, "");
+
+  if (scenario == NULL)
+    {
+      g_autofree char *name = g_file_get_basename (self->file);
+
+      show_file_titles (self, name);
+      tv_window_console_append (self, error->message, "error");
+      gtk_stack_set_visible_child_name (self->main_stack,
+                                        g_error_matches (error, TV_SCENARIO_ERROR, TV_SCENARIO_ERROR_INVALID)
+                                        ? "error" : "empty");
+      adw_status_page_set_title (self->intro_page, _("The Scenario Could Not Be Read"));
+      adw_status_page_set_description (self->intro_page, _("The console below says why."));
+      tv_window_toast (self, _("The scenario could not be loaded"));
+    }
+  else
+    {
+      g_autofree char *hint = NULL;
+
+      self->scenario = g_steal_pointer (&scenario);
+      show_file_titles (self, self->scenario->title);
+      adw_status_page_set_title (self->intro_page, self->scenario->title);
+      adw_status_page_set_description (self->intro_page, self->scenario->about);
+      gtk_stack_set_visible_child_name (self->main_stack, "empty");
+
+      hint = g_strdup_printf (_("Loaded %s. Press Run (F5) to start it."),
+                              adw_window_title_get_subtitle (self->window_title));
+      tv_window_console_append (self, hint, "dim");
+    }
+
+  /* Recent files: the scenarios people open, not the shipped lessons. */
+  uri = g_file_get_uri (self->file);
+  gtk_recent_manager_add_item (gtk_recent_manager_get_default (), uri);
+
+  select_current_lesson (self);
+  tv_window_update_actions (self);
+}
+
+void
+tv_window_open (TvWindow *self,
+                GFile    *file)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (TV_IS_WINDOW (self));
+  g_return_if_fail (G_IS_FILE (file));
+
+  abandon_run (self);
+  set_running (self, FALSE);
+
+  /* A newer open wins over one still loading. */
+  g_cancellable_cancel (self->load_cancellable);
+  g_clear_object (&self->load_cancellable);
+  self->load_cancellable = g_cancellable_new ();
+
+  g_set_object (&self->file, file);
+  set_loading (self, TRUE);
+
+  task = g_task_new (self, self->load_cancellable, loaded_cb, NULL);
+  g_task_set_source_tag (task, tv_window_open);
+  g_task_set_task_data (task, g_object_ref (file), g_object_unref);
+  g_task_run_in_thread (task, load_thread);
+}
+
+/* --- Timeline toolbar -------------------------------------------------- */
+
+static void
+filter_changed_cb (TvWindow       *self,
+                   GtkSearchEntry *entry)
+{
+  tv_timeline_view_set_filter (self->view, gtk_editable_get_text (GTK_EDITABLE (entry)));
+}
+
+static void
+range_activate_cb (TvWindow *self,
+                   GtkEntry *entry)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (entry));
+  gint64 start, end;
+
+  if (!tv_time_parse_range (text, &start, &end))
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (entry), "error");
+      gtk_widget_error_bell (GTK_WIDGET (entry));
+      return;
+    }
+
+  tv_timeline_view_set_follow_live (self->view, FALSE);
+  tv_timeline_view_set_range (self->view, start, end);
+  gtk_editable_set_text (GTK_EDITABLE (entry), "");
+  gtk_widget_grab_focus (GTK_WIDGET (self->timeline));
+}
+
+static void
+range_icon_press_cb (TvWindow             *self,
+                     GtkEntryIconPosition  position,
+                     GtkEntry             *entry)
+{
+  range_activate_cb (self, entry);
+}
+
+static void
+range_changed_cb (TvWindow *self,
+                  GtkEntry *entry)
+{
+  gtk_widget_remove_css_class (GTK_WIDGET (entry), "error");
+}
+
+/* The range entry's placeholder says what is on screen now. */
+static void
+view_range_cb (TvWindow       *self,
+               GParamSpec     *pspec,
+               TvTimelineView *view)
+{
+  char start[32], end[32];
+  g_autofree char *text = NULL;
+
+  tv_time_format (tv_timeline_view_get_start (view), 2, start, sizeof start);
+  tv_time_format (tv_timeline_view_get_end (view), 2, end, sizeof end);
+  text = g_strdup_printf ("%s – %s", start, end);
+  gtk_entry_set_placeholder_text (self->range_entry, text);
+}
+
+static void
+dark_changed_cb (TvWindow        *self,
+                 GParamSpec      *pspec,
+                 AdwStyleManager *style)
+{
+  update_console_colors (self);
+}
+
+/* --- GObject ----------------------------------------------------------- */
+
+static void
+tv_window_dispose (GObject *object)
+{
+  TvWindow *self = (TvWindow *)object;
+
+  g_cancellable_cancel (self->cancellable);
+  g_cancellable_cancel (self->load_cancellable);
+  abandon_run (self);
+  g_clear_signal_handler (&self->recent_changed_id, gtk_recent_manager_get_default ());
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), TV_TYPE_WINDOW);
+
+  G_OBJECT_CLASS (tv_window_parent_class)->dispose (object);
+}
+
+static void
+tv_window_finalize (GObject *object)
+{
+  TvWindow *self = (TvWindow *)object;
+
+  g_clear_signal_handler (&self->trace_changed_id, self->trace);
+  g_clear_object (&self->trace);
+  g_clear_object (&self->view);
+  g_clear_object (&self->file);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->load_cancellable);
+  g_clear_pointer (&self->scenario, tv_scenario_unref);
+  g_clear_pointer (&self->lessons, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (tv_window_parent_class)->finalize (object);
+}
+
+static void
+tv_window_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
+{
+  TvWindow *self = TV_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_LOADING:
+      g_value_set_boolean (value, self->loading);
+      break;
+
+    case PROP_RUNNING:
+      g_value_set_boolean (value, self->run != NULL);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+tv_window_class_init (TvWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = tv_window_dispose;
+  object_class->finalize = tv_window_finalize;
+  object_class->get_property = tv_window_get_property;
+
+  properties[PROP_LOADING] =
+    g_param_spec_boolean ("loading", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  properties[PROP_RUNNING] =
+    g_param_spec_boolean ("running", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  g_type_ensure (TV_TYPE_TIMELINE);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/threadviz/ThreadViz/tv-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, console_scroller);
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, console_view);
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, filter_entry);
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, flap);
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, header_bar);
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, intro_page);
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, lesson_list);
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, main_stack);
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, open_button);
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, paned);
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, range_entry);
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, recent_section);
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, run_stack);
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, run_status_label);
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, sidebar_header);
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, timeline);
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, timeline_bar);
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, window_title);
+  gtk_widget_class_bind_template_callback (widget_class, filter_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, lesson_activated_cb);
+  gtk_widget_class_bind_template_callback (widget_class, range_activate_cb);
+  gtk_widget_class_bind_template_callback (widget_class, range_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, range_icon_press_cb);
+  gtk_widget_class_bind_template_callback (widget_class, run_ended_cb);
+}
+
+static void
+tv_window_init (TvWindow *self)
+{
+  g_autofree char *directory = NULL;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->speed = 1.0;
+  self->cancellable = g_cancellable_new ();
+  self->view = g_object_ref (tv_timeline_get_view (self->timeline));
+
+  /* The sidebar's header shows the window buttons only when it is alone. */
+  g_object_bind_property (self->flap, "reveal-flap",
+                          self->header_bar, "show-start-title-buttons",
+                          G_BINDING_SYNC_CREATE | G_BINDING_INVERT_BOOLEAN);
+
+  g_signal_connect_object (self->view, "notify::start", G_CALLBACK (view_range_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->view, "notify::end", G_CALLBACK (view_range_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (adw_style_manager_get_default (), "notify::dark",
+                           G_CALLBACK (dark_changed_cb), self, G_CONNECT_SWAPPED);
+
+  setup_console (self);
+  gtk_paned_set_position (self->paned, 480);
+
+  tv_window_init_actions (self);
+  tv_window_update_recent (self);
+  tv_window_update_actions (self);
+
+  directory = tv_lessons_dup_directory ();
+  tv_lessons_load_async (directory, self->cancellable, lessons_loaded_cb, g_object_ref (self));
+}
+
+TvWindow *
+tv_window_new (TvApplication *application)
+{
+  return g_object_new (TV_TYPE_WINDOW, "application", application, NULL);
+}
+
+TvScenario *
+tv_window_get_scenario (TvWindow *self)
+{
+  g_return_val_if_fail (TV_IS_WINDOW (self), NULL);
+
+  return self->scenario;
+}
+
+GFile *
+tv_window_get_file (TvWindow *self)
+{
+  g_return_val_if_fail (TV_IS_WINDOW (self), NULL);
+
+  return self->file;
+}
+
+gboolean
+tv_window_is_loading (TvWindow *self)
+{
+  g_return_val_if_fail (TV_IS_WINDOW (self), FALSE);
+
+  return self->loading;
+}
+
+gboolean
+tv_window_is_running (TvWindow *self)
+{
+  g_return_val_if_fail (TV_IS_WINDOW (self), FALSE);
+
+  return self->run != NULL;
+}
+
+TvTimeline *
+tv_window_get_timeline (TvWindow *self)
+{
+  g_return_val_if_fail (TV_IS_WINDOW (self), NULL);
+
+  return self->timeline;
+}
+
+char *
+tv_window_dup_console_text (TvWindow *self)
+{
+  GtkTextBuffer *buffer;
+  GtkTextIter start, end;
+
+  g_return_val_if_fail (TV_IS_WINDOW (self), NULL);
+
+  buffer = gtk_text_view_get_buffer (self->console_view);
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+}

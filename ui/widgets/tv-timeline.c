@@ -1,0 +1,1039 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+#define G_LOG_DOMAIN "tv-timeline"
+
+#include "config.h"
+
+#include <math.h>
+
+#include <adwaita.h>
+
+#include "tv-renderer.h"
+#include "tv-time.h"
+#include "tv-timeline-hit.h"
+#include "tv-timeline.h"
+
+/* How much one wheel notch or one key press zooms or pans. */
+#define ZOOM_STEP   1.25
+#define PAN_STEP    0.10
+#define ROW_SCROLL  40.0
+
+struct _TvTimeline
+{
+  GtkWidget       parent_instance;
+
+  /* Owned */
+  TvTrace        *trace;
+  TvTimelineView *view;
+  TvScenario     *scenario;
+
+  /* Borrowed: the window owns the run until ::run-ended. */
+  TvRun          *run;
+
+  guint           tick_id;
+  gulong          trace_changed_id;
+
+  /* Input state */
+  double          pointer_x;
+  double          pointer_y;
+  gint64          drag_start;
+  gint64          drag_end;
+  double          drag_scroll_y;
+  guint           pointer_inside : 1;
+  guint           dragging : 1;
+};
+
+G_DEFINE_FINAL_TYPE (TvTimeline, tv_timeline, GTK_TYPE_WIDGET)
+
+enum {
+  PROP_0,
+  PROP_TRACE,
+  PROP_VIEW,
+  PROP_LIVE,
+  N_PROPS
+};
+
+enum {
+  RUN_ENDED,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static void
+fill_options (TvTimeline      *self,
+              TvRenderOptions *options)
+{
+  int width = gtk_widget_get_width (GTK_WIDGET (self));
+  int height = gtk_widget_get_height (GTK_WIDGET (self));
+  AdwStyleManager *style = adw_style_manager_get_default ();
+
+  tv_render_options_init (options, self->trace, width, height);
+  options->start = tv_timeline_view_get_start (self->view);
+  options->end = tv_timeline_view_get_end (self->view);
+  options->theme = adw_style_manager_get_dark (style) ? TV_THEME_DARK : TV_THEME_LIGHT;
+  options->filter = tv_timeline_view_get_filter (self->view);
+  options->scroll_y = tv_timeline_view_get_scroll_y (self->view);
+  options->show_title = FALSE;
+  options->show_legend = FALSE;
+}
+
+/* The x range the time axis covers: right of the fixed label column. */
+static void
+get_time_area (TvTimeline *self,
+               double     *x0,
+               double     *x1)
+{
+  TvRenderOptions options;
+  double width;
+
+  if (self->trace == NULL)
+    {
+      *x0 = 0;
+      *x1 = MAX (1, gtk_widget_get_width (GTK_WIDGET (self)));
+      return;
+    }
+
+  fill_options (self, &options);
+  tv_timeline_time_area (self->trace, &options, x0, &width);
+  *x1 = *x0 + MAX (width, 1.0);
+}
+
+static double
+ns_per_pixel (TvTimeline *self)
+{
+  double x0, x1;
+
+  get_time_area (self, &x0, &x1);
+  return (double) (tv_timeline_view_get_end (self->view) -
+                   tv_timeline_view_get_start (self->view)) / (x1 - x0);
+}
+
+/* Where `x` falls on the time axis, 0 at its left end and 1 at its right. */
+static double
+anchor_at (TvTimeline *self,
+           double      x)
+{
+  double x0, x1;
+
+  get_time_area (self, &x0, &x1);
+  return CLAMP ((x - x0) / (x1 - x0), 0.0, 1.0);
+}
+
+static double
+max_scroll_y (TvTimeline *self)
+{
+  TvRenderOptions options;
+  int content;
+
+  if (self->trace == NULL)
+    return 0.0;
+
+  fill_options (self, &options);
+  options.scroll_y = 0;
+  content = tv_renderer_measure_height (self->trace, &options);
+  return MAX (0.0, content - (double) gtk_widget_get_height (GTK_WIDGET (self)));
+}
+
+static void
+scroll_rows (TvTimeline *self,
+             double      dy)
+{
+  double y = tv_timeline_view_get_scroll_y (self->view) + dy;
+
+  tv_timeline_view_set_scroll_y (self->view, CLAMP (y, 0.0, max_scroll_y (self)));
+}
+
+static void
+stop_ticking (TvTimeline *self)
+{
+  if (self->tick_id != 0)
+    {
+      gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);
+      self->tick_id = 0;
+    }
+}
+
+static gboolean
+tick_cb (GtkWidget     *widget,
+         GdkFrameClock *frame_clock,
+         gpointer       user_data)
+{
+  TvTimeline *self = TV_TIMELINE (widget);
+
+  tv_timeline_poll (self);
+
+  if (self->run == NULL)
+    {
+      self->tick_id = 0;
+      return G_SOURCE_REMOVE;
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+trace_changed_cb (TvTimeline *self,
+                  TvTrace    *trace)
+{
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+view_notify_cb (TvTimeline *self,
+                GParamSpec *pspec,
+                TvTimelineView *view)
+{
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+dark_changed_cb (TvTimeline      *self,
+                 GParamSpec      *pspec,
+                 AdwStyleManager *style)
+{
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static gboolean
+scroll_cb (TvTimeline               *self,
+           double                    dx,
+           double                    dy,
+           GtkEventControllerScroll *controller)
+{
+  GdkModifierType state;
+  gboolean pixels;
+
+  if (self->trace == NULL)
+    return GDK_EVENT_PROPAGATE;
+
+  state = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (controller));
+  pixels = gtk_event_controller_scroll_get_unit (controller) == GDK_SCROLL_UNIT_SURFACE;
+
+  if (state & GDK_CONTROL_MASK)
+    {
+      /* A touchpad sends many small deltas; a wheel sends whole notches. */
+      double notches = pixels ? dy / 20.0 : dy;
+
+      tv_timeline_view_zoom (self->view, pow (ZOOM_STEP, -notches),
+                             anchor_at (self, self->pointer_x));
+      return GDK_EVENT_STOP;
+    }
+
+  if (state & GDK_SHIFT_MASK)
+    {
+      dx = dy;
+      dy = 0;
+    }
+
+  /* Vertical wheel scrolls rows when they overflow, pans time otherwise. */
+  if (dy != 0 && max_scroll_y (self) <= 0)
+    {
+      dx = dy;
+      dy = 0;
+    }
+
+  if (dx != 0)
+    {
+      double delta = pixels
+        ? dx * ns_per_pixel (self)
+        : dx * PAN_STEP * (tv_timeline_view_get_end (self->view) -
+                           tv_timeline_view_get_start (self->view));
+
+      tv_timeline_view_pan (self->view, (gint64) llround (delta));
+    }
+
+  if (dy != 0)
+    scroll_rows (self, pixels ? dy : dy * ROW_SCROLL);
+
+  return GDK_EVENT_STOP;
+}
+
+static void
+drag_begin_cb (TvTimeline     *self,
+               double          x,
+               double          y,
+               GtkGestureDrag *gesture)
+{
+  if (self->trace == NULL)
+    {
+      gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_DENIED);
+      return;
+    }
+
+  gtk_widget_grab_focus (GTK_WIDGET (self));
+  self->drag_start = tv_timeline_view_get_start (self->view);
+  self->drag_end = tv_timeline_view_get_end (self->view);
+  self->drag_scroll_y = tv_timeline_view_get_scroll_y (self->view);
+  self->dragging = FALSE;
+}
+
+static void
+drag_update_cb (TvTimeline     *self,
+                double          offset_x,
+                double          offset_y,
+                GtkGestureDrag *gesture)
+{
+  gint64 delta;
+
+  /* A click that wobbles a pixel is not a pan: it would stop following. */
+  if (!self->dragging && fabs (offset_x) < 3 && fabs (offset_y) < 3)
+    return;
+
+  if (!self->dragging)
+    {
+      self->dragging = TRUE;
+      gtk_widget_set_cursor_from_name (GTK_WIDGET (self), "grabbing");
+    }
+
+  delta = (gint64) llround (-offset_x * ns_per_pixel (self));
+  tv_timeline_view_set_follow_live (self->view, FALSE);
+  tv_timeline_view_set_range (self->view, self->drag_start + delta, self->drag_end + delta);
+  tv_timeline_view_set_scroll_y (self->view,
+                                 CLAMP (self->drag_scroll_y - offset_y, 0.0, max_scroll_y (self)));
+}
+
+static void
+drag_end_cb (TvTimeline     *self,
+             double          offset_x,
+             double          offset_y,
+             GtkGestureDrag *gesture)
+{
+  self->dragging = FALSE;
+  gtk_widget_set_cursor (GTK_WIDGET (self), NULL);
+}
+
+static void
+motion_cb (TvTimeline               *self,
+           double                    x,
+           double                    y,
+           GtkEventControllerMotion *motion)
+{
+  self->pointer_x = x;
+  self->pointer_y = y;
+  self->pointer_inside = TRUE;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+leave_cb (TvTimeline               *self,
+          GtkEventControllerMotion *motion)
+{
+  self->pointer_inside = FALSE;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static gboolean
+query_tooltip_cb (TvTimeline *self,
+                  int         x,
+                  int         y,
+                  gboolean    keyboard,
+                  GtkTooltip *tooltip)
+{
+  g_autofree char *markup = NULL;
+
+  if (keyboard || self->dragging)
+    return FALSE;
+
+  markup = tv_timeline_dup_tooltip_at (self, x, y);
+  if (markup == NULL)
+    return FALSE;
+
+  gtk_tooltip_set_markup (tooltip, markup);
+  return TRUE;
+}
+
+/* Keyboard zoom keeps the time under the pointer still, like the wheel. */
+static double
+keyboard_anchor (TvTimeline *self)
+{
+  return self->pointer_inside ? anchor_at (self, self->pointer_x) : 0.5;
+}
+
+static void
+zoom_in_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *param)
+{
+  TvTimeline *self = TV_TIMELINE (widget);
+
+  tv_timeline_view_zoom (self->view, ZOOM_STEP, keyboard_anchor (self));
+}
+
+static void
+zoom_out_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *param)
+{
+  TvTimeline *self = TV_TIMELINE (widget);
+
+  tv_timeline_view_zoom (self->view, 1.0 / ZOOM_STEP, keyboard_anchor (self));
+}
+
+static void
+zoom_fit_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *param)
+{
+  tv_timeline_view_fit (TV_TIMELINE (widget)->view);
+}
+
+static void
+follow_live_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *param)
+{
+  tv_timeline_view_set_follow_live (TV_TIMELINE (widget)->view, TRUE);
+}
+
+static void
+pan_action (GtkWidget  *widget,
+            const char *action_name,
+            GVariant   *param)
+{
+  TvTimeline *self = TV_TIMELINE (widget);
+  double direction = g_variant_get_int32 (param);
+  gint64 span = tv_timeline_view_get_end (self->view) - tv_timeline_view_get_start (self->view);
+
+  tv_timeline_view_pan (self->view, (gint64) llround (direction * PAN_STEP * span));
+}
+
+static void
+tv_timeline_snapshot (GtkWidget   *widget,
+                      GtkSnapshot *snapshot)
+{
+  TvTimeline *self = TV_TIMELINE (widget);
+  int width = gtk_widget_get_width (widget);
+  int height = gtk_widget_get_height (widget);
+  TvRenderOptions options;
+  cairo_t *cr;
+
+  if (self->trace == NULL || width <= 0 || height <= 0)
+    return;
+
+  fill_options (self, &options);
+  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  tv_renderer_draw (self->trace, &options, cr);
+  cairo_destroy (cr);
+
+  /* A hairline under the pointer helps read a time off the axis. */
+  if (self->pointer_inside && !self->dragging)
+    {
+      double x0, x1;
+
+      get_time_area (self, &x0, &x1);
+      if (self->pointer_x >= x0 && self->pointer_x < x1)
+        {
+          GdkRGBA color = { 0.5, 0.5, 0.5, 0.6 };
+
+          gtk_snapshot_append_color (snapshot, &color,
+                                     &GRAPHENE_RECT_INIT (floor (self->pointer_x), 0, 1, height));
+        }
+    }
+}
+
+static void
+tv_timeline_measure (GtkWidget      *widget,
+                     GtkOrientation  orientation,
+                     int             for_size,
+                     int            *minimum,
+                     int            *natural,
+                     int            *minimum_baseline,
+                     int            *natural_baseline)
+{
+  if (orientation == GTK_ORIENTATION_HORIZONTAL)
+    {
+      *minimum = 240;
+      *natural = 800;
+    }
+  else
+    {
+      *minimum = 120;
+      *natural = 400;
+    }
+}
+
+static void
+tv_timeline_dispose (GObject *object)
+{
+  TvTimeline *self = (TvTimeline *)object;
+
+  stop_ticking (self);
+  self->run = NULL;
+
+  tv_timeline_set_trace (self, NULL);
+  if (self->view != NULL)
+    g_signal_handlers_disconnect_by_func (self->view, view_notify_cb, self);
+  g_clear_object (&self->view);
+  g_clear_pointer (&self->scenario, tv_scenario_unref);
+  g_signal_handlers_disconnect_by_func (adw_style_manager_get_default (), dark_changed_cb, self);
+
+  G_OBJECT_CLASS (tv_timeline_parent_class)->dispose (object);
+}
+
+static void
+tv_timeline_get_property (GObject    *object,
+                          guint       prop_id,
+                          GValue     *value,
+                          GParamSpec *pspec)
+{
+  TvTimeline *self = TV_TIMELINE (object);
+
+  switch (prop_id)
+    {
+    case PROP_TRACE:
+      g_value_set_object (value, self->trace);
+      break;
+
+    case PROP_VIEW:
+      g_value_set_object (value, self->view);
+      break;
+
+    case PROP_LIVE:
+      g_value_set_boolean (value, self->run != NULL);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+tv_timeline_set_property (GObject      *object,
+                          guint         prop_id,
+                          const GValue *value,
+                          GParamSpec   *pspec)
+{
+  TvTimeline *self = TV_TIMELINE (object);
+
+  switch (prop_id)
+    {
+    case PROP_TRACE:
+      tv_timeline_set_trace (self, g_value_get_object (value));
+      break;
+
+    case PROP_VIEW:
+      tv_timeline_set_view (self, g_value_get_object (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+tv_timeline_class_init (TvTimelineClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = tv_timeline_dispose;
+  object_class->get_property = tv_timeline_get_property;
+  object_class->set_property = tv_timeline_set_property;
+
+  widget_class->snapshot = tv_timeline_snapshot;
+  widget_class->measure = tv_timeline_measure;
+
+  properties[PROP_TRACE] =
+    g_param_spec_object ("trace", NULL, NULL,
+                         TV_TYPE_TRACE,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  properties[PROP_VIEW] =
+    g_param_spec_object ("view", NULL, NULL,
+                         TV_TYPE_TIMELINE_VIEW,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  properties[PROP_LIVE] =
+    g_param_spec_boolean ("live", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * TvTimeline::run-ended:
+   *
+   * The followed run has ended and every event is in the trace.  The widget
+   * has let go of the run: the handler may free it.
+   */
+  signals[RUN_ENDED] =
+    g_signal_new ("run-ended",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
+
+  gtk_widget_class_install_action (widget_class, "timeline.zoom-in", NULL, zoom_in_action);
+  gtk_widget_class_install_action (widget_class, "timeline.zoom-out", NULL, zoom_out_action);
+  gtk_widget_class_install_action (widget_class, "timeline.zoom-fit", NULL, zoom_fit_action);
+  gtk_widget_class_install_action (widget_class, "timeline.follow-live", NULL, follow_live_action);
+  gtk_widget_class_install_action (widget_class, "timeline.pan", "i", pan_action);
+
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_plus, 0, "timeline.zoom-in", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_equal, 0, "timeline.zoom-in", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Add, 0, "timeline.zoom-in", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_minus, 0, "timeline.zoom-out", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Subtract, 0, "timeline.zoom-out", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_0, 0, "timeline.zoom-fit", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_0, 0, "timeline.zoom-fit", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_End, 0, "timeline.follow-live", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Left, 0, "timeline.pan", "i", -1);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Right, 0, "timeline.pan", "i", 1);
+
+  gtk_widget_class_set_css_name (widget_class, "timeline");
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
+}
+
+static void
+tv_timeline_init (TvTimeline *self)
+{
+  GtkEventController *controller;
+  GtkGesture *gesture;
+
+  gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
+  gtk_widget_set_overflow (GTK_WIDGET (self), GTK_OVERFLOW_HIDDEN);
+
+  controller = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_BOTH_AXES);
+  g_signal_connect_swapped (controller, "scroll", G_CALLBACK (scroll_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), controller);
+
+  gesture = gtk_gesture_drag_new ();
+  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (gesture), GDK_BUTTON_PRIMARY);
+  g_signal_connect_swapped (gesture, "drag-begin", G_CALLBACK (drag_begin_cb), self);
+  g_signal_connect_swapped (gesture, "drag-update", G_CALLBACK (drag_update_cb), self);
+  g_signal_connect_swapped (gesture, "drag-end", G_CALLBACK (drag_end_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (gesture));
+
+  controller = gtk_event_controller_motion_new ();
+  g_signal_connect_swapped (controller, "motion", G_CALLBACK (motion_cb), self);
+  g_signal_connect_swapped (controller, "leave", G_CALLBACK (leave_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), controller);
+
+  g_signal_connect (self, "query-tooltip", G_CALLBACK (query_tooltip_cb), NULL);
+  g_signal_connect_object (adw_style_manager_get_default (), "notify::dark",
+                           G_CALLBACK (dark_changed_cb), self, G_CONNECT_SWAPPED);
+
+  tv_timeline_set_view (self, NULL);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, "Timeline",
+                                  -1);
+}
+
+GtkWidget *
+tv_timeline_new (void)
+{
+  return g_object_new (TV_TYPE_TIMELINE, NULL);
+}
+
+TvTrace *
+tv_timeline_get_trace (TvTimeline *self)
+{
+  g_return_val_if_fail (TV_IS_TIMELINE (self), NULL);
+
+  return self->trace;
+}
+
+void
+tv_timeline_set_trace (TvTimeline *self,
+                       TvTrace    *trace)
+{
+  g_return_if_fail (TV_IS_TIMELINE (self));
+  g_return_if_fail (trace == NULL || TV_IS_TRACE (trace));
+
+  if (self->trace == trace)
+    return;
+
+  g_clear_signal_handler (&self->trace_changed_id, self->trace);
+  g_set_object (&self->trace, trace);
+
+  if (trace != NULL)
+    {
+      self->trace_changed_id =
+        g_signal_connect_object (trace, "changed",
+                                 G_CALLBACK (trace_changed_cb), self,
+                                 G_CONNECT_SWAPPED);
+      tv_timeline_view_set_duration (self->view, tv_trace_get_end_time (trace));
+    }
+
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TRACE]);
+}
+
+TvTimelineView *
+tv_timeline_get_view (TvTimeline *self)
+{
+  g_return_val_if_fail (TV_IS_TIMELINE (self), NULL);
+
+  return self->view;
+}
+
+void
+tv_timeline_set_view (TvTimeline     *self,
+                      TvTimelineView *view)
+{
+  g_autoptr(TvTimelineView) fresh = NULL;
+
+  g_return_if_fail (TV_IS_TIMELINE (self));
+  g_return_if_fail (view == NULL || TV_IS_TIMELINE_VIEW (view));
+
+  /* The widget always has a view, so that nothing has to check for one. */
+  if (view == NULL)
+    view = fresh = tv_timeline_view_new ();
+
+  if (self->view == view)
+    return;
+
+  if (self->view != NULL)
+    g_signal_handlers_disconnect_by_func (self->view, view_notify_cb, self);
+  g_set_object (&self->view, view);
+  g_signal_connect_swapped (view, "notify", G_CALLBACK (view_notify_cb), self);
+
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VIEW]);
+}
+
+void
+tv_timeline_set_scenario (TvTimeline *self,
+                          TvScenario *scenario)
+{
+  g_return_if_fail (TV_IS_TIMELINE (self));
+
+  if (self->scenario == scenario)
+    return;
+
+  g_clear_pointer (&self->scenario, tv_scenario_unref);
+  if (scenario != NULL)
+    self->scenario = tv_scenario_ref (scenario);
+}
+
+void
+tv_timeline_set_run (TvTimeline *self,
+                     TvRun      *run)
+{
+  g_return_if_fail (TV_IS_TIMELINE (self));
+
+  if (self->run == run)
+    return;
+
+  self->run = run;
+
+  if (run != NULL && self->tick_id == 0)
+    self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), tick_cb, NULL, NULL);
+  else if (run == NULL)
+    stop_ticking (self);
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LIVE]);
+}
+
+gboolean
+tv_timeline_is_live (TvTimeline *self)
+{
+  g_return_val_if_fail (TV_IS_TIMELINE (self), FALSE);
+
+  return self->run != NULL;
+}
+
+void
+tv_timeline_poll (TvTimeline *self)
+{
+  gboolean finished;
+  gint64 now;
+
+  g_return_if_fail (TV_IS_TIMELINE (self));
+
+  if (self->run == NULL || self->trace == NULL)
+    return;
+
+  /*
+   * Read "finished" before draining: a run that has ended has published all
+   * its events, so the drain below is then the last one needed.
+   */
+  finished = tv_run_is_finished (self->run);
+  tv_trace_drain (self->trace, tv_run_get_recorder (self->run));
+
+  now = tv_trace_get_end_time (self->trace);
+  if (!finished)
+    now = MAX (now, tv_clock_now (tv_run_get_clock (self->run)));
+  tv_timeline_view_set_duration (self->view, now);
+
+  /* Bars grow with the clock even when no event arrives. */
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+
+  if (finished)
+    {
+      tv_timeline_set_run (self, NULL);
+      g_signal_emit (self, signals[RUN_ENDED], 0);
+    }
+}
+
+/* --- Tooltips ---------------------------------------------------------- */
+
+static const char *
+object_name (TvTrace *trace,
+             guint32  id)
+{
+  const TvTraceObject *object = id != 0 ? tv_trace_get_object (trace, id) : NULL;
+
+  return object != NULL && object->name != NULL ? object->name : NULL;
+}
+
+static const char *
+thread_name (TvTrace *trace,
+             guint32  index)
+{
+  const TvTraceThread *thread = index != TV_NO_THREAD ? tv_trace_get_thread (trace, index) : NULL;
+
+  return thread != NULL && thread->name != NULL ? thread->name : "?";
+}
+
+static void
+append_time (GString    *str,
+             const char *format,
+             gint64      ns)
+{
+  char buf[32];
+
+  tv_time_format (ns, 3, buf, sizeof buf);
+  g_string_append_printf (str, format, buf);
+}
+
+/* "line 12: acquire L" in a monospace font, as the scenario has it. */
+static void
+append_line (TvTimeline *self,
+             GString    *str,
+             guint       line)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *escaped = NULL;
+
+  if (line == 0 || self->scenario == NULL)
+    return;
+
+  text = tv_scenario_dup_line (self->scenario, line);
+  if (text == NULL)
+    return;
+
+  escaped = g_markup_escape_text (g_strstrip (text), -1);
+  g_string_append_printf (str, "\nline %u: <tt>%s</tt>", line, escaped);
+}
+
+/* The last element of a time-sorted array that starts at or before `time`. */
+static int
+find_at (GArray *array,
+         gsize   offset,
+         gint64  time)
+{
+  int lo = 0;
+  int hi;
+
+  if (array == NULL || array->len == 0)
+    return -1;
+
+  hi = (int) array->len - 1;
+  while (lo <= hi)
+    {
+      int mid = lo + (hi - lo) / 2;
+      gint64 t = *(const gint64 *) (array->data + (gsize) mid * g_array_get_element_size (array) + offset);
+
+      if (t <= time)
+        lo = mid + 1;
+      else
+        hi = mid - 1;
+    }
+
+  return hi;
+}
+
+static gboolean
+append_print (TvTimeline *self,
+              GString    *str,
+              guint32     thread,
+              gint64      time,
+              double      px_per_ns)
+{
+  GArray *prints = tv_trace_get_prints (self->trace);
+  gint64 slack = (gint64) (5.0 / MAX (px_per_ns, 1e-12));
+
+  if (prints == NULL)
+    return FALSE;
+
+  /* Prints are few: a linear look is cheap and needs no sort order. */
+  for (guint i = 0; i < prints->len; i++)
+    {
+      const TvPrint *print = &g_array_index (prints, TvPrint, i);
+      g_autofree char *escaped = NULL;
+
+      if (print->thread != thread || ABS (print->time - time) > slack)
+        continue;
+
+      escaped = g_markup_escape_text (print->text != NULL ? print->text : "", -1);
+      g_string_append_printf (str, "<b>%s</b> printed\n“%s”", thread_name (self->trace, thread), escaped);
+      append_time (str, "\nat %s", print->time);
+      append_line (self, str, print->line);
+      return TRUE;
+    }
+
+  return FALSE;
+}
+
+static char *
+thread_tooltip (TvTimeline *self,
+                guint32     index,
+                gint64      time,
+                double      px_per_ns)
+{
+  const TvTraceThread *thread = tv_trace_get_thread (self->trace, index);
+  g_autoptr(GString) str = g_string_new (NULL);
+  g_autofree char *name = NULL;
+  const TvSpan *span;
+  gint64 end;
+  int i;
+
+  if (thread == NULL)
+    return NULL;
+
+  if (append_print (self, str, index, time, px_per_ns))
+    return g_string_free (g_steal_pointer (&str), FALSE);
+
+  name = g_markup_escape_text (thread->name != NULL ? thread->name : "?", -1);
+  g_string_append_printf (str, "<b>%s</b>", name);
+
+  if (thread->ended >= 0 && time >= thread->ended)
+    {
+      g_string_append (str, "\nterminated");
+      append_time (str, " at %s", thread->ended);
+      return g_string_free (g_steal_pointer (&str), FALSE);
+    }
+
+  i = find_at (thread->spans, G_STRUCT_OFFSET (TvSpan, start), time);
+  if (i < 0)
+    {
+      g_string_append (str, time < thread->created ? "\nnot created yet" : "\nnew (not started)");
+      return g_string_free (g_steal_pointer (&str), FALSE);
+    }
+
+  span = &g_array_index (thread->spans, TvSpan, i);
+  if ((guint) i + 1 < thread->spans->len)
+    end = g_array_index (thread->spans, TvSpan, i + 1).start;
+  else if (thread->ended >= 0)
+    end = thread->ended;
+  else
+    end = MAX (tv_trace_get_end_time (self->trace), tv_timeline_view_get_duration (self->view));
+
+  g_string_append_printf (str, "\n%s", tv_thread_state_to_string (span->state));
+  if (span->state == TV_STATE_JOIN && span->aux != TV_NO_THREAD)
+    {
+      g_autofree char *joined = g_markup_escape_text (thread_name (self->trace, span->aux), -1);
+      g_string_append_printf (str, " for %s", joined);
+    }
+  else if (object_name (self->trace, span->object) != NULL)
+    {
+      g_autofree char *object = g_markup_escape_text (object_name (self->trace, span->object), -1);
+      g_string_append_printf (str, " · %s", object);
+    }
+  append_time (str, "\nfrom %s", span->start);
+  append_time (str, " for %s", end - span->start);
+  append_line (self, str, span->line);
+
+  return g_string_free (g_steal_pointer (&str), FALSE);
+}
+
+static char *
+object_tooltip (TvTimeline *self,
+                guint32     id,
+                gint64      time)
+{
+  const TvTraceObject *object = tv_trace_get_object (self->trace, id);
+  g_autoptr(GString) str = g_string_new (NULL);
+  g_autofree char *name = NULL;
+  int i;
+
+  if (object == NULL)
+    return NULL;
+
+  name = g_markup_escape_text (object->name != NULL ? object->name : "?", -1);
+  g_string_append_printf (str, "<b>%s</b> (%s)", name, tv_object_kind_to_string (object->kind));
+
+  if (object->holds != NULL && object->holds->len > 0)
+    {
+      gboolean held = FALSE;
+
+      for (guint h = 0; h < object->holds->len; h++)
+        {
+          const TvHold *hold = &g_array_index (object->holds, TvHold, h);
+          g_autofree char *holder = NULL;
+
+          if (hold->start > time)
+            break;
+          if (hold->end >= 0 && hold->end <= time)
+            continue;
+
+          holder = g_markup_escape_text (thread_name (self->trace, hold->thread), -1);
+          g_string_append_printf (str, "\nheld by %s", holder);
+          append_time (str, " since %s", hold->start);
+          append_line (self, str, hold->line);
+          held = TRUE;
+        }
+      if (!held)
+        g_string_append (str, "\nfree");
+    }
+
+  i = find_at (object->waiters, G_STRUCT_OFFSET (TvCounterPoint, time), time);
+  if (i >= 0 && g_array_index (object->waiters, TvCounterPoint, i).value > 0)
+    g_string_append_printf (str, "\n%" G_GINT64_FORMAT " waiting",
+                            g_array_index (object->waiters, TvCounterPoint, i).value);
+
+  i = find_at (object->depth, G_STRUCT_OFFSET (TvCounterPoint, time), time);
+  if (object->kind == TV_OBJ_QUEUE)
+    g_string_append_printf (str, "\n%" G_GINT64_FORMAT " items",
+                            i >= 0 ? g_array_index (object->depth, TvCounterPoint, i).value : 0);
+
+  i = find_at (object->accesses, G_STRUCT_OFFSET (TvAccess, time), time);
+  if (i >= 0)
+    {
+      const TvAccess *access = &g_array_index (object->accesses, TvAccess, i);
+      g_autofree char *who = g_markup_escape_text (thread_name (self->trace, access->thread), -1);
+
+      g_string_append_printf (str, "\n= %" G_GINT64_FORMAT " (%s by %s",
+                              access->value, access->write ? "written" : "read", who);
+      append_time (str, " at %s)", access->time);
+      append_line (self, str, access->line);
+    }
+
+  return g_string_free (g_steal_pointer (&str), FALSE);
+}
+
+char *
+tv_timeline_dup_tooltip_at (TvTimeline *self,
+                            double      x,
+                            double      y)
+{
+  TvRenderOptions options;
+  TvHit hit;
+
+  g_return_val_if_fail (TV_IS_TIMELINE (self), NULL);
+
+  if (self->trace == NULL)
+    return NULL;
+
+  fill_options (self, &options);
+  if (!tv_timeline_hit_test (self->trace, &options, x, y, &hit) || !hit.in_area)
+    return NULL;
+
+  switch (hit.kind)
+    {
+    case TV_HIT_THREAD:
+      return thread_tooltip (self, hit.id, hit.time, hit.px_per_ns);
+
+    case TV_HIT_OBJECT:
+      return object_tooltip (self, hit.id, hit.time);
+
+    case TV_HIT_NONE:
+    case TV_HIT_OTHER:
+    default:
+      return NULL;
+    }
+}

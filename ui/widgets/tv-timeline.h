@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * tv-timeline.h: the live timeline widget.
+ *
+ * Draws a TvTrace through the one renderer (tv-renderer.h) and changes a
+ * TvTimelineView from the pointer and the keyboard.  While a run goes on,
+ * it drains the run's recorder into the trace on every frame and emits
+ * ::run-ended once the run is over and fully drained.
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "tv-run.h"
+#include "tv-scenario.h"
+#include "tv-timeline-view.h"
+#include "tv-trace.h"
+
+G_BEGIN_DECLS
+
+#define TV_TYPE_TIMELINE (tv_timeline_get_type ())
+G_DECLARE_FINAL_TYPE (TvTimeline, tv_timeline, TV, TIMELINE, GtkWidget)
+
+GtkWidget      *tv_timeline_new          (void);
+
+TvTrace        *tv_timeline_get_trace    (TvTimeline     *self);
+void            tv_timeline_set_trace    (TvTimeline     *self,
+                                          TvTrace        *trace);
+
+TvTimelineView *tv_timeline_get_view     (TvTimeline     *self);
+void            tv_timeline_set_view     (TvTimeline     *self,
+                                          TvTimelineView *view);
+
+/* The scenario whose lines the tooltips quote, or NULL.  Takes a ref. */
+void            tv_timeline_set_scenario (TvTimeline     *self,
+                                          TvScenario     *scenario);
+
+/*
+ * Follows `run` (borrowed; NULL to stop following): drains its recorder
+ * into the trace on every frame until the run ends.  The caller keeps the
+ * run alive until ::run-ended, or until it calls this again with NULL.
+ */
+void            tv_timeline_set_run      (TvTimeline     *self,
+                                          TvRun          *run);
+gboolean        tv_timeline_is_live      (TvTimeline     *self);
+
+/*
+ * Drains the run now.  The frame clock does it while the widget is mapped;
+ * the window calls this from a timer as well, so that a hidden window still
+ * empties the rings and notices the end.
+ */
+void            tv_timeline_poll         (TvTimeline     *self);
+
+/* The text of the tooltip at (x, y) in widget coordinates, or NULL. */
+char           *tv_timeline_dup_tooltip_at (TvTimeline   *self,
+                                            double        x,
+                                            double        y);
+
+G_END_DECLS
