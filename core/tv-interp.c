@@ -78,9 +78,13 @@ tv_interp_work (TvCtx *ctx, gint64 duration, guint line)
           && atomic_load_explicit (&ctx->sh->objects[ctx->gil - 1].gil_drop_request,
                                    memory_order_relaxed))
         {
+          gint64 since = ctx->gil_since;
+
           if (tv_gil_check (ctx, line) != TV_FLOW_OK)
             return TV_FLOW_STOP;
-          last = now (ctx);
+          /* Handed over and back: the time without the GIL is no work. */
+          if (ctx->gil_since != since)
+            last = ctx->gil_since;
         }
     }
 }
@@ -154,8 +158,8 @@ start_body (TvCtx *ctx, const TvStmt *stmt)
 
   if (body->kind == TV_BODY_PROCESS)
     return tv_run_fail (ctx, TV_RUN_ERROR_SYSTEM, stmt->location,
-                        "process '%s' cannot be started: this engine does not "
-                        "run processes yet", body->name);
+                        "process '%s' cannot be started: processes are not "
+                        "supported by this engine yet", body->name);
 
   for (guint k = 0; k < body->count; k++)
     {
@@ -255,6 +259,11 @@ join_body (TvCtx *ctx, const TvStmt *stmt)
         }
       if (target->life == TV_SLOT_ENDED)
         {
+          /* join returns at once; still show which end it returned for. */
+          t = now (ctx);
+          tv_emit_at (ctx, t, TV_EV_STATE, line, 0, index, TV_STATE_JOIN);
+          tv_emit_at (ctx, t, TV_EV_LINK, TV_LINK_JOIN, 0, index, target->exit_time);
+          tv_emit_at (ctx, t, TV_EV_STATE, line, 0, 0, TV_STATE_RUNNING);
           tv_shared_unlock (sh);
           continue;
         }

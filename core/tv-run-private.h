@@ -60,7 +60,6 @@ struct _TvCtx
   guint32    gil;             /* object id of its GIL, 0 when gil off */
   gboolean   gil_held;
   gint64     gil_since;
-  guint64    gil_drop_switches;  /* the GIL's switch count when it last gave it up */
 };
 
 struct _TvRun

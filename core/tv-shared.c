@@ -211,10 +211,10 @@ tv_slot_ready (TvShared *sh, const TvSlot *slot)
     case TV_WAIT_SLEEP:
       return FALSE;
     case TV_WAIT_GIL:
-      /* wait_generation != 0: a forced switch; let another thread in first. */
-      return obj->owner == TV_NO_THREAD
-             && (slot->wait_generation == 0
-                 || obj->gil_switches + 1 != slot->wait_generation);
+      /* Handed over by the last holder, or free and its turn (its ticket
+       * is in wait_generation). */
+      return obj->owner == (uint32_t) (slot - sh->slots)
+             || (obj->owner == TV_NO_THREAD && obj->gil_serving == slot->wait_generation);
     case TV_WAIT_LOCK:
       return obj->owner == TV_NO_THREAD;
     case TV_WAIT_SEMAPHORE:

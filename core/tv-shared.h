@@ -132,10 +132,12 @@ typedef struct
   uint32_t cv_head;
   uint32_t cv_tail;
 
-  /* GIL. */
+  /* GIL: handed on in ticket order, so that CPU-bound threads take turns
+   * as in CPython rather than two of them ping-ponging. */
   _Atomic uint32_t gil_drop_request;
   uint32_t gil_waiters;
-  uint64_t gil_switches;
+  uint64_t gil_next_ticket;
+  uint64_t gil_serving;
 } TvObj;
 
 typedef struct

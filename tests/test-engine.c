@@ -722,6 +722,8 @@ test_timeouts (void)
   /* Only the second join saw the end: one join link from holder. */
   g_assert_cmpuint (find_link (r, TV_LINK_JOIN, 0, 0)->aux, ==, h);
   g_assert_null (find_link (r, TV_LINK_JOIN, 0, 1));
+  g_assert_cmpint (find_link (r, TV_LINK_JOIN, 0, 0)->arg, ==,
+                   find_event (r, TV_EV_THREAD_EXIT, h, 0)->time);
   g_assert_true (trace_has_link (r, TV_LINK_JOIN, "holder", "MainThread"));
 }
 
