@@ -100,8 +100,9 @@ struct _TvRun
   gboolean      joined;
 
   /* The controller's view of the end. */
-  GMutex        ctl_mutex;
-  GCond         ctl_cond;
+  /* pthread rather than GMutex, whose futexes ThreadSanitizer cannot see. */
+  pthread_mutex_t ctl_mutex;
+  pthread_cond_t  ctl_cond;        /* CLOCK_MONOTONIC */
   gboolean      finished;          /* every thread has ended (under ctl_mutex) */
   gboolean      watchdog_quit;     /* under ctl_mutex */
   _Atomic guint status;            /* TvRunStatus */
@@ -176,6 +177,9 @@ TvFlow        tv_run_fail (TvCtx *ctx, TvRunErrorKind kind, TvLocation location,
 /* Records a watchdog error (deadlock, stall) and stops.  Lock held. */
 void          tv_run_fail_locked (TvRun *run, TvRunErrorKind kind, char *message);
 const char   *tv_run_object_name (TvRun *run, guint32 id);
+/* Waits on ctl_cond (ctl_mutex held) until g_get_monotonic_time() `end`;
+ * FALSE once that time has passed. */
+gboolean      tv_run_ctl_wait_until (TvRun *run, gint64 end);
 char         *tv_run_where (TvRun *run, guint line);
 
 /* --- tv-interp.c ------------------------------------------------------ */

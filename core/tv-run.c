@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include <gio/gio.h>
 
@@ -84,6 +85,18 @@ tv_run_object_name (TvRun *run, guint32 id)
   if (id == 0 || id > run->sh->n_objects)
     return "?";
   return run->object_names[id - 1];
+}
+
+gboolean
+tv_run_ctl_wait_until (TvRun *run, gint64 end)
+{
+  struct timespec ts;
+
+  if (g_get_monotonic_time () >= end)
+    return FALSE;
+  ts.tv_sec = end / G_USEC_PER_SEC;
+  ts.tv_nsec = (end % G_USEC_PER_SEC) * 1000;
+  return pthread_cond_timedwait (&run->ctl_cond, &run->ctl_mutex, &ts) != ETIMEDOUT;
 }
 
 char *
@@ -322,12 +335,12 @@ runner_main (void *data)
              (gint64) tv_recorder_add_string (run->recorder, message, strlen (message)));
   tv_emit (ctx, TV_EV_RUN_END, 0, 0, 0, status);
 
-  g_mutex_lock (&run->ctl_mutex);
+  pthread_mutex_lock (&run->ctl_mutex);
   atomic_store (&run->status, status);
   run->finished = TRUE;
   run->watchdog_quit = TRUE;
-  g_cond_broadcast (&run->ctl_cond);
-  g_mutex_unlock (&run->ctl_mutex);
+  pthread_cond_broadcast (&run->ctl_cond);
+  pthread_mutex_unlock (&run->ctl_mutex);
   return NULL;
 }
 
@@ -350,8 +363,15 @@ tv_run_new (TvScenario         *scenario,
   run->options = options ? *options : defaults;
   if (!(run->options.speed > 0))
     run->options.speed = 1.0;
-  g_mutex_init (&run->ctl_mutex);
-  g_cond_init (&run->ctl_cond);
+  pthread_mutex_init (&run->ctl_mutex, NULL);
+  {
+    pthread_condattr_t attr;
+
+    pthread_condattr_init (&attr);
+    pthread_condattr_setclock (&attr, CLOCK_MONOTONIC);
+    pthread_cond_init (&run->ctl_cond, &attr);
+    pthread_condattr_destroy (&attr);
+  }
   pthread_cond_init (&run->all_ended, NULL);
   atomic_init (&run->status, TV_RUN_READY);
 
@@ -444,10 +464,10 @@ tv_run_wait (TvRun *self)
 
   if (!self->started)
     return;
-  g_mutex_lock (&self->ctl_mutex);
+  pthread_mutex_lock (&self->ctl_mutex);
   while (!self->finished)
-    g_cond_wait (&self->ctl_cond, &self->ctl_mutex);
-  g_mutex_unlock (&self->ctl_mutex);
+    pthread_cond_wait (&self->ctl_cond, &self->ctl_mutex);
+  pthread_mutex_unlock (&self->ctl_mutex);
   join_threads (self);
 }
 
@@ -461,11 +481,11 @@ tv_run_wait_timeout (TvRun *self, guint timeout_ms)
 
   if (!self->started)
     return TRUE;
-  g_mutex_lock (&self->ctl_mutex);
-  while (!self->finished && g_cond_wait_until (&self->ctl_cond, &self->ctl_mutex, end))
+  pthread_mutex_lock (&self->ctl_mutex);
+  while (!self->finished && tv_run_ctl_wait_until (self, end))
     ;
   finished = self->finished;
-  g_mutex_unlock (&self->ctl_mutex);
+  pthread_mutex_unlock (&self->ctl_mutex);
   if (finished)
     join_threads (self);
   return finished;
@@ -478,9 +498,9 @@ tv_run_is_finished (TvRun *self)
 
   g_return_val_if_fail (self != NULL, TRUE);
 
-  g_mutex_lock (&self->ctl_mutex);
+  pthread_mutex_lock (&self->ctl_mutex);
   finished = self->finished;
-  g_mutex_unlock (&self->ctl_mutex);
+  pthread_mutex_unlock (&self->ctl_mutex);
   return finished;
 }
 
@@ -510,8 +530,8 @@ tv_run_free (TvRun *self)
   g_free ((gpointer) self->spawn_counts);
   g_free (self->error_message);
   pthread_cond_destroy (&self->all_ended);
-  g_mutex_clear (&self->ctl_mutex);
-  g_cond_clear (&self->ctl_cond);
+  pthread_mutex_destroy (&self->ctl_mutex);
+  pthread_cond_destroy (&self->ctl_cond);
   g_clear_pointer (&self->scenario, tv_scenario_unref);
   g_free (self);
 }

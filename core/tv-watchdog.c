@@ -252,19 +252,19 @@ tv_watchdog_main (void *data)
   guint64 last_progress = 0;
   guint stall_scans = 0;
 
-  g_mutex_lock (&run->ctl_mutex);
+  pthread_mutex_lock (&run->ctl_mutex);
   while (!run->watchdog_quit)
     {
       gint64 end = g_get_monotonic_time () + TV_WATCHDOG_PERIOD_US;
 
-      while (!run->watchdog_quit && g_cond_wait_until (&run->ctl_cond, &run->ctl_mutex, end))
+      while (!run->watchdog_quit && tv_run_ctl_wait_until (run, end))
         ;
       if (run->watchdog_quit)
         break;
-      g_mutex_unlock (&run->ctl_mutex);
+      pthread_mutex_unlock (&run->ctl_mutex);
       tv_watchdog_scan (run, &last_progress, &stall_scans);
-      g_mutex_lock (&run->ctl_mutex);
+      pthread_mutex_lock (&run->ctl_mutex);
     }
-  g_mutex_unlock (&run->ctl_mutex);
+  pthread_mutex_unlock (&run->ctl_mutex);
   return NULL;
 }
