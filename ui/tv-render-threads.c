@@ -35,7 +35,6 @@ typedef struct
   const TvTraceThread *thread;
   double               y, height;
   Segment              pending;
-  guint                n_drawn;   /* rectangles filled, for the tests' curiosity */
 } RowContext;
 
 static gint64
@@ -223,7 +222,7 @@ flush (RowContext *ctx)
   if (!seg->active)
     return;
   tv_render_state_bar (ctx->frame, seg->state, seg->x0, seg->x1, ctx->y, ctx->height);
-  ctx->n_drawn++;
+  ctx->frame->n_bars++;
   draw_label (ctx, seg);
   seg->active = FALSE;
 }

@@ -85,6 +85,8 @@ typedef struct
   guint                  n_thread_rows;
   int                   *object_rows;     /* object id → row, or -1 */
   guint                  n_object_rows;
+
+  guint                  n_bars;          /* TvRenderStats */
 } TvFrame;
 
 static inline double

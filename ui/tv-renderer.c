@@ -549,9 +549,10 @@ draw_rows (TvFrame *frame)
 }
 
 void
-tv_renderer_draw (TvTrace               *trace,
-                  const TvRenderOptions *options,
-                  cairo_t               *cr)
+tv_renderer_draw_with_stats (TvTrace               *trace,
+                             const TvRenderOptions *options,
+                             cairo_t               *cr,
+                             TvRenderStats         *stats)
 {
   TvFrame frame;
 
@@ -559,6 +560,8 @@ tv_renderer_draw (TvTrace               *trace,
   g_return_if_fail (options != NULL);
   g_return_if_fail (cr != NULL);
 
+  if (stats != NULL)
+    *stats = (TvRenderStats) { 0, 0 };
   if (options->width <= 0 || options->height <= 0)
     return;
 
@@ -577,31 +580,139 @@ tv_renderer_draw (TvTrace               *trace,
   if (options->show_legend)
     tv_legend_draw (&frame, frame.legend_y);
 
+  if (stats != NULL)
+    {
+      stats->n_bars = frame.n_bars;
+      stats->n_rows = frame.rows->len;
+    }
   frame_clear (&frame);
   cairo_restore (cr);
+}
+
+void
+tv_renderer_draw (TvTrace               *trace,
+                  const TvRenderOptions *options,
+                  cairo_t               *cr)
+{
+  tv_renderer_draw_with_stats (trace, options, cr, NULL);
+}
+
+/*
+ * Lays the frame out without drawing: the layout needs a cairo context
+ * only to measure text, and a 1×1 surface will do.
+ */
+static void
+measure_frame (TvFrame               *frame,
+               TvTrace               *trace,
+               const TvRenderOptions *options,
+               cairo_surface_t      **surface)
+{
+  cairo_t *cr;
+
+  *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cr = cairo_create (*surface);
+  frame_init (frame, trace, options, cr);
+  cairo_destroy (cr);
+}
+
+static void
+measure_frame_clear (TvFrame         *frame,
+                     cairo_surface_t *surface)
+{
+  frame_clear (frame);
+  cairo_surface_destroy (surface);
 }
 
 int
 tv_renderer_measure_height (TvTrace               *trace,
                             const TvRenderOptions *options)
 {
+  cairo_surface_t *surface;
   TvFrame frame;
   double height;
-  cairo_surface_t *surface;
-  cairo_t *cr;
 
   g_return_val_if_fail (TV_IS_TRACE (trace), 0);
   g_return_val_if_fail (options != NULL, 0);
 
-  /* The layout needs a cairo context only for its text; a 1×1 one will do. */
-  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
-  cr = cairo_create (surface);
-  frame_init (&frame, trace, options, cr);
+  measure_frame (&frame, trace, options, &surface);
   height = title_height (options) + TV_AXIS_HEIGHT + frame.rows_height
            + legend_height (options);
-  frame_clear (&frame);
-  cairo_destroy (cr);
-  cairo_surface_destroy (surface);
+  measure_frame_clear (&frame, surface);
 
   return (int) ceil (height);
+}
+
+void
+tv_renderer_get_geometry (TvTrace               *trace,
+                          const TvRenderOptions *options,
+                          TvRendererGeometry    *geometry)
+{
+  cairo_surface_t *surface;
+  TvFrame frame;
+
+  g_return_if_fail (TV_IS_TRACE (trace));
+  g_return_if_fail (options != NULL);
+  g_return_if_fail (geometry != NULL);
+
+  measure_frame (&frame, trace, options, &surface);
+  geometry->label_width = frame.label_width;
+  geometry->area_x = frame.area_x;
+  geometry->area_width = frame.area_width;
+  geometry->rows_top = frame.rows_top;
+  geometry->rows_bottom = frame.rows_bottom;
+  geometry->rows_height = frame.rows_height;
+  measure_frame_clear (&frame, surface);
+}
+
+static gboolean
+get_row (TvTrace               *trace,
+         const TvRenderOptions *options,
+         gboolean               thread,
+         guint32                id,
+         double                *y,
+         double                *height)
+{
+  cairo_surface_t *surface;
+  TvFrame frame;
+  const TvRow *row;
+  gboolean found;
+
+  measure_frame (&frame, trace, options, &surface);
+  row = thread ? tv_frame_thread_row (&frame, id) : tv_frame_object_row (&frame, id);
+  found = row != NULL;
+  if (found)
+    {
+      if (y)
+        *y = tv_frame_row_top (&frame, row);
+      if (height)
+        *height = row->height;
+    }
+  measure_frame_clear (&frame, surface);
+  return found;
+}
+
+gboolean
+tv_renderer_get_thread_row (TvTrace               *trace,
+                            const TvRenderOptions *options,
+                            guint                  thread,
+                            double                *y,
+                            double                *height)
+{
+  g_return_val_if_fail (TV_IS_TRACE (trace), FALSE);
+  g_return_val_if_fail (options != NULL, FALSE);
+
+  return get_row (trace, options, TRUE, thread, y, height);
+}
+
+gboolean
+tv_renderer_get_object_row (TvTrace               *trace,
+                            const TvRenderOptions *options,
+                            guint32                object,
+                            double                *y,
+                            double                *height)
+{
+  g_return_val_if_fail (TV_IS_TRACE (trace), FALSE);
+  g_return_val_if_fail (options != NULL, FALSE);
+
+  return get_row (trace, options, FALSE, object, y, height);
 }

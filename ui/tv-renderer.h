@@ -51,4 +51,47 @@ void     tv_renderer_draw (TvTrace               *trace,
 int      tv_renderer_measure_height (TvTrace               *trace,
                                      const TvRenderOptions *options);
 
+/* Where things are in a drawing made with the same options. */
+typedef struct
+{
+  double    label_width;    /* the fixed label column at the left */
+  double    area_x;         /* the time area: x of options->start */
+  double    area_width;     /* ... and its width, up to options->end */
+  double    rows_top;       /* rows are drawn from here (below title and axis) */
+  double    rows_bottom;    /* ... to here (above the legend) */
+  double    rows_height;    /* all rows together, unscrolled */
+} TvRendererGeometry;
+
+void     tv_renderer_get_geometry (TvTrace               *trace,
+                                   const TvRenderOptions *options,
+                                   TvRendererGeometry    *geometry);
+
+/*
+ * The top and height of a thread's (or an object's) row on screen, scroll
+ * included.  FALSE when the trace has no such row (filtered out, a
+ * variable only one thread touches, ...).
+ */
+gboolean tv_renderer_get_thread_row (TvTrace               *trace,
+                                     const TvRenderOptions *options,
+                                     guint                  thread,
+                                     double                *y,
+                                     double                *height);
+gboolean tv_renderer_get_object_row (TvTrace               *trace,
+                                     const TvRenderOptions *options,
+                                     guint32                object,
+                                     double                *y,
+                                     double                *height);
+
+/* What a draw cost: filled state bars (for tests and benchmarks). */
+typedef struct
+{
+  guint     n_bars;
+  guint     n_rows;
+} TvRenderStats;
+
+void     tv_renderer_draw_with_stats (TvTrace               *trace,
+                                      const TvRenderOptions *options,
+                                      cairo_t               *cr,
+                                      TvRenderStats         *stats);
+
 G_END_DECLS
