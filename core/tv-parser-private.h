@@ -135,6 +135,91 @@ gboolean    tv_parser_check_counter (TvParser     *self,
                                      const TvLine *line,
                                      guint         column);
 
+#define ERROR_AT(p, line, token, ...) \
+  tv_parser_error ((p)->diagnostics, (line)->number, (token)->column, __VA_ARGS__)
+
+/* A cursor over one line's tokens. */
+typedef struct
+{
+  TvParser     *p;
+  const TvLine *line;
+  guint         first;  /* the statement's first token */
+  guint         i;
+} TvCursor;
+
+/* Where the statement being parsed sits. */
+typedef struct
+{
+  guint depth;          /* of the block holding the statement (a body is 1) */
+  guint indent;         /* of that block */
+  guint parent_indent;  /* of the block around it */
+} TvBlockCtx;
+
+static inline const TvToken *
+tv_cursor_peek (TvCursor *c)
+{
+  return &c->line->tokens[c->i];
+}
+
+/* The next token (TV_TOK_END stays put). */
+static inline const TvToken *
+tv_cursor_take (TvCursor *c)
+{
+  const TvToken *token = tv_cursor_peek (c);
+
+  if (token->kind != TV_TOK_END)
+    c->i++;
+  return token;
+}
+
+/* tv-parser-cursor.c */
+gboolean       tv_token_is             (const TvLine  *line,
+                                        const TvToken *token,
+                                        const char    *word);
+gboolean       tv_token_is_keyword     (const TvLine  *line,
+                                        const TvToken *token);
+char          *tv_token_text           (const TvLine  *line,
+                                        const TvToken *token);
+gboolean       tv_cursor_peek_word     (TvCursor      *c,
+                                        const char    *word);
+/* The statement's text up to the last token taken ("repeat 5"). */
+char          *tv_cursor_so_far        (TvCursor      *c);
+gboolean       tv_cursor_expect_end    (TvCursor      *c);
+/* `:` then the end of the line; returns the colon or NULL (reported). */
+const TvToken *tv_cursor_expect_colon  (TvCursor      *c);
+gboolean       tv_cursor_expect_duration (TvCursor    *c,
+                                          gint64      *ns);
+gboolean       tv_cursor_expect_number (TvCursor      *c,
+                                        const char    *what,
+                                        gint64         min,
+                                        gint64         max,
+                                        const char    *too_many,
+                                        gint64        *value);
+TvLine        *tv_parser_current_line  (TvParser      *self);
+
+/* tv-parser-expr.c */
+TvExpr        *tv_expr_new             (TvExprKind     kind,
+                                        const TvLine  *line,
+                                        const TvToken *token);
+TvExpr        *tv_parser_parse_expr    (TvCursor      *c);
+TvCond        *tv_parser_parse_cond    (TvCursor      *c);
+
+/* tv-parser-stmt.c */
+TvBlock       *tv_parser_block_from    (GArray        *stmts);
+TvBlock       *tv_parser_parse_block   (TvParser      *self,
+                                        guint          parent_indent,
+                                        guint          depth,
+                                        const TvLine  *header,
+                                        const TvToken *colon,
+                                        TvCursor      *header_cursor);
+void           tv_parser_absorb_deeper (TvParser         *self,
+                                        const TvBlockCtx *ctx,
+                                        gboolean          report);
+void           tv_parser_add_use       (GArray        *uses,
+                                        const TvLine  *line,
+                                        const TvToken *token,
+                                        guint          amount);
+
 /* tv-template.c: the string in `token` (a TV_TOK_STRING). */
 TvTemplate *tv_template_parse (TvParser      *self,
                                const TvLine  *line,
