@@ -797,3 +797,141 @@ tv_capture_load (const char             *path,
 
   return g_steal_pointer (&trace);
 }
+
+/* ---- Loading in a worker thread -------------------------------------- */
+
+typedef struct
+{
+  char                  *path;
+  TvCaptureWriter       *writer;
+  TvCaptureReader       *reader;
+  GMainContext          *context;
+  TvCaptureProgressFunc  progress;
+  gpointer               progress_data;
+  double                 reported;
+} LoadData;
+
+typedef struct
+{
+  TvCaptureProgressFunc  progress;
+  gpointer               progress_data;
+  double                 fraction;
+} ProgressMessage;
+
+static void
+load_data_free (gpointer data)
+{
+  LoadData *ld = data;
+
+  g_free (ld->path);
+  g_clear_pointer (&ld->reader, tv_capture_reader_free);
+  g_main_context_unref (ld->context);
+  g_free (ld);
+}
+
+static gboolean
+progress_message_cb (gpointer data)
+{
+  ProgressMessage *msg = data;
+
+  msg->progress (msg->fraction, msg->progress_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* On the worker thread: forwards a change of at least 1% to the caller's
+ * context, at a priority above the task's result so it arrives first. */
+static void
+worker_progress_cb (double   fraction,
+                    gpointer user_data)
+{
+  LoadData *ld = user_data;
+  ProgressMessage *msg;
+
+  if (fraction < 1.0 && fraction - ld->reported < 0.01)
+    return;
+  ld->reported = fraction;
+
+  msg = g_new (ProgressMessage, 1);
+  msg->progress = ld->progress;
+  msg->progress_data = ld->progress_data;
+  msg->fraction = fraction;
+  g_main_context_invoke_full (ld->context, G_PRIORITY_HIGH, progress_message_cb, msg, g_free);
+}
+
+static void
+load_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  LoadData *ld = task_data;
+  g_autoptr(TvTrace) trace = NULL;
+  GError *error = NULL;
+
+  ld->reader = tv_capture_reader_new (ld->path, &error);
+  if (ld->reader == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  trace = tv_trace_new ();
+  if (!tv_capture_reader_replay (ld->reader, trace, ld->writer, cancellable,
+                                 ld->progress != NULL ? worker_progress_cb : NULL, ld,
+                                 &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  g_task_return_pointer (task, g_steal_pointer (&trace), g_object_unref);
+}
+
+void
+tv_capture_load_async (const char            *path,
+                       TvCaptureWriter       *writer,
+                       GCancellable          *cancellable,
+                       TvCaptureProgressFunc  progress,
+                       gpointer               progress_data,
+                       GAsyncReadyCallback    callback,
+                       gpointer               user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  LoadData *ld;
+
+  g_return_if_fail (path != NULL);
+
+  ld = g_new0 (LoadData, 1);
+  ld->path = g_strdup (path);
+  ld->writer = writer;
+  ld->context = g_main_context_ref_thread_default ();
+  ld->progress = progress;
+  ld->progress_data = progress_data;
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, tv_capture_load_async);
+  g_task_set_task_data (task, ld, load_data_free);
+  g_task_run_in_thread (task, load_thread);
+}
+
+TvTrace *
+tv_capture_load_finish (GAsyncResult     *result,
+                        TvCaptureReader **reader,
+                        GError          **error)
+{
+  GTask *task = G_TASK (result);
+  TvTrace *trace;
+
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (task) == tv_capture_load_async, NULL);
+
+  trace = g_task_propagate_pointer (task, error);
+  if (trace != NULL && reader != NULL)
+    {
+      LoadData *ld = g_task_get_task_data (task);
+
+      *reader = g_steal_pointer (&ld->reader);
+    }
+
+  return trace;
+}

@@ -70,6 +70,25 @@ TvTrace         *tv_capture_load (const char             *path,
                                   gpointer                user_data,
                                   GError                **error);
 
+/*
+ * The same in a worker thread, for the window.  `progress` is called on the
+ * caller's thread-default main context, before the callback, at most about
+ * a hundred times; `progress_data` must live until the callback.  `writer`,
+ * when not NULL, is fed on the worker thread: leave it alone until then.
+ */
+void             tv_capture_load_async (const char            *path,
+                                        TvCaptureWriter       *writer,
+                                        GCancellable          *cancellable,
+                                        TvCaptureProgressFunc  progress,
+                                        gpointer               progress_data,
+                                        GAsyncReadyCallback    callback,
+                                        gpointer               user_data);
+/* The new trace, or NULL.  `reader` (optional) receives the reader, for the
+ * scenario text, title, speed and status; free it. */
+TvTrace         *tv_capture_load_finish (GAsyncResult     *result,
+                                         TvCaptureReader **reader,
+                                         GError          **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TvCaptureReader, tv_capture_reader_free)
 
 G_END_DECLS

@@ -481,6 +481,71 @@ test_large (void)
   tv_capture_writer_free (feed.writer);
 }
 
+typedef struct
+{
+  GMainLoop       *loop;
+  TvTrace         *trace;
+  TvCaptureReader *reader;
+  GError          *error;
+  GArray          *seen;
+  gboolean         done;
+} AsyncLoad;
+
+static void
+async_progress_cb (double   fraction,
+                   gpointer user_data)
+{
+  AsyncLoad *al = user_data;
+
+  /* Progress arrives on this thread, and never after the result. */
+  g_assert_false (al->done);
+  g_array_append_val (al->seen, fraction);
+}
+
+static void
+loaded_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  AsyncLoad *al = user_data;
+
+  al->trace = tv_capture_load_finish (result, &al->reader, &al->error);
+  al->done = TRUE;
+  g_main_loop_quit (al->loop);
+}
+
+static void
+test_load_async (Fixture       *fx,
+                 gconstpointer  data)
+{
+  AsyncLoad al = { g_main_loop_new (NULL, FALSE), NULL, NULL, NULL,
+                   g_array_new (FALSE, FALSE, sizeof (double)), FALSE };
+  g_autoptr(TvCaptureWriter) writer = tv_capture_writer_new ();
+  g_autofree char *missing = g_build_filename (fx->dir, "missing.tvt", NULL);
+
+  tv_capture_load_async (fx->path, writer, NULL, async_progress_cb, &al, loaded_cb, &al);
+  g_main_loop_run (al.loop);
+  g_assert_no_error (al.error);
+  assert_traces_equal (fx->original, al.trace);
+  g_assert_cmpstr (tv_capture_reader_get_scenario (al.reader), ==, SCENARIO_TEXT);
+  g_assert_cmpuint (tv_capture_writer_get_n_events (writer), ==, tv_trace_get_n_events (al.trace));
+  g_assert_cmpuint (al.seen->len, >=, 1);
+  g_assert_cmpfloat (g_array_index (al.seen, double, al.seen->len - 1), ==, 1.0);
+  g_clear_object (&al.trace);
+  g_clear_pointer (&al.reader, tv_capture_reader_free);
+
+  al.done = FALSE;
+  tv_capture_load_async (missing, NULL, NULL, NULL, NULL, loaded_cb, &al);
+  g_main_loop_run (al.loop);
+  g_assert_null (al.trace);
+  g_assert_null (al.reader);
+  g_assert_error (al.error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+
+  g_clear_error (&al.error);
+  g_array_unref (al.seen);
+  g_main_loop_unref (al.loop);
+}
+
 static void
 test_empty_run (void)
 {
@@ -771,6 +836,7 @@ main (int   argc,
 
   ADD ("/tv/capture/round-trip", test_round_trip);
   ADD ("/tv/capture/resave", test_resave);
+  ADD ("/tv/capture/load-async", test_load_async);
   g_test_add_func ("/tv/capture/large", test_large);
   g_test_add_func ("/tv/capture/empty-run", test_empty_run);
   ADD ("/tv/capture/not-a-trace", test_not_a_trace);
