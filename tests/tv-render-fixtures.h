@@ -202,7 +202,7 @@ fx_demo_trace (void)
   fx_state (trace, 128, FX_BOB, TV_STATE_LOCK, FX_FORK_A, 0);
   fx_event (trace, 160, TV_EV_DEADLOCK, FX_ALICE, FX_FORK_B, FX_BOB, 0, 0, NULL);
   fx_event (trace, 160, TV_EV_DEADLOCK, FX_BOB, FX_FORK_A, FX_ALICE, 0, 0, NULL);
-  fx_event (trace, 200, TV_EV_RUN_END, TV_NO_THREAD, 0, 0, 2, 0, NULL);
+  fx_event (trace, 200, TV_EV_RUN_END, TV_NO_THREAD, 0, 0, 4 /* TV_RUN_FAILED */, 0, NULL);
 
   return trace;
 }

@@ -237,7 +237,7 @@ outline_row_from (TvFrame     *frame,
 {
   cairo_t *cr = frame->cr;
   double x0 = tv_frame_x_clamped (frame, time);
-  double x1 = frame->area_x + frame->area_width + TV_RIGHT_PAD + 4;
+  double x1 = frame->area_x + frame->area_width + 4;
   double y = tv_frame_row_top (frame, row);
 
   if (time > frame->end)
@@ -267,7 +267,7 @@ draw_pill (TvFrame      *frame,
            const TvRgba *background)
 {
   double w, h;
-  double area_end = frame->area_x + frame->area_width + TV_RIGHT_PAD;
+  double area_end = frame->area_x + frame->area_width;
 
   tv_frame_set_text (frame, frame->font_bold, text);
   tv_frame_text_size (frame, &w, &h);
@@ -372,7 +372,7 @@ tv_render_problems (TvFrame *frame)
     {
       const TvRow *row = tv_frame_thread_row (frame, first->thread);
       double x = tv_frame_x_clamped (frame, first->time) + 8;
-      double room = frame->area_x + frame->area_width + TV_RIGHT_PAD - x;
+      double room = frame->area_x + frame->area_width - x;
       g_autofree char *text = NULL;
 
       if (row == NULL)

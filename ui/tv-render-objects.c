@@ -134,7 +134,7 @@ draw_hold (TvFrame      *frame,
   tv_frame_set_text (frame, frame->font_small, name);
   tv_frame_text_size (frame, &w, &h);
   x0 = MAX (x0, frame->area_x);
-  x1 = MIN (x1, frame->area_x + frame->area_width + TV_RIGHT_PAD);
+  x1 = MIN (x1, frame->area_x + frame->area_width);
   if (w + 8 > x1 - x0 || h > height + 2)
     return;
   tv_palette_text_on (&color, &text);
@@ -156,7 +156,7 @@ draw_holds (TvFrame             *frame,
             double               height)
 {
   const GArray *holds = object->holds;
-  double area_end = frame->area_x + frame->area_width + TV_RIGHT_PAD;
+  double area_end = frame->area_x + frame->area_width;
   gint64 lane_end[MAX_LANES];
   gboolean lanes = n_lanes > 1;
   double lane_h = height / n_lanes;
@@ -298,7 +298,7 @@ draw_waiters (TvFrame             *frame,
           tv_frame_set_text (frame, frame->font_small, text);
           tv_frame_text_size (frame, &w, &h);
           bw = MAX (w + 8, h + 2);
-          x1 = MIN (x1, frame->area_x + frame->area_width + TV_RIGHT_PAD);
+          x1 = MIN (x1, frame->area_x + frame->area_width);
           tv_render_waiter_badge (frame, MAX (x1 - bw - 2, x0), y + height / 2.0, run_max);
           run_start = -1;
         }
@@ -498,7 +498,7 @@ tv_render_var_row (TvFrame     *frame,
   const TvTraceObject *object = tv_trace_get_object (frame->trace, row->id);
   double top = tv_frame_row_top (frame, row);
   double mark_y = top + row->height - 11;
-  double area_end = frame->area_x + frame->area_width + TV_RIGHT_PAD;
+  double area_end = frame->area_x + frame->area_width;
   double label_until = -G_MAXDOUBLE;
   const GArray *accesses;
   guint i;

@@ -180,7 +180,7 @@ draw_label (RowContext    *ctx,
   TvFrame *frame = ctx->frame;
   const TvStateStyle *style = &frame->palette->states[seg->state];
   double x0 = MAX (seg->x0, frame->area_x);
-  double x1 = MIN (seg->x1, frame->area_x + frame->area_width + TV_RIGHT_PAD);
+  double x1 = MIN (seg->x1, frame->area_x + frame->area_width);
   double available = x1 - x0 - 8;
   int attempt;
 

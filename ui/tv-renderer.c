@@ -16,6 +16,7 @@
 
 #include "tv-axis.h"
 #include "tv-renderer-private.h"
+#include "tv-run.h"
 
 void
 tv_render_options_init (TvRenderOptions *options,
@@ -167,8 +168,17 @@ status_text (TvTrace *trace)
 {
   if (!tv_trace_is_finished (trace))
     return "running";
-  /* TvRunStatus lives in tv-run.h; the renderer only says what it knows. */
-  return "finished";
+  /* Spelled here rather than through tv_run_status_to_string(), so that
+   * the renderer links without the engine. */
+  switch ((TvRunStatus) tv_trace_get_run_status (trace))
+    {
+    case TV_RUN_READY:    return "ready";
+    case TV_RUN_RUNNING:  return "running";
+    case TV_RUN_FINISHED: return "finished";
+    case TV_RUN_STOPPED:  return "stopped";
+    case TV_RUN_FAILED:   return "failed";
+    default:              return "ended";
+    }
 }
 
 static void
@@ -195,6 +205,19 @@ draw_title (TvFrame *frame)
   tv_frame_text_size (frame, &w, NULL);
   tv_frame_show_text (frame, frame->options->width - w - 14,
                       TV_TITLE_HEIGHT / 2.0, &p->dim);
+
+  /* Lost events make the picture incomplete: say so where it is seen. */
+  if (tv_trace_get_dropped (frame->trace) > 0)
+    {
+      g_autofree char *dropped = g_strdup_printf ("%" G_GUINT64_FORMAT " events dropped  ·  ",
+                                                  tv_trace_get_dropped (frame->trace));
+      double dw;
+
+      tv_frame_set_text (frame, frame->font_bold, dropped);
+      tv_frame_text_size (frame, &dw, NULL);
+      tv_frame_show_text (frame, frame->options->width - w - 14 - dw,
+                          TV_TITLE_HEIGHT / 2.0, &p->problem);
+    }
 }
 
 static void
@@ -236,8 +259,10 @@ draw_axis (TvFrame *frame)
       tv_axis_ticks_widen (&ticks);
     }
 
+  /* Labels may use the pad on the right; ticks stay in the range. */
   cairo_save (cr);
-  cairo_rectangle (cr, frame->area_x - 1, y0, frame->area_width + 2, frame->rows_bottom - y0);
+  cairo_rectangle (cr, frame->area_x - 1, y0, frame->options->width - frame->area_x + 1,
+                   frame->rows_bottom - y0);
   cairo_clip (cr);
 
   /* Minor ticks. */
@@ -510,7 +535,8 @@ draw_rows (TvFrame *frame)
   guint i;
 
   cairo_save (cr);
-  cairo_rectangle (cr, frame->area_x, frame->rows_top, frame->area_width + TV_RIGHT_PAD,
+  /* Bars stop at the end of the range; the pad on the right stays empty. */
+  cairo_rectangle (cr, frame->area_x, frame->rows_top, frame->area_width,
                    frame->rows_bottom - frame->rows_top);
   cairo_clip (cr);
 
