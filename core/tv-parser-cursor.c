@@ -125,11 +125,20 @@ char *
 tv_parser_list_names (TvParser *self,
                       guint     mask)
 {
-  g_autoptr(GPtrArray) found = g_ptr_array_new ();
-  GString *out = g_string_new (NULL);
+  g_autoptr(GPtrArray) found = NULL;
+  GString *out;
   GHashTableIter iter;
   gpointer value;
+  const char *cached;
 
+  /* Every name is declared before the first lookup: a file with thousands
+   * of errors builds each list once. */
+  cached = g_hash_table_lookup (self->name_lists, GUINT_TO_POINTER (mask));
+  if (cached != NULL)
+    return g_strdup (cached);
+
+  found = g_ptr_array_new ();
+  out = g_string_new (NULL);
   g_hash_table_iter_init (&iter, self->names);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     if (((TvName *) value)->kind & mask)
@@ -147,20 +156,21 @@ tv_parser_list_names (TvParser *self,
         g_string_append (out, ", ");
       g_string_append (out, name_of (self, found->pdata[k]));
     }
+  g_hash_table_insert (self->name_lists, GUINT_TO_POINTER (mask), g_strdup (out->str));
   return g_string_free (out, FALSE);
 }
 
 char *
 tv_token_text (const TvLine  *line,
-            const TvToken *token)
+               const TvToken *token)
 {
   return g_strndup (line->text + token->start, token->end - token->start);
 }
 
 gboolean
 tv_token_is (const TvLine  *line,
-          const TvToken *token,
-          const char    *word)
+             const TvToken *token,
+             const char    *word)
 {
   gsize n = strlen (word);
 
@@ -170,7 +180,7 @@ tv_token_is (const TvLine  *line,
 
 gboolean
 tv_token_is_keyword (const TvLine  *line,
-                  const TvToken *token)
+                     const TvToken *token)
 {
   return token->kind == TV_TOK_NAME
          && tv_lexer_is_keyword (line->text + token->start, token->end - token->start);
@@ -240,8 +250,8 @@ tv_parser_check_counter (TvParser     *self,
 /* --- The cursor --------------------------------------------------------- */
 
 gboolean
-tv_cursor_peek_word (TvCursor        *c,
-           const char *word)
+tv_cursor_peek_word (TvCursor   *c,
+                     const char *word)
 {
   return tv_token_is (c->line, tv_cursor_peek (c), word);
 }
@@ -299,8 +309,8 @@ tv_cursor_expect_colon (TvCursor *c)
 }
 
 gboolean
-tv_cursor_expect_duration (TvCursor    *c,
-                 gint64 *ns)
+tv_cursor_expect_duration (TvCursor *c,
+                           gint64   *ns)
 {
   const TvToken *token = tv_cursor_peek (c);
 
@@ -327,12 +337,12 @@ tv_cursor_expect_duration (TvCursor    *c,
  * count"); `too_many` is the message prefix when it is above max.
  */
 gboolean
-tv_cursor_expect_number (TvCursor        *c,
-               const char *what,
-               gint64      min,
-               gint64      max,
-               const char *too_many,
-               gint64     *value)
+tv_cursor_expect_number (TvCursor   *c,
+                         const char *what,
+                         gint64      min,
+                         gint64      max,
+                         const char *too_many,
+                         gint64     *value)
 {
   const TvToken *token = tv_cursor_peek (c);
 

@@ -19,8 +19,8 @@
 
 TvExpr *
 tv_expr_new (TvExprKind     kind,
-          const TvLine  *line,
-          const TvToken *token)
+             const TvLine  *line,
+             const TvToken *token)
 {
   TvExpr *expr = g_new0 (TvExpr, 1);
 

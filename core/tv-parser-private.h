@@ -92,6 +92,7 @@ typedef struct
   GArray     *vars;            /* TvVarDecl */
   GArray     *bodies;          /* TvBodyDecl */
   GHashTable *names;           /* char* (borrowed from the decls) -> TvName* */
+  GHashTable *name_lists;      /* mask -> "L, M" (tv_parser_list_names) */
 
   GArray     *held;            /* guint: conditions held lexically (with / acquire) */
   gboolean    in_def;          /* parsing a def's body: its caller may hold them */
@@ -236,9 +237,10 @@ void        tv_expr_free (TvExpr *expr);
 void        tv_cond_free (TvCond *cond);
 void        tv_stmt_clear (TvStmt *stmt);
 TvScenario *tv_scenario_alloc (void);
-char       *tv_diagnostic_format_len (const TvDiagnostic *diagnostic,
-                                      const char         *filename,
-                                      const char         *source,
-                                      gsize               length);
+/* Formats with the quoted line given (NULL: no quote). */
+char       *tv_diagnostic_format_line (const TvDiagnostic *diagnostic,
+                                       const char         *filename,
+                                       const char         *line,
+                                       gsize               line_length);
 
 G_END_DECLS

@@ -17,6 +17,15 @@
 
 /* --- Statements ---------------------------------------------------------- */
 
+/* Only conditions are tracked: they are the ones `wait` and `notify` need. */
+static void
+held_add (TvParser     *p,
+          const TvName *name)
+{
+  if (name->kind == TV_NAME_CONDITION)
+    g_array_append_val (p->held, name->index);
+}
+
 static void
 held_remove (TvParser *p,
              guint     object)
@@ -41,7 +50,7 @@ held_contains (TvParser *p,
 
 /* `wait C` / `notify C` on a condition: only where C is visibly held. */
 static gboolean
-check_condition_held (TvCursor           *c,
+check_condition_held (TvCursor      *c,
                       const TvToken *verb,
                       const TvToken *target,
                       const TvName  *name)
@@ -61,9 +70,9 @@ check_condition_held (TvCursor           *c,
 
 void
 tv_parser_add_use (GArray        *uses,
-         const TvLine  *line,
-         const TvToken *token,
-         guint          amount)
+                   const TvLine  *line,
+                   const TvToken *token,
+                   guint          amount)
 {
   TvUse use = { { line->number, token->column }, amount };
 
@@ -72,7 +81,7 @@ tv_parser_add_use (GArray        *uses,
 
 /* Takes a name as `want` says; the token must be next. */
 static gboolean
-take_name (TvCursor           *c,
+take_name (TvCursor      *c,
            const TvWant  *want,
            const TvName **name)
 {
@@ -85,8 +94,8 @@ take_name (TvCursor           *c,
 }
 
 static gboolean
-parse_optional_timeout (TvCursor    *c,
-                        gint64 *duration)
+parse_optional_timeout (TvCursor *c,
+                        gint64   *duration)
 {
   *duration = -1;
   if (!tv_cursor_peek_word (c, "timeout"))
@@ -97,9 +106,9 @@ parse_optional_timeout (TvCursor    *c,
 
 /* Absorbs the lines indented under a line that opened no block. */
 void
-tv_parser_absorb_deeper (TvParser     *p,
-               const TvBlockCtx    *ctx,
-               gboolean      report)
+tv_parser_absorb_deeper (TvParser         *p,
+                         const TvBlockCtx *ctx,
+                         gboolean          report)
 {
   TvLine *next = tv_parser_current_line (p);
 
@@ -120,17 +129,17 @@ tv_parser_absorb_deeper (TvParser     *p,
 
 /* `with L:`, `repeat N:`, ...: the block after the colon. */
 static TvBlock *
-parse_sub_block (TvCursor           *c,
-                 const TvBlockCtx     *ctx,
-                 const TvToken *colon)
+parse_sub_block (TvCursor         *c,
+                 const TvBlockCtx *ctx,
+                 const TvToken    *colon)
 {
   return tv_parser_parse_block (c->p, ctx->indent, ctx->depth + 1, c->line, colon, c);
 }
 
 static gboolean
-parse_else (TvParser  *p,
+parse_else (TvParser         *p,
             const TvBlockCtx *ctx,
-            TvStmt    *stmt)
+            TvStmt           *stmt)
 {
   TvLine *next = tv_parser_current_line (p);
   const TvToken *colon;
@@ -157,8 +166,8 @@ parse_else (TvParser  *p,
 }
 
 static gboolean
-parse_assignment (TvCursor    *c,
-                  TvStmt *stmt)
+parse_assignment (TvCursor *c,
+                  TvStmt   *stmt)
 {
   const TvName *name;
   const TvToken *op;
@@ -190,8 +199,8 @@ parse_assignment (TvCursor    *c,
 }
 
 static gboolean
-parse_string_arg (TvCursor    *c,
-                  TvStmt *stmt)
+parse_string_arg (TvCursor *c,
+                  TvStmt   *stmt)
 {
   const TvToken *token = tv_cursor_peek (c);
 
@@ -215,9 +224,9 @@ parse_string_arg (TvCursor    *c,
  * Appends the statement to `stmts` when it is valid.
  */
 static void
-parse_statement (TvParser  *p,
+parse_statement (TvParser         *p,
                  const TvBlockCtx *ctx,
-                 GArray    *stmts)
+                 GArray           *stmts)
 {
   TvLine *line = &p->lines[p->pos++];
   TvCursor cur = { p, line, 0, 0 };
@@ -328,7 +337,7 @@ parse_statement (TvParser  *p,
       if (ok)
         {
           stmt.target = name->index;
-          g_array_append_val (p->held, name->index);
+          held_add (p, name);
         }
     }
   else if (tv_token_is (line, verb, "try_acquire") || tv_token_is (line, verb, "release"))
@@ -341,7 +350,7 @@ parse_statement (TvParser  *p,
           if (stmt.kind == TV_STMT_RELEASE)
             held_remove (p, name->index);
           else
-            g_array_append_val (p->held, name->index);
+            held_add (p, name);
         }
     }
   else if (tv_token_is (line, verb, "with"))
@@ -352,7 +361,7 @@ parse_statement (TvParser  *p,
       if (ok)
         {
           stmt.target = name->index;
-          g_array_append_val (p->held, name->index);
+          held_add (p, name);
           stmt.body = parse_sub_block (c, ctx, colon);
           held_remove (p, name->index);
         }
@@ -458,7 +467,7 @@ parse_statement (TvParser  *p,
       stmt.kind = TV_STMT_REPEAT;
       opens_block = TRUE;
       ok = tv_cursor_expect_number (c, "the repeat count", 0, TV_SCENARIO_MAX_REPEAT,
-                          "repeat count too large", &stmt.count)
+                                    "repeat count too large", &stmt.count)
            && (colon = tv_cursor_expect_colon (c)) != NULL;
       if (ok)
         {
@@ -559,11 +568,11 @@ tv_parser_block_from (GArray *stmts)
  */
 TvBlock *
 tv_parser_parse_block (TvParser      *p,
-             guint          parent_indent,
-             guint          depth,
-             const TvLine  *header,
-             const TvToken *colon,
-             TvCursor           *header_cur)
+                       guint          parent_indent,
+                       guint          depth,
+                       const TvLine  *header,
+                       const TvToken *colon,
+                       TvCursor      *header_cur)
 {
   GArray *stmts = g_array_new (FALSE, TRUE, sizeof (TvStmt));
   guint held_length = p->held->len;

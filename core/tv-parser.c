@@ -197,7 +197,7 @@ typedef struct
 } Header;
 
 static gboolean
-parse_header_string (TvCursor        *c,
+parse_header_string (TvCursor   *c,
                      guint      *seen_line,
                      char      **out)
 {
@@ -228,8 +228,8 @@ parse_header_string (TvCursor        *c,
 }
 
 static gboolean
-parse_gil (TvCursor    *c,
-           Header *h)
+parse_gil (TvCursor *c,
+           Header   *h)
 {
   const TvToken *gil = &c->line->tokens[0];
 
@@ -277,7 +277,7 @@ parse_gil (TvCursor    *c,
 }
 
 static void
-parse_object_params (TvCursor          *c,
+parse_object_params (TvCursor     *c,
                      TvNameKind    kind,
                      TvObjectDecl *decl)
 {
@@ -289,12 +289,12 @@ parse_object_params (TvCursor          *c,
       value = 1;
       if (tv_cursor_peek (c)->kind != TV_TOK_END
           && !tv_cursor_expect_number (c, "the semaphore value", 0, MAX_SEMAPHORE_VALUE,
-                             "semaphore value too large", &value))
+                                       "semaphore value too large", &value))
         return;
       break;
     case TV_NAME_BARRIER:
       if (!tv_cursor_expect_number (c, "the number of parties", 1, MAX_BARRIER_PARTIES,
-                          "too many barrier parties", &value))
+                                    "too many barrier parties", &value))
         return;
       break;
     case TV_NAME_QUEUE:
@@ -302,7 +302,7 @@ parse_object_params (TvCursor          *c,
         {
           tv_cursor_take (c);
           if (!tv_cursor_expect_number (c, "the capacity", 1, TV_SCENARIO_MAX_QUEUE_ITEMS,
-                              "queue capacity too large", &value))
+                                        "queue capacity too large", &value))
             return;
         }
       break;
@@ -316,7 +316,7 @@ parse_object_params (TvCursor          *c,
 }
 
 static void
-parse_var_initial (TvCursor       *c,
+parse_var_initial (TvCursor  *c,
                    TvVarDecl *decl)
 {
   gint64 value = 0;
@@ -384,7 +384,7 @@ parse_body_decl (TvParser   *p,
           tv_cursor_take (c);
           multiple = TRUE;
           ok = tv_cursor_expect_number (c, "the number of instances", 1, TV_SCENARIO_MAX_INSTANCES,
-                              "too many instances", &count);
+                                        "too many instances", &count);
         }
     }
   else if (line->number != p->main_line)
@@ -678,6 +678,35 @@ compare_diagnostics (gconstpointer a,
   return 0;
 }
 
+/*
+ * Where each of the first 65536 lines starts (G_MAXSIZE past the end), so
+ * that quoting thousands of errors does not rescan the text each time.
+ */
+static gsize *
+line_starts (const char *text,
+             gsize       length)
+{
+  gsize *starts = g_new (gsize, TV_SCENARIO_MAX_LINES + 1);
+  guint line = 0;
+  gsize k = 0;
+
+  if (length > TV_SCENARIO_MAX_FILE_BYTES)
+    {
+      g_free (starts);
+      return NULL;
+    }
+  while (line <= TV_SCENARIO_MAX_LINES)
+    {
+      starts[line++] = k <= length ? k : G_MAXSIZE;
+      if (k <= length)
+        {
+          const char *nl = memchr (text + k, '\n', length - k);
+          k = nl ? (gsize) (nl - text) + 1 : length + 1;
+        }
+    }
+  return starts;
+}
+
 static char *
 default_title (const char *filename)
 {
@@ -727,6 +756,7 @@ static void
 parser_clear (TvParser *p)
 {
   g_clear_pointer (&p->names, g_hash_table_unref);
+  g_clear_pointer (&p->name_lists, g_hash_table_unref);
   if (p->objects != NULL)
     for (guint k = 0; k < p->objects->len; k++)
       g_free (g_array_index (p->objects, TvObjectDecl, k).name);
@@ -779,6 +809,7 @@ tv_scenario_parse (const char *filename,
   p->vars = g_array_new (FALSE, TRUE, sizeof (TvVarDecl));
   p->bodies = g_array_new (FALSE, TRUE, sizeof (TvBodyDecl));
   p->names = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  p->name_lists = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   p->held = g_array_new (FALSE, FALSE, sizeof (guint));
   p->thread_uses = g_array_new (FALSE, FALSE, sizeof (TvUse));
   p->process_uses = g_array_new (FALSE, FALSE, sizeof (TvUse));
@@ -818,10 +849,27 @@ tv_scenario_parse (const char *filename,
     {
       GString *message = g_string_new (NULL);
 
+      g_autofree gsize *starts = line_starts (text, length);
+
       g_ptr_array_sort (diags, compare_diagnostics);
       for (guint k = 0; k < diags->len; k++)
         {
-          g_autofree char *one = tv_diagnostic_format_len (diags->pdata[k], filename, text, length);
+          TvDiagnostic *d = diags->pdata[k];
+          g_autofree char *one = NULL;
+
+          if (starts != NULL && d->location.line >= 1 && d->location.line <= TV_SCENARIO_MAX_LINES + 1
+              && starts[d->location.line - 1] != G_MAXSIZE)
+            {
+              gsize start = starts[d->location.line - 1];
+              const char *nl = memchr (text + start, '\n', length - start);
+              gsize line_length = (nl ? (gsize) (nl - text) : (gsize) length) - start;
+
+              if (line_length > 0 && text[start + line_length - 1] == '\r')
+                line_length--;
+              one = tv_diagnostic_format_line (d, filename, text + start, line_length);
+            }
+          else
+            one = tv_diagnostic_format_line (d, filename, NULL, 0);
           if (k > 0)
             g_string_append_c (message, '\n');
           g_string_append (message, one);

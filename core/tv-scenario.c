@@ -166,14 +166,12 @@ tv_scenario_dup_line (const TvScenario *self,
 }
 
 char *
-tv_diagnostic_format_len (const TvDiagnostic *diagnostic,
-                          const char         *filename,
-                          const char         *source,
-                          gsize               length)
+tv_diagnostic_format_line (const TvDiagnostic *diagnostic,
+                           const char         *filename,
+                           const char         *line,
+                           gsize               line_length)
 {
   GString *out = g_string_new (NULL);
-  const char *start;
-  gsize line_length;
 
   if (diagnostic->location.line == 0)
     {
@@ -183,10 +181,10 @@ tv_diagnostic_format_len (const TvDiagnostic *diagnostic,
 
   g_string_append_printf (out, "%s:%u:%u: %s", filename, diagnostic->location.line,
                           diagnostic->location.column, diagnostic->message);
-  if (source != NULL && find_line (source, length, diagnostic->location.line, &start, &line_length))
+  if (line != NULL)
     {
       /* Quote the line as it is, unless it is not text (then make it so). */
-      g_autofree char *quoted = g_utf8_make_valid (start, line_length);
+      g_autofree char *quoted = g_utf8_make_valid (line, line_length);
 
       g_string_append_printf (out, "\n%5u | %s\n      | ", diagnostic->location.line, quoted);
       for (guint k = 1; k < diagnostic->location.column; k++)
@@ -201,10 +199,14 @@ tv_diagnostic_format (const TvDiagnostic *diagnostic,
                       const char         *filename,
                       const char         *source)
 {
+  const char *start = NULL;
+  gsize length = 0;
+
   g_return_val_if_fail (diagnostic != NULL, NULL);
 
-  return tv_diagnostic_format_len (diagnostic, filename ? filename : "scenario",
-                                   source, source ? strlen (source) : 0);
+  if (source != NULL && !find_line (source, strlen (source), diagnostic->location.line, &start, &length))
+    start = NULL;
+  return tv_diagnostic_format_line (diagnostic, filename ? filename : "scenario", start, length);
 }
 
 /* --- Files --------------------------------------------------------------- */

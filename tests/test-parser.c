@@ -1254,6 +1254,29 @@ test_bad_bytes (void)
 }
 
 static void
+test_many_errors (void)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr(GPtrArray) diagnostics = NULL;
+  g_autoptr(GError) error = NULL;
+  TvScenario *s;
+
+  /* Each error lists the declared locks and quotes its line: that must
+   * not cost a pass over the whole file per error. */
+  for (guint k = 0; k < 2000; k++)
+    g_string_append_printf (text, "lock L%u\n", k);
+  g_string_append (text, "main:\n");
+  for (guint k = 0; k < 20000; k++)
+    g_string_append (text, "    acquire M\n");
+  s = tv_scenario_parse ("race.tvs", text->str, text->len, &diagnostics, &error);
+  g_assert_null (s);
+  g_assert_cmpuint (diagnostics->len, ==, 20000);
+  g_assert_true (g_str_has_prefix (error->message,
+                                   "race.tvs:2002:13: unknown lock 'M' (declared: L0, L1, L2, L3, L4, L5, L6, L7, L8, L9, L10, L11, ...)\n"
+                                   " 2002 |     acquire M\n"));
+}
+
+static void
 test_load_file (void)
 {
   g_autofree char *dir = g_dir_make_tmp ("tv-parser-XXXXXX", NULL);
@@ -1619,6 +1642,7 @@ main (int    argc,
   g_test_add_func ("/tv/parser/call-depth", test_call_depth);
   g_test_add_func ("/tv/parser/recursion", test_recursion);
   g_test_add_func ("/tv/parser/bad-bytes", test_bad_bytes);
+  g_test_add_func ("/tv/parser/many-errors", test_many_errors);
   g_test_add_func ("/tv/parser/load-file", test_load_file);
   g_test_add_func ("/tv/parser/refcount", test_refcount);
   g_test_add_func ("/tv/parser/robustness", test_robustness);
