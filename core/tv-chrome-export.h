@@ -11,6 +11,10 @@
  * thread per object, s/f flow pairs for links, C counters for queue depth,
  * waiters and variables, i instant events for prints and problems.
  * Timestamps are µs with three decimals (ns precision).
+ *
+ * Like every reader of a TvTrace, call it on the thread that feeds the
+ * trace (a live run may be exported: what was drained so far is written,
+ * spans and holds still open end at the trace's end time).
  */
 #pragma once
 

@@ -547,6 +547,59 @@ test_load_async (Fixture       *fx,
 }
 
 static void
+cancel_cb (double   fraction,
+           gpointer user_data)
+{
+  g_assert_cmpfloat (fraction, <, 1.0);
+  g_cancellable_cancel (user_data);
+}
+
+/* A failed or cancelled save leaves the old file as it was. */
+static void
+test_save_errors (Fixture       *fx,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TvCaptureWriter) writer = tv_capture_writer_new ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GFile) file = g_file_new_for_path (fx->path);
+  g_autofree char *bad = g_build_filename (fx->dir, "missing", "x.tvt", NULL);
+  g_autofree char *contents = NULL;
+  gsize len;
+  GDir *dir;
+
+  g_assert_false (tv_capture_writer_save (writer, bad, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_true (g_str_has_prefix (error->message, bad));
+  g_clear_error (&error);
+
+  g_cancellable_cancel (cancellable);
+  g_assert_false (tv_capture_writer_save_to_file (writer, file, cancellable, NULL, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+  g_clear_error (&error);
+
+  /* Cancelled halfway through the events (from the progress callback). */
+  g_cancellable_reset (cancellable);
+  for (guint i = 0; i < 600000; i++)
+    {
+      TvEvent event = { i, TV_STATE_RUNNING, 0, 0, 0, TV_EV_STATE, 0 };
+
+      tv_capture_writer_add (writer, &event, NULL);
+    }
+  g_assert_false (tv_capture_writer_save_to_file (writer, file, cancellable,
+                                                  cancel_cb, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+  g_file_get_contents (fx->path, &contents, &len, NULL);
+  g_assert_cmpmem (contents, len, fx->bytes, fx->size);
+  dir = g_dir_open (fx->dir, 0, NULL);
+  g_assert_cmpstr (g_dir_read_name (dir), ==, "trace.tvt");
+  g_assert_null (g_dir_read_name (dir));
+  g_dir_close (dir);
+}
+
+static void
 test_empty_run (void)
 {
   g_autoptr(GError) error = NULL;
@@ -837,6 +890,7 @@ main (int   argc,
   ADD ("/tv/capture/round-trip", test_round_trip);
   ADD ("/tv/capture/resave", test_resave);
   ADD ("/tv/capture/load-async", test_load_async);
+  ADD ("/tv/capture/save-errors", test_save_errors);
   g_test_add_func ("/tv/capture/large", test_large);
   g_test_add_func ("/tv/capture/empty-run", test_empty_run);
   ADD ("/tv/capture/not-a-trace", test_not_a_trace);
