@@ -79,7 +79,7 @@ typedef struct
   GHashTable   *thread_map;  /* ThreadKey * → ImThread * */
   GArray       *processes;   /* ImProcess, in order of appearance */
   GHashTable   *process_map; /* gint64 * pid → index + 1 in processes */
-  GHashTable   *objects;     /* "kind\x1fname" → object id */
+  GHashTable   *objects[TV_N_OBJ_KINDS]; /* per kind: name → object id */
   GHashTable   *string_ids;  /* string pid/tid → synthetic id */
   GHashTable   *flows;       /* flow key → FlowPoint * */
   GArray       *slices;      /* Slice */
@@ -250,16 +250,19 @@ intern_object (Import       *im,
                TvObjectKind  kind,
                const char   *name)
 {
-  g_autofree char *key = g_strdup_printf ("%u\x1f%s", kind, name);
+  GHashTable *table = im->objects[kind];
+  const char *key;
   gpointer id;
 
-  if (g_hash_table_lookup_extended (im->objects, key, NULL, &id))
+  /* One lookup and no allocation for a name seen before: the common case,
+   * since slices of one name recur. */
+  if (g_hash_table_lookup_extended (table, name, NULL, &id))
     return GPOINTER_TO_UINT (id);
 
+  key = g_string_chunk_insert_const (im->strings, name);
   id = GUINT_TO_POINTER (im->next_object++);
-  g_hash_table_insert (im->objects, g_steal_pointer (&key), id);
-  push (im, 0, 0, TV_EV_OBJECT_NEW, TV_NO_THREAD, GPOINTER_TO_UINT (id), 0, kind, 0,
-        g_string_chunk_insert_const (im->strings, name));
+  g_hash_table_insert (table, (gpointer) key, id);
+  push (im, 0, 0, TV_EV_OBJECT_NEW, TV_NO_THREAD, GPOINTER_TO_UINT (id), 0, kind, 0, key);
 
   return GPOINTER_TO_UINT (id);
 }
@@ -760,7 +763,8 @@ import_clear (Import *im)
   g_hash_table_unref (im->thread_map);
   g_array_unref (im->processes);
   g_hash_table_unref (im->process_map);
-  g_hash_table_unref (im->objects);
+  for (guint k = 0; k < TV_N_OBJ_KINDS; k++)
+    g_hash_table_unref (im->objects[k]);
   g_hash_table_unref (im->string_ids);
   g_hash_table_unref (im->flows);
   g_array_unref (im->slices);
@@ -838,7 +842,8 @@ tv_chrome_import_data (const char       *data,
   im.thread_map = g_hash_table_new (thread_key_hash, thread_key_equal);
   im.processes = g_array_new (FALSE, FALSE, sizeof (ImProcess));
   im.process_map = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-  im.objects = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (guint k = 0; k < TV_N_OBJ_KINDS; k++)
+    im.objects[k] = g_hash_table_new (g_str_hash, g_str_equal);
   im.string_ids = g_hash_table_new (g_str_hash, g_str_equal);
   im.flows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   im.slices = g_array_new (FALSE, FALSE, sizeof (Slice));
