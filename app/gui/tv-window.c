@@ -361,10 +361,52 @@ describe_end (TvWindow    *self,
 }
 
 static void
+reap_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  /* Joining the engine's threads and children may take a moment. */
+  tv_run_wait (task_data);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+reaped_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  GApplication *app = user_data;
+
+  g_application_release (app);
+  g_object_unref (app);
+}
+
+/*
+ * Waits for `run` and frees it in a worker thread, so that the main loop
+ * never blocks on the engine.  The application is held meanwhile: it does
+ * not exit before every thread and child of the run is reaped.
+ */
+static void
+reap_run (TvRun *run)
+{
+  GApplication *app = g_application_get_default ();
+  g_autoptr(GTask) task = NULL;
+
+  if (app != NULL)
+    g_application_hold (app);
+
+  task = g_task_new (NULL, NULL, reaped_cb, app != NULL ? g_object_ref (app) : NULL);
+  g_task_set_source_tag (task, reap_run);
+  g_task_set_task_data (task, run, (GDestroyNotify) tv_run_free);
+  g_task_run_in_thread (task, reap_thread);
+}
+
+static void
 run_ended_cb (TvWindow   *self,
               TvTimeline *timeline)
 {
-  g_autoptr(TvRun) run = g_steal_pointer (&self->run);
+  TvRun *run = g_steal_pointer (&self->run);
   g_autofree char *summary = NULL;
   const char *message;
   const char *tag;
@@ -375,9 +417,6 @@ run_ended_cb (TvWindow   *self,
     return;
 
   g_clear_handle_id (&self->poll_id, g_source_remove);
-
-  /* Finished means reaped: this wait returns at once. */
-  tv_run_wait (run);
   show_new_prints (self);
 
   status = tv_run_get_status (run);
@@ -405,6 +444,8 @@ run_ended_cb (TvWindow   *self,
     tv_window_toast (self, _("Deadlock: the run was stopped"));
   else if (status == TV_RUN_FAILED)
     tv_window_toast (self, _("The run failed: see the console"));
+
+  reap_run (run);
 
   /* A run watched live ends with the whole of it in view. */
   if (tv_timeline_view_get_follow_live (self->view))
@@ -477,7 +518,7 @@ tv_window_stop (TvWindow *self)
 static void
 abandon_run (TvWindow *self)
 {
-  g_autoptr(TvRun) run = g_steal_pointer (&self->run);
+  TvRun *run = g_steal_pointer (&self->run);
 
   if (run == NULL)
     return;
@@ -485,7 +526,7 @@ abandon_run (TvWindow *self)
   g_clear_handle_id (&self->poll_id, g_source_remove);
   tv_timeline_set_run (self->timeline, NULL);
   tv_run_stop (run);
-  tv_run_wait (run);
+  reap_run (run);
 }
 
 void
@@ -729,6 +770,7 @@ tv_window_dispose (GObject *object)
   g_cancellable_cancel (self->load_cancellable);
   abandon_run (self);
   g_clear_signal_handler (&self->recent_changed_id, gtk_recent_manager_get_default ());
+  g_clear_signal_handler (&self->trace_changed_id, self->trace);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), TV_TYPE_WINDOW);
 
@@ -740,7 +782,6 @@ tv_window_finalize (GObject *object)
 {
   TvWindow *self = (TvWindow *)object;
 
-  g_clear_signal_handler (&self->trace_changed_id, self->trace);
   g_clear_object (&self->trace);
   g_clear_object (&self->view);
   g_clear_object (&self->file);

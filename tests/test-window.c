@@ -1,0 +1,468 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * test-window.c: the application window, driven through its actions as a
+ * user would, under Xvfb.  Skipped (77) where there is no display.
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include <adwaita.h>
+#include <glib/gstdio.h>
+
+#include "tv-application.h"
+#include "tv-time-parse.h"
+#include "tv-timeline-view.h"
+#include "tv-window.h"
+
+#define TIMEOUT_MS 30000
+
+static TvApplication *app;
+
+/* Runs a window test, or skips it where GTK found no display. */
+static void
+window_test (gconstpointer data)
+{
+  void (*func) (void) = (void (*) (void)) data;
+
+  if (app == NULL)
+    {
+      g_test_skip ("No display (run the suite under xvfb-run -a)");
+      return;
+    }
+  func ();
+}
+
+static void
+iterate_until (gboolean (*done) (gpointer),
+               gpointer   data,
+               const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
+
+  while (!done (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Gave up waiting for %s", what);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+static gboolean
+not_loading (gpointer data)
+{
+  return !tv_window_is_loading (data);
+}
+
+static gboolean
+not_running (gpointer data)
+{
+  return !tv_window_is_running (data);
+}
+
+static gboolean
+flag_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+static void
+after_paint_cb (GdkFrameClock *clock,
+                gboolean      *painted)
+{
+  *painted = TRUE;
+}
+
+/* Lets the window lay out and draw once more. */
+static void
+wait_for_paint (GtkWidget *widget)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
+  gboolean painted = FALSE;
+  gulong id;
+
+  g_assert_nonnull (clock);
+  id = g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_cb), &painted);
+  gtk_widget_queue_draw (widget);
+  iterate_until (flag_set, &painted, "a paint");
+  g_signal_handler_disconnect (clock, id);
+}
+
+static TvWindow *
+open_window (const char *path)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  TvWindow *window = tv_window_new (app);
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 700);
+  gtk_window_present (GTK_WINDOW (window));
+  tv_window_open (window, file);
+  iterate_until (not_loading, window, "the scenario to load");
+  wait_for_paint (GTK_WIDGET (window));
+
+  return window;
+}
+
+static void
+close_window (TvWindow *window)
+{
+  g_object_ref (window);
+  gtk_window_destroy (GTK_WINDOW (window));
+  /* Let the lesson list's worker thread hand its result back. */
+  for (int i = 0; i < 200 && G_OBJECT (window)->ref_count > 1; i++)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (5000);
+    }
+  g_assert_finalize_object (window);
+}
+
+static char *
+lesson_path (const char *name)
+{
+  const char *dir = g_getenv ("TV_SCENARIO_DIR");
+
+  return g_build_filename (dir != NULL ? dir : TV_SCENARIO_DIR, name, NULL);
+}
+
+static char *
+write_scenario (const char *name,
+                const char *text)
+{
+  g_autofree char *path = g_build_filename (g_get_tmp_dir (), name, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, text, -1, &error);
+  g_assert_no_error (error);
+  return g_steal_pointer (&path);
+}
+
+static void
+run_to_end (TvWindow *window)
+{
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "run"));
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.run", NULL);
+  g_assert_true (tv_window_is_running (window));
+  iterate_until (not_running, window, "the run to end");
+  wait_for_paint (GTK_WIDGET (window));
+}
+
+static GdkTexture *
+render_widget (GtkWidget *widget)
+{
+  int width = gtk_widget_get_width (widget);
+  int height = gtk_widget_get_height (widget);
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  GskRenderNode *node;
+  GdkTexture *texture;
+
+  g_assert_cmpint (width, >, 100);
+  g_assert_cmpint (height, >, 100);
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
+                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  gsk_render_node_unref (node);
+  return texture;
+}
+
+/* How many separate horizontal bands hold a run of saturated (bar) pixels. */
+static guint
+count_bar_bands (GdkTexture *texture,
+                 int         x0)
+{
+  int width = gdk_texture_get_width (texture);
+  int height = gdk_texture_get_height (texture);
+  g_autofree guint32 *pixels = g_new (guint32, (gsize) width * height);
+  gboolean in_band = FALSE;
+  guint bands = 0;
+
+  gdk_texture_download (texture, (guchar *) pixels, width * 4);
+
+  for (int y = 0; y < height; y++)
+    {
+      int colourful = 0;
+
+      for (int x = x0; x < width; x++)
+        {
+          guint32 px = pixels[y * width + x];
+          int r = (px >> 16) & 0xff, g = (px >> 8) & 0xff, b = px & 0xff;
+
+          if (MAX (r, MAX (g, b)) - MIN (r, MIN (g, b)) > 80)
+            colourful++;
+        }
+
+      if (colourful > 40 && !in_band)
+        bands++;
+      in_band = colourful > 40;
+    }
+
+  return bands;
+}
+
+static void
+test_run_lesson (void)
+{
+  g_autofree char *path = lesson_path ("lifecycle.tvs");
+  g_autofree char *console = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  TvWindow *window = open_window (path);
+  TvTimeline *timeline = tv_window_get_timeline (window);
+
+  g_assert_nonnull (tv_window_get_scenario (window));
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "A thread's life cycle — ThreadViz");
+
+  /* Faster than real time: the test checks order and states, not durations. */
+  g_action_group_activate_action (G_ACTION_GROUP (window), "speed", g_variant_new_string ("5"));
+  run_to_end (window);
+
+  console = tv_window_dup_console_text (window);
+  g_assert_nonnull (strstr (console, "MainThread starts"));
+  g_assert_nonnull (strstr (console, "worker-1 starts"));
+  g_assert_nonnull (strstr (console, "worker-2 ends"));
+  g_assert_nonnull (strstr (console, "Finished in"));
+  g_assert_true (strstr (console, "worker-1 starts") < strstr (console, "worker-1 ends"));
+
+  /* Three thread rows (main and two workers) with coloured state bars. */
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (timeline)));
+  texture = render_widget (GTK_WIDGET (timeline));
+  g_assert_cmpuint (count_bar_bands (texture, 300), >=, 3);
+
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "stop"));
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "export"));
+
+  close_window (window);
+}
+
+static void
+test_load_error (void)
+{
+  g_autofree char *path = write_scenario ("tv-window-bad.tvs",
+                                          "lock L\n"
+                                          "\n"
+                                          "thread t:\n"
+                                          "    acquire M\n");
+  g_autofree char *console = NULL;
+  TvWindow *window = open_window (path);
+
+  g_assert_null (tv_window_get_scenario (window));
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "run"));
+
+  console = tv_window_dup_console_text (window);
+  g_assert_nonnull (strstr (console, "tv-window-bad.tvs:4:13:"));
+  g_assert_nonnull (strstr (console, "'M'"));
+
+  /* Running anyway does nothing and breaks nothing. */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.run", NULL);
+  g_assert_false (tv_window_is_running (window));
+
+  close_window (window);
+  g_unlink (path);
+}
+
+static void
+test_stop (void)
+{
+  g_autofree char *path = write_scenario ("tv-window-forever.tvs",
+                                          "thread spinner:\n"
+                                          "    forever:\n"
+                                          "        work 5ms\n"
+                                          "        print \"tick\"\n");
+  g_autofree char *console = NULL;
+  TvWindow *window = open_window (path);
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.run", NULL);
+  g_assert_true (tv_window_is_running (window));
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "stop"));
+
+  /* Wait for a printed line: then the run is really going. */
+  for (int i = 0; i < 5000; i++)
+    {
+      g_free (console);
+      console = tv_window_dup_console_text (window);
+      if (strstr (console, "tick") != NULL)
+        break;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  g_assert_nonnull (strstr (console, "tick"));
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.stop", NULL);
+  iterate_until (not_running, window, "the run to stop");
+
+  g_free (console);
+  console = tv_window_dup_console_text (window);
+  g_assert_nonnull (strstr (console, "Stopped at"));
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "run"));
+
+  close_window (window);
+  g_unlink (path);
+}
+
+static gboolean
+file_written (gpointer data)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (data);
+  g_autoptr(GFileInfo) info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE, 0, NULL, NULL);
+
+  return info != NULL && g_file_info_get_size (info) > 0;
+}
+
+static void
+test_export (void)
+{
+  g_autofree char *path = lesson_path ("start-new-thread.tvs");
+  g_autofree char *png = g_build_filename (g_get_tmp_dir (), "tv-window-export.png", NULL);
+  g_autofree char *svg = g_build_filename (g_get_tmp_dir (), "tv-window-export.svg", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *console = NULL;
+  TvWindow *window = open_window (path);
+
+  g_unlink (png);
+  g_unlink (svg);
+
+  /* Nothing to export before a run. */
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "export"));
+
+  g_action_group_activate_action (G_ACTION_GROUP (window), "speed", g_variant_new_string ("5"));
+  run_to_end (window);
+
+  g_action_group_activate_action (G_ACTION_GROUP (window), "export-to", g_variant_new_string (png));
+  iterate_until (file_written, png, "the PNG");
+  g_action_group_activate_action (G_ACTION_GROUP (window), "export-to", g_variant_new_string (svg));
+  iterate_until (file_written, svg, "the SVG");
+
+  /* Wait for the console line too: the file exists before the task returns. */
+  for (int i = 0; i < 5000; i++)
+    {
+      g_free (console);
+      console = tv_window_dup_console_text (window);
+      if (strstr (console, "tv-window-export.svg") != NULL)
+        break;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  g_assert_nonnull (strstr (console, "Exported the timeline to"));
+
+  g_assert_true (g_file_get_contents (png, &contents, NULL, NULL));
+  g_assert_true (memcmp (contents, "\x89PNG", 4) == 0);
+  g_clear_pointer (&contents, g_free);
+  g_assert_true (g_file_get_contents (svg, &contents, NULL, NULL));
+  g_assert_nonnull (strstr (contents, "<svg"));
+
+  close_window (window);
+  g_unlink (png);
+  g_unlink (svg);
+}
+
+static void
+test_view_zoom_pan (void)
+{
+  g_autoptr(TvTimelineView) view = tv_timeline_view_new ();
+
+  g_assert_true (tv_timeline_view_get_follow_live (view));
+
+  /* Following live, the right edge tracks the run's end. */
+  tv_timeline_view_set_duration (view, 3 * G_TIME_SPAN_SECOND * 1000);
+  g_assert_cmpint (tv_timeline_view_get_start (view), ==, 0);
+  g_assert_cmpint (tv_timeline_view_get_end (view), >=, G_GINT64_CONSTANT (3000000000));
+
+  /* Zoom around a point keeps that point's time in place. */
+  tv_timeline_view_set_follow_live (view, FALSE);
+  tv_timeline_view_set_range (view, 0, 4000000000);
+  tv_timeline_view_zoom (view, 2.0, 0.25);
+  g_assert_cmpint (tv_timeline_view_get_start (view), ==, 500000000);
+  g_assert_cmpint (tv_timeline_view_get_end (view), ==, 2500000000);
+
+  /* A manual pan turns follow-live off; turning it on jumps to the end. */
+  tv_timeline_view_set_follow_live (view, TRUE);
+  tv_timeline_view_pan (view, -100000000);
+  g_assert_false (tv_timeline_view_get_follow_live (view));
+  tv_timeline_view_set_follow_live (view, TRUE);
+  g_assert_cmpint (tv_timeline_view_get_end (view), >=, 3000000000);
+
+  tv_timeline_view_fit (view);
+  g_assert_false (tv_timeline_view_get_follow_live (view));
+  g_assert_cmpint (tv_timeline_view_get_start (view), ==, 0);
+  g_assert_cmpint (tv_timeline_view_get_end (view), >=, 3000000000);
+  g_assert_cmpint (tv_timeline_view_get_end (view), <, 3200000000);
+}
+
+static void
+test_parse_range (void)
+{
+  gint64 start, end, ns;
+
+  g_assert_true (tv_time_parse_range ("1.2s\u20131.5s", &start, &end));
+  g_assert_cmpint (start, ==, 1200000000);
+  g_assert_cmpint (end, ==, 1500000000);
+
+  g_assert_true (tv_time_parse_range ("1.2\u20131.5s", &start, &end));
+  g_assert_cmpint (start, ==, 1200000000);
+
+  g_assert_true (tv_time_parse_range ("200ms..450 ms", &start, &end));
+  g_assert_cmpint (start, ==, 200000000);
+  g_assert_cmpint (end, ==, 450000000);
+
+  g_assert_true (tv_time_parse_range ("10 us - 2ms", &start, &end));
+  g_assert_cmpint (start, ==, 10000);
+  g_assert_cmpint (end, ==, 2000000);
+
+  g_assert_false (tv_time_parse_range ("1.5s\u20131.2s", &start, &end));
+  g_assert_false (tv_time_parse_range ("soon", &start, &end));
+  g_assert_false (tv_time_parse_range ("1s", &start, &end));
+  g_assert_false (tv_time_parse_range ("1 parsec-2s", &start, &end));
+
+  g_assert_true (tv_time_parse ("250ms", &ns));
+  g_assert_cmpint (ns, ==, 250000000);
+  g_assert_true (tv_time_parse ("3", &ns));
+  g_assert_cmpint (ns, ==, 3000000000);
+  g_assert_false (tv_time_parse ("-3s", &ns));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autofree char *home = g_dir_make_tmp ("tv-test-window-XXXXXX", NULL);
+  int status;
+
+  /*
+   * Recent files go to a directory of our own.  Not G_TEST_OPTION_ISOLATE_DIRS:
+   * it hides the system's GSettings schemas, which GTK needs.
+   */
+  g_assert_nonnull (home);
+  g_setenv ("XDG_DATA_HOME", home, TRUE);
+  g_setenv ("XDG_CONFIG_HOME", home, TRUE);
+  g_setenv ("XDG_CACHE_HOME", home, TRUE);
+
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/tv/timeline-view/zoom-pan", test_view_zoom_pan);
+  g_test_add_func ("/tv/timeline-view/parse-range", test_parse_range);
+
+  /*
+   * Without a display the window tests are reported as skipped, case by
+   * case: with --tap, meson reads the skips from the output (an exit status
+   * of 77 would count as an error after a TAP plan).
+   */
+  if (gtk_init_check ())
+    {
+      app = tv_application_new ();
+      g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+      g_application_register (G_APPLICATION (app), NULL, NULL);
+    }
+
+  g_test_add_data_func ("/tv/window/run-lesson", (gconstpointer) test_run_lesson, window_test);
+  g_test_add_data_func ("/tv/window/load-error", (gconstpointer) test_load_error, window_test);
+  g_test_add_data_func ("/tv/window/stop", (gconstpointer) test_stop, window_test);
+  g_test_add_data_func ("/tv/window/export", (gconstpointer) test_export, window_test);
+
+  status = g_test_run ();
+  g_clear_object (&app);
+  return status;
+}
