@@ -243,7 +243,9 @@ tv_template_render (TvCtx *ctx, const TvTemplate *text, GString *out)
             tv_shared_lock (sh);
             for (guint i = 0; i < sh->n_slots; i++)
               {
-                if (sh->slots[i].life != TV_SLOT_ALIVE)
+                /* threading.enumerate() sees its own process only. */
+                if (sh->slots[i].life != TV_SLOT_ALIVE
+                    || sh->slots[i].process != ctx->slot->process)
                   continue;
                 if (part->kind == TV_PART_THREADS)
                   g_string_append_printf (out, "%s%s", n ? ", " : "",

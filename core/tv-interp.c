@@ -36,7 +36,6 @@ tv_ctx_init (TvRun *run, guint32 index, guint32 body)
   ctx->index = index;
   ctx->body = body;
   ctx->buffer = g_string_sized_new (128);
-  ctx->gil = run->gil_base;   /* threads of the main process */
 }
 
 void
@@ -138,7 +137,7 @@ create_thread (TvCtx *ctx, const TvStmt *stmt, guint32 index)
   else
     {
       ctx->sh->slots[index].life = TV_SLOT_ENDED;
-      pthread_cond_broadcast (&run->all_ended);
+      pthread_cond_broadcast (&ctx->sh->all_ended);
     }
   tv_shared_unlock (ctx->sh);
 
@@ -157,9 +156,7 @@ start_body (TvCtx *ctx, const TvStmt *stmt)
   guint first = run->body_first_slot[stmt->target];
 
   if (body->kind == TV_BODY_PROCESS)
-    return tv_run_fail (ctx, TV_RUN_ERROR_SYSTEM, stmt->location,
-                        "process '%s' cannot be started: processes are not "
-                        "supported by this engine yet", body->name);
+    return tv_process_start (ctx, stmt);
 
   for (guint k = 0; k < body->count; k++)
     {
@@ -174,6 +171,7 @@ start_body (TvCtx *ctx, const TvStmt *stmt)
                               "can only be started once)", slot->name);
         }
       slot->life = TV_SLOT_ALIVE;
+      slot->process = ctx->slot->process;
       slot->starter = ctx->index;
       slot->start_time = now (ctx);
       ctx->sh->progress++;
@@ -291,7 +289,6 @@ join_body (TvCtx *ctx, const TvStmt *stmt)
 void
 tv_interp_thread_end (TvCtx *ctx)
 {
-  TvRun *run = ctx->run;
   TvShared *sh = ctx->sh;
 
   tv_gil_drop (ctx, 0);
@@ -301,13 +298,17 @@ tv_interp_thread_end (TvCtx *ctx)
   ctx->slot->life = TV_SLOT_ENDED;
   sh->progress++;
   pthread_cond_broadcast (&ctx->slot->cond);
-  pthread_cond_broadcast (&run->all_ended);
+  pthread_cond_broadcast (&sh->all_ended);
   tv_shared_unlock (sh);
 }
 
 void
 tv_interp_thread_begin (TvCtx *ctx)
 {
+  tv_shared_lock (ctx->sh);
+  ctx->slot->pid = (int32_t) getpid ();
+  tv_shared_unlock (ctx->sh);
+  ctx->gil = tv_process_gil (ctx->run, ctx->slot->process);
   tv_emit (ctx, TV_EV_THREAD_OS, 0, 0, (guint32) getpid (),
            (gint64) syscall (SYS_gettid));
   tv_emit (ctx, TV_EV_THREAD_START, 0, 0, ctx->slot->starter,

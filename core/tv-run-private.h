@@ -12,6 +12,7 @@
 
 #include <glib.h>
 #include <pthread.h>
+#include <sys/types.h>
 
 #include "tv-run.h"
 #include "tv-shared.h"
@@ -76,6 +77,7 @@ struct _TvRun
    * spawn pool [spawn_base, n_slots). */
   guint         n_slots;
   guint         spawn_base;
+  guint         process_slot_base; /* slot of the first process instance */
   guint        *body_first_slot;   /* per body: its first slot (MAIN/THREAD/PROCESS), G_MAXUINT for DEF */
   _Atomic guint *spawn_counts;     /* per body: how many times it was spawned */
 
@@ -106,8 +108,12 @@ struct _TvRun
   gboolean      finished;          /* every thread has ended (under ctl_mutex) */
   gboolean      watchdog_quit;     /* under ctl_mutex */
   _Atomic guint status;            /* TvRunStatus */
-  char         *error_message;     /* under the engine lock until finished */
-  pthread_cond_t all_ended;        /* the runner waits on it for the last thread */
+  char         *error_message;     /* copy of sh->error_text, made by the getter */
+  /* Processes this process forked, per slot of their main thread (under
+   * the engine lock); each process reaps its own children. */
+  pid_t        *pids;
+  gboolean     *reaped;
+  gboolean      in_child;          /* this copy of the run is a forked process */
 };
 
 /* --- tv-shared.c ------------------------------------------------------ */
@@ -226,6 +232,15 @@ void          tv_gil_drop (TvCtx *ctx, guint line);
 /* In `work`: hands the GIL on when another thread asked and the switch
  * interval has passed.  Returns TV_FLOW_STOP when stopped meanwhile. */
 TvFlow        tv_gil_check (TvCtx *ctx, guint line);
+
+/* --- tv-process.c ---------------------------------------------------- */
+/* `start P`: forks one process per instance of process body P. */
+TvFlow        tv_process_start (TvCtx *ctx, const TvStmt *stmt);
+/* Reaps the children of this process that have ended (blocking: wait for
+ * them).  A child that died while its threads were alive fails the run. */
+void          tv_process_reap (TvRun *run, gboolean block);
+/* The object id of the GIL of process object `process`, 0 when gil off. */
+guint32       tv_process_gil (TvRun *run, guint32 process);
 
 /* --- tv-watchdog.c ---------------------------------------------------- */
 void         *tv_watchdog_main (void *data);

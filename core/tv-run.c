@@ -34,7 +34,7 @@ tv_run_fail_message (TvCtx *ctx, TvRunErrorKind kind, guint line, const char *me
   if (first)
     {
       sh->error_kind = kind;
-      run->error_message = g_strdup (message);
+      g_strlcpy (sh->error_text, message, sizeof sh->error_text);
       tv_shared_stop_locked (sh);
     }
   tv_shared_unlock (sh);
@@ -74,7 +74,8 @@ tv_run_fail_locked (TvRun *run, TvRunErrorKind kind, char *message)
       return;
     }
   sh->error_kind = kind;
-  run->error_message = message;
+  g_strlcpy (sh->error_text, message, sizeof sh->error_text);
+  g_free (message);
   /* The runner records TV_EV_RUN_ERROR once every thread has ended. */
   tv_shared_stop_locked (sh);
 }
@@ -139,6 +140,7 @@ lay_out (TvRun *run)
         run->body_first_slot[b] = slot;
         slot += sc->bodies[b].count;
       }
+  run->process_slot_base = slot;
   for (guint b = 0; b < sc->n_bodies; b++)
     if (sc->bodies[b].kind == TV_BODY_PROCESS)
       {
@@ -202,6 +204,10 @@ init_slots (TvRun *run)
           g_strlcpy (slot->name, name, TV_SLOT_NAME_MAX);
           slot->body = b;
           slot->life = TV_SLOT_NEW;
+          /* A process's main thread belongs to that process. */
+          if (body->kind == TV_BODY_PROCESS)
+            slot->process = run->process_base + 1
+                            + (run->body_first_slot[b] + k - run->process_slot_base);
         }
     }
 }
@@ -213,6 +219,7 @@ record_start (TvRun *run, TvCtx *main_ctx)
 {
   TvScenario *sc = run->scenario;
   TvShared *sh = run->sh;
+  TvCtx *ctx;
 
   for (guint32 id = 1; id <= sh->n_objects; id++)
     {
@@ -223,22 +230,28 @@ record_start (TvRun *run, TvCtx *main_ctx)
       if (id >= run->var_base && id < run->process_base
           && sc->vars[id - run->var_base].kind == TV_VAR_STOPWATCH)
         continue;
-      if (sh->objects[id - 1].kind == TV_OBJ_PROCESS && id != run->process_base)
-        continue;
-      if (run->gil_base && id > run->gil_base)
-        continue;
-      tv_emit (main_ctx, TV_EV_OBJECT_NEW, 0, id, sh->objects[id - 1].kind,
+      /* A process object (and its GIL) is recorded by its main thread. */
+      if (id >= run->process_base)
+        {
+          guint p = (run->gil_base && id >= run->gil_base ? id - run->gil_base
+                                                          : id - run->process_base);
+
+          ctx = &run->ctxs[p == 0 ? 0 : run->process_slot_base + p - 1];
+          if (ctx->ring == NULL)
+            tv_ctx_init (run, ctx - run->ctxs, sh->slots[ctx - run->ctxs].body);
+        }
+      else
+        ctx = main_ctx;
+      tv_emit (ctx, TV_EV_OBJECT_NEW, 0, id, sh->objects[id - 1].kind,
                (gint64) tv_recorder_add_string (run->recorder, name, strlen (name)));
     }
 
   for (guint i = 0; i < run->spawn_base; i++)
     {
       TvSlot *slot = &sh->slots[i];
-      TvCtx *ctx = &run->ctxs[i];
 
-      if (i > 0 && sc->bodies[slot->body].kind == TV_BODY_PROCESS)
-        continue;
-      if (i > 0)
+      ctx = &run->ctxs[i];
+      if (ctx->ring == NULL)
         tv_ctx_init (run, i, slot->body);
       tv_emit (ctx, TV_EV_THREAD_NEW, 0, slot->process, TV_NO_THREAD,
                (gint64) tv_recorder_add_string (run->recorder, slot->name,
@@ -289,7 +302,7 @@ runner_main (void *data)
   const TvBodyDecl *main_body = &run->scenario->bodies[run->scenario->main_body];
   TvRunStatus status;
   TvRunErrorKind kind;
-  const char *message;
+  char *message;
 
   record_start (run, ctx);
   tv_interp_thread_begin (ctx);
@@ -305,8 +318,9 @@ runner_main (void *data)
   /* Like Python at exit: the run ends when its last thread has ended. */
   tv_shared_lock (sh);
   while (any_alive_locked (run))
-    pthread_cond_wait (&run->all_ended, &sh->lock);
+    pthread_cond_wait (&sh->all_ended, &sh->lock);
   tv_shared_unlock (sh);
+  tv_process_reap (run, TRUE);
 
   for (guint i = 1; i < run->n_slots; i++)
     {
@@ -321,7 +335,7 @@ runner_main (void *data)
 
   tv_shared_lock (sh);
   kind = sh->error_kind;
-  message = run->error_message;
+  message = g_strdup (sh->error_text);
   if (kind != TV_RUN_ERROR_NONE)
     status = TV_RUN_FAILED;
   else if (sh->stop_requested)
@@ -334,6 +348,7 @@ runner_main (void *data)
     tv_emit (ctx, TV_EV_RUN_ERROR, 0, 0, kind,
              (gint64) tv_recorder_add_string (run->recorder, message, strlen (message)));
   tv_emit (ctx, TV_EV_RUN_END, 0, 0, 0, status);
+  g_free (message);
 
   pthread_mutex_lock (&run->ctl_mutex);
   atomic_store (&run->status, status);
@@ -372,7 +387,6 @@ tv_run_new (TvScenario         *scenario,
     pthread_cond_init (&run->ctl_cond, &attr);
     pthread_condattr_destroy (&attr);
   }
-  pthread_cond_init (&run->all_ended, NULL);
   atomic_init (&run->status, TV_RUN_READY);
 
   lay_out (run);
@@ -396,6 +410,8 @@ tv_run_new (TvScenario         *scenario,
   run->ctxs = g_new0 (TvCtx, run->n_slots);
   run->threads = g_new0 (pthread_t, run->n_slots);
   run->created = g_new0 (gboolean, run->n_slots);
+  run->pids = g_new0 (pid_t, run->n_slots);
+  run->reaped = g_new0 (gboolean, run->n_slots);
   init_slots (run);
   tv_ctx_init (run, 0, scenario->main_body);
 
@@ -521,6 +537,8 @@ tv_run_free (TvRun *self)
   g_free (self->ctxs);
   g_free (self->threads);
   g_free (self->created);
+  g_free (self->pids);
+  g_free (self->reaped);
   g_free (self->vars);
   tv_shared_unmap (self);
   g_clear_pointer (&self->recorder, tv_recorder_free);
@@ -529,7 +547,6 @@ tv_run_free (TvRun *self)
   g_free (self->body_first_slot);
   g_free ((gpointer) self->spawn_counts);
   g_free (self->error_message);
-  pthread_cond_destroy (&self->all_ended);
   pthread_mutex_destroy (&self->ctl_mutex);
   pthread_cond_destroy (&self->ctl_cond);
   g_clear_pointer (&self->scenario, tv_scenario_unref);
@@ -563,6 +580,8 @@ tv_run_get_error_message (TvRun *self)
   g_return_val_if_fail (self != NULL, NULL);
   /* Set once, under the engine lock, and never changed after. */
   tv_shared_lock (self->sh);
+  if (self->error_message == NULL && self->sh->error_kind != TV_RUN_ERROR_NONE)
+    self->error_message = g_strdup (self->sh->error_text);
   message = self->error_message;
   tv_shared_unlock (self->sh);
   return message;

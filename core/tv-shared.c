@@ -88,6 +88,7 @@ tv_shared_map (TvRun *run, GError **error)
   run->sh_size = size;
   init_mutex (&sh->lock);
   init_mutex (&sh->print_lock);
+  init_cond (&sh->all_ended);
   sh->n_slots = run->n_slots;
   sh->n_objects = n_ids;
   sh->slots = (TvSlot *) (base + off_slots);
@@ -159,6 +160,7 @@ tv_shared_unmap (TvRun *run)
     pthread_cond_destroy (&sh->slots[i].cond);
   for (guint i = 0; i < sh->n_objects; i++)
     pthread_cond_destroy (&sh->objects[i].cond);
+  pthread_cond_destroy (&sh->all_ended);
   pthread_mutex_destroy (&sh->lock);
   pthread_mutex_destroy (&sh->print_lock);
   munmap (sh, run->sh_size);

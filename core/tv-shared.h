@@ -58,6 +58,7 @@ typedef struct
   uint32_t life;              /* TvSlotLife */
   uint32_t body;              /* body index it runs */
   uint32_t process;           /* object id of its process */
+  int32_t  pid;               /* the OS process it runs in, 0 before it runs */
   uint32_t starter;           /* who started it, or TV_NO_THREAD */
   int64_t  start_time;        /* when the starter called start */
   int64_t  exit_time;
@@ -148,11 +149,14 @@ typedef struct
   _Atomic uint32_t stop;          /* set once: every thread unwinds */
   uint32_t         error_kind;    /* TvRunErrorKind of the first error */
   uint32_t         stop_requested;/* tv_run_stop() was called */
-  uint64_t         error_string;  /* recorder string id of the message */
+  pthread_cond_t   all_ended;     /* a thread ended: the runner looks again */
   uint64_t         progress;      /* bumped on every wait change (watchdog) */
   uint32_t         n_slots;
   uint32_t         n_objects;     /* object ids 1..n_objects */
   TvSlot          *slots;
   TvObj           *objects;       /* objects[id - 1] */
   _Atomic int64_t *shared_vars;   /* indexed like the scenario's vars */
+  /* The first error's message, here so that an error in a child process
+   * reaches the parent (under the engine lock). */
+  char             error_text[8192];
 } TvShared;

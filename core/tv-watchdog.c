@@ -262,6 +262,7 @@ tv_watchdog_main (void *data)
       if (run->watchdog_quit)
         break;
       pthread_mutex_unlock (&run->ctl_mutex);
+      tv_process_reap (run, FALSE);
       tv_watchdog_scan (run, &last_progress, &stall_scans);
       pthread_mutex_lock (&run->ctl_mutex);
     }

@@ -513,14 +513,15 @@ test_deadlock (void)
                                   "lock L2\n"
                                   "thread a:\n"
                                   "    with L1:\n"
-                                  "        sleep 100ms\n"
+                                  "        wait B\n"
                                   "        with L2:\n"
                                   "            print \"a has both\"\n"
                                   "thread b:\n"
                                   "    with L2:\n"
-                                  "        sleep 100ms\n"
+                                  "        wait B\n"
                                   "        with L1:\n"
-                                  "            print \"b has both\"\n");
+                                  "            print \"b has both\"\n"
+                                  "barrier B 2\n");
   guint32 a = thread_index (r, "a"), b = thread_index (r, "b");
   const TvEvent *da, *db;
 
@@ -622,9 +623,11 @@ static void
 test_release_not_held (void)
 {
   g_autoptr(Result) r = run_text ("lock L\n"
+                                  "def let_go:\n"
+                                  "    release L\n"
                                   "main:\n"
                                   "    print \"before\"\n"
-                                  "    release L\n"
+                                  "    call let_go\n"
                                   "    print \"after\"\n");
   const TvEvent *e;
 
@@ -632,11 +635,11 @@ test_release_not_held (void)
   g_assert_cmpint (r->error_kind, ==, TV_RUN_ERROR_NOT_HELD);
   g_assert_cmpstr (r->output->str, ==, "before\n");
   g_assert_true (g_str_has_prefix (r->message,
-                                   "test.tvs:4:5: release of lock 'L' that thread 'MainThread' does not hold\n"));
+                                   "test.tvs:3:5: release of lock 'L' that thread 'MainThread' does not hold\n"));
   g_assert_nonnull (strstr (r->message, "release L"));
   e = find_event (r, TV_EV_RUN_ERROR, 0, 0);
   g_assert_nonnull (e);
-  g_assert_cmpuint (e->line, ==, 4);
+  g_assert_cmpuint (e->line, ==, 3);
   g_assert_cmpuint (e->aux, ==, TV_RUN_ERROR_NOT_HELD);
 }
 
@@ -854,6 +857,7 @@ test_spawn_call_rename (void)
 {
   g_autoptr(Result) r = run_text ("var n = 0\n"
                                   "def child:\n"
+                                  "    sleep 20ms\n"
                                   "    print \"child {thread}\"\n"
                                   "def helper:\n"
                                   "    n += 10\n"
@@ -943,6 +947,89 @@ test_gil (void)
   g_assert_nonnull (find_state (r, 3, TV_STATE_SLEEPING));
 }
 
+static void
+test_processes (void)
+{
+  g_autoptr(Result) r = run_text ("var plain = 0\n"
+                                  "shared total = 0\n"
+                                  "lock L\n"
+                                  "process child * 3:\n"
+                                  "    with L:\n"
+                                  "        plain += 1\n"
+                                  "        total += 1\n"
+                                  "    print \"{thread} {plain} {active_count}\"\n"
+                                  "main:\n"
+                                  "    start child\n"
+                                  "    join child\n"
+                                  "    print \"plain {plain} total {total}\"\n");
+  gint64 main_pid = find_event (r, TV_EV_THREAD_OS, 0, 0)->aux;
+
+  g_assert_cmpint (r->status, ==, TV_RUN_FINISHED);
+  g_assert_cmpint (main_pid, ==, getpid ());
+  g_assert_true (g_str_has_suffix (r->output->str, "plain 0 total 3\n"));
+  for (guint k = 1; k <= 3; k++)
+    {
+      g_autofree char *name = g_strdup_printf ("child-%u", k);
+      g_autofree char *line = g_strdup_printf ("%s 1 1\n", name);
+      guint32 t = thread_index (r, name);
+      const TvEvent *os = find_event (r, TV_EV_THREAD_OS, t, 0);
+      const TvEvent *proc = find_event (r, TV_EV_OBJECT_NEW, t, 0);
+
+      g_assert_nonnull (strstr (r->output->str, line));
+      g_assert_cmpint (os->aux, !=, main_pid);
+      /* Its process object, recorded by its main thread. */
+      g_assert_nonnull (proc);
+      g_assert_cmpuint (proc->aux, ==, TV_OBJ_PROCESS);
+      g_assert_cmpuint (find_event (r, TV_EV_THREAD_NEW, t, 0)->object, ==, proc->object);
+      g_assert_nonnull (find_link (r, TV_LINK_JOIN, 0, k - 1));
+    }
+  g_assert_cmpuint (count_events (r, TV_EV_ACQUIRE, TV_NO_THREAD), ==, 3);
+}
+
+static void
+test_process_stop (void)
+{
+  g_autoptr(Result) r = run_full ("event E\n"
+                                  "process spinner * 2:\n"
+                                  "    forever:\n"
+                                  "        work 1ms\n"
+                                  "process waiter:\n"
+                                  "    wait E timeout 1000s\n"
+                                  "main:\n"
+                                  "    start spinner\n"
+                                  "    start waiter\n"
+                                  "    join spinner\n", 1.0, 150);
+
+  g_assert_cmpint (r->status, ==, TV_RUN_STOPPED);
+  g_assert_cmpuint (count_events (r, TV_EV_THREAD_EXIT, TV_NO_THREAD), ==, 4);
+  g_assert_nonnull (find_state (r, thread_index (r, "waiter"), TV_STATE_EVENT));
+}
+
+static void
+test_process_deadlock (void)
+{
+  /* The barrier makes sure both hold their first lock (forking may be
+   * slow under sanitizers). */
+  g_autoptr(Result) r = run_text ("lock L1\n"
+                                  "lock L2\n"
+                                  "barrier B 2\n"
+                                  "process a:\n"
+                                  "    with L1:\n"
+                                  "        wait B\n"
+                                  "        with L2:\n"
+                                  "            print \"a\"\n"
+                                  "process b:\n"
+                                  "    with L2:\n"
+                                  "        wait B\n"
+                                  "        with L1:\n"
+                                  "            print \"b\"\n");
+
+  g_assert_cmpint (r->status, ==, TV_RUN_FAILED);
+  g_assert_cmpint (r->error_kind, ==, TV_RUN_ERROR_DEADLOCK);
+  g_assert_nonnull (strstr (r->message, "thread 'a' holds lock 'L1' (test.tvs:5) and waits for lock 'L2' (test.tvs:7)"));
+  g_assert_cmpuint (count_events (r, TV_EV_DEADLOCK, TV_NO_THREAD), ==, 2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -970,6 +1057,9 @@ main (int argc, char **argv)
   g_test_add_func ("/tv/engine/threading-api", test_threading_api);
   g_test_add_func ("/tv/engine/stopwatch", test_stopwatch);
   g_test_add_func ("/tv/engine/gil", test_gil);
+  g_test_add_func ("/tv/engine/processes", test_processes);
+  g_test_add_func ("/tv/engine/process-stop", test_process_stop);
+  g_test_add_func ("/tv/engine/process-deadlock", test_process_deadlock);
 
   return g_test_run ();
 }

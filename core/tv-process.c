@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * tv-process.c: `process` bodies, run in real forked processes.
+ *
+ * Everything the primitives use is in the shared block, which fork()
+ * shares, so a child's threads lock, queue, join and record exactly like
+ * the parent's: the engine lock, every condition variable and every ring
+ * are process-shared.  What fork() copies is what Python copies too: the
+ * `var` values (process-private memory).  A child runs its body in the
+ * thread that forked it (its main thread, with the slot of the process
+ * instance), waits for the threads it started, as a Python process does
+ * before it exits, and leaves with _exit() so that nothing of the parent
+ * (atexit handlers, stdio buffers, the test harness) runs twice.
+ *
+ * Each process reaps the children it forked; the parent's watchdog also
+ * polls its children, so a child that dies (a signal) with threads still
+ * alive ends the run with an error instead of leaving them waited for.
+ */
+#define G_LOG_DOMAIN "tv-engine"
+
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tv-run-private.h"
+
+guint32
+tv_process_gil (TvRun *run, guint32 process)
+{
+  if (run->gil_base == 0 || process < run->process_base)
+    return 0;
+  return run->gil_base + (process - run->process_base);
+}
+
+/* The process's main thread waits for the threads the process started. */
+static void
+wait_own_threads (TvCtx *ctx)
+{
+  TvRun *run = ctx->run;
+  TvShared *sh = ctx->sh;
+
+  tv_shared_lock (sh);
+  for (guint i = 0; i < run->n_slots; i++)
+    {
+      TvSlot *target = &sh->slots[i];
+
+      if (!run->created[i] || target->life == TV_SLOT_ENDED)
+        continue;
+      tv_emit_state (ctx, TV_STATE_JOIN, 0, 0, i);
+      if (tv_block (ctx, &target->cond, TV_WAIT_JOIN, 0, i, 0, -1) != TV_BLOCK_READY)
+        break;
+      tv_emit_state (ctx, TV_STATE_RUNNING, 0, 0, 0);
+    }
+  tv_shared_unlock (sh);
+}
+
+static void G_GNUC_NORETURN
+child_main (TvRun *run, guint32 index)
+{
+  TvShared *sh = run->sh;
+  TvCtx *ctx = &run->ctxs[index];
+  const TvBodyDecl *body = &run->scenario->bodies[sh->slots[index].body];
+
+  /* This copy of the run has no threads and no children of its own yet. */
+  run->in_child = TRUE;
+  memset (run->created, 0, run->n_slots * sizeof *run->created);
+  memset (run->pids, 0, run->n_slots * sizeof *run->pids);
+  memset (run->reaped, 0, run->n_slots * sizeof *run->reaped);
+
+  ctx->gil = tv_process_gil (run, sh->slots[index].process);
+  ctx->gil_held = FALSE;
+  tv_interp_thread_begin (ctx);
+  if (tv_gil_take (ctx, body->location.line) == TV_FLOW_OK && body->block)
+    tv_interp_block (ctx, body->block);
+  tv_gil_drop (ctx, 0);
+  wait_own_threads (ctx);
+  tv_interp_thread_end (ctx);
+
+  for (guint i = 0; i < run->n_slots; i++)
+    if (run->created[i])
+      pthread_join (run->threads[i], NULL);
+  tv_process_reap (run, TRUE);
+  _exit (0);
+}
+
+TvFlow
+tv_process_start (TvCtx *ctx, const TvStmt *stmt)
+{
+  TvRun *run = ctx->run;
+  TvShared *sh = ctx->sh;
+  const TvBodyDecl *body = &run->scenario->bodies[stmt->target];
+  guint first = run->body_first_slot[stmt->target];
+
+  for (guint k = 0; k < body->count; k++)
+    {
+      guint32 index = first + k;
+      TvSlot *slot = &sh->slots[index];
+      pid_t pid;
+      int saved;
+
+      tv_shared_lock (sh);
+      if (slot->life != TV_SLOT_NEW)
+        {
+          tv_shared_unlock (sh);
+          return tv_run_fail (ctx, TV_RUN_ERROR_ALREADY_STARTED, stmt->location,
+                              "process '%s' is started a second time (a process "
+                              "can only be started once)", slot->name);
+        }
+      slot->life = TV_SLOT_ALIVE;
+      slot->starter = ctx->index;
+      slot->start_time = tv_clock_now (&sh->clock);
+      sh->progress++;
+      tv_shared_unlock (sh);
+
+      pid = fork ();
+      if (pid == 0)
+        child_main (run, index);
+      saved = errno;
+
+      tv_shared_lock (sh);
+      if (pid > 0)
+        run->pids[index] = pid;
+      else
+        {
+          slot->life = TV_SLOT_ENDED;
+          pthread_cond_broadcast (&sh->all_ended);
+        }
+      tv_shared_unlock (sh);
+
+      if (pid < 0)
+        return tv_run_fail (ctx, TV_RUN_ERROR_SYSTEM, stmt->location,
+                            "cannot start process '%s': %s", slot->name,
+                            g_strerror (saved));
+    }
+  return TV_FLOW_OK;
+}
+
+/* A child died with threads alive: end them and fail the run.  Lock held. */
+static void
+child_died_locked (TvRun *run, guint32 index, pid_t pid, int status)
+{
+  TvShared *sh = run->sh;
+  gboolean any = FALSE;
+  gint64 t = tv_clock_now (&sh->clock);
+
+  for (guint i = 0; i < run->n_slots; i++)
+    {
+      TvSlot *slot = &sh->slots[i];
+
+      if (slot->life != TV_SLOT_ALIVE || slot->pid != pid)
+        continue;
+      any = TRUE;
+      slot->life = TV_SLOT_ENDED;
+      slot->exit_time = t;
+      /* Its own producer is gone: the ring is free to record the end. */
+      if (run->ctxs[i].ring != NULL)
+        tv_emit_at (&run->ctxs[i], t, TV_EV_THREAD_EXIT, 0, 0, 0, 0);
+      pthread_cond_broadcast (&slot->cond);
+    }
+  if (!any)
+    return;
+  sh->progress++;
+  pthread_cond_broadcast (&sh->all_ended);
+  tv_run_fail_locked (run, TV_RUN_ERROR_SYSTEM,
+                      WIFSIGNALED (status)
+                      ? g_strdup_printf ("process '%s' (pid %d) was killed by signal %d (%s)",
+                                         sh->slots[index].name, (int) pid,
+                                         WTERMSIG (status), g_strsignal (WTERMSIG (status)))
+                      : g_strdup_printf ("process '%s' (pid %d) exited with status %d "
+                                         "while its threads were alive",
+                                         sh->slots[index].name, (int) pid,
+                                         WEXITSTATUS (status)));
+}
+
+void
+tv_process_reap (TvRun *run, gboolean block)
+{
+  TvShared *sh = run->sh;
+
+  for (guint i = 0; i < run->n_slots; i++)
+    {
+      pid_t pid, r;
+      int status = 0;
+
+      tv_shared_lock (sh);
+      pid = run->reaped[i] ? 0 : run->pids[i];
+      tv_shared_unlock (sh);
+      if (pid <= 0)
+        continue;
+
+      do
+        r = waitpid (pid, &status, block ? 0 : WNOHANG);
+      while (r < 0 && errno == EINTR);
+      if (r == 0)
+        continue;
+
+      tv_shared_lock (sh);
+      if (!run->reaped[i])
+        {
+          run->reaped[i] = TRUE;
+          if (r == pid)
+            child_died_locked (run, i, pid, status);
+        }
+      tv_shared_unlock (sh);
+    }
+}
