@@ -172,5 +172,10 @@ main (int   argc,
   g_test_add_func ("/tv/export/empty-range", test_empty_range);
   g_test_add_func ("/tv/export/format-from-path", test_format_from_path);
 
-  return g_test_run ();
+  {
+    int status = g_test_run ();
+
+    fx_release_fonts ();
+    return status;
+  }
 }

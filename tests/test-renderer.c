@@ -615,5 +615,10 @@ main (int   argc,
   g_test_add_func ("/tv/axis/ranges", test_axis_ranges);
   g_test_add_func ("/tv/axis/offset", test_axis_offset);
 
-  return g_test_run ();
+  {
+    int status = g_test_run ();
+
+    fx_release_fonts ();
+    return status;
+  }
 }

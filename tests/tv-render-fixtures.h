@@ -5,9 +5,30 @@
  */
 #pragma once
 
+#include <pango/pangocairo.h>
+
 #include "tv-trace.h"
 
 #define US(t) ((gint64) (t) * 1000)
+
+/*
+ * Drops pango's font map at the end of a test program.  Fontconfig's own
+ * caches live for the whole process by design (and FcFini() may race with
+ * pango's font loading thread), so LeakSanitizer is told to ignore them.
+ */
+static inline void
+fx_release_fonts (void)
+{
+  pango_cairo_font_map_set_default (NULL);
+}
+
+const char *__lsan_default_suppressions (void);
+
+G_GNUC_UNUSED const char *
+__lsan_default_suppressions (void)
+{
+  return "leak:libfontconfig.so\n";
+}
 
 static inline void
 fx_event (TvTrace    *trace,

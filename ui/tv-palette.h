@@ -74,9 +74,11 @@ void             tv_palette_thread_color (const TvPalette *palette,
 void             tv_palette_text_on (const TvRgba *color,
                                      TvRgba       *text);
 
-/* A repeating pattern of `ink` lines or dots (NULL for NONE / OUTLINE). */
+/* A repeating pattern of `ink` lines or dots (NULL for NONE / OUTLINE),
+ * vector for vector targets (PDF), an image tile otherwise. */
 cairo_pattern_t *tv_palette_create_pattern (TvPatternKind  kind,
-                                            const TvRgba  *ink);
+                                            const TvRgba  *ink,
+                                            gboolean       vector);
 
 /* Sets the line width and dashes that tell link kinds apart in grey. */
 void             tv_palette_set_link_stroke (cairo_t    *cr,

@@ -115,6 +115,7 @@ frame_init (TvFrame               *frame,
             const TvRenderOptions *options,
             cairo_t               *cr)
 {
+  gboolean vector;
   guint i;
 
   memset (frame, 0, sizeof *frame);
@@ -127,9 +128,12 @@ frame_init (TvFrame               *frame,
   frame->font_small = pango_font_description_from_string ("Sans 7.5");
   frame->font_bold = pango_font_description_from_string ("Sans Bold 9");
   frame->font_title = pango_font_description_from_string ("Sans Bold 14");
+  vector = cairo_surface_get_type (cairo_get_target (cr)) == CAIRO_SURFACE_TYPE_PDF
+           || cairo_surface_get_type (cairo_get_target (cr)) == CAIRO_SURFACE_TYPE_PS;
   for (i = 0; i < TV_N_STATES; i++)
     frame->patterns[i] = tv_palette_create_pattern (frame->palette->states[i].pattern,
-                                                    &frame->palette->states[i].ink);
+                                                    &frame->palette->states[i].ink,
+                                                    vector);
 
   frame->start = options->start;
   frame->end = MAX (options->end, options->start + 1);
