@@ -12,8 +12,10 @@
 #include <glib/gstdio.h>
 
 #include "tv-capture-reader.h"
+#include "tv-recorder.h"
 #include "tv-capture-writer.h"
 #include "tv-run.h"
+#include "tv-scenario.h"
 #include "tv-trace.h"
 
 #define NT TV_NO_THREAD
@@ -878,6 +880,114 @@ test_mutations (Fixture       *fx,
   g_assert_cmpuint (errors, >, n / 2);
 }
 
+/* ---- Real runs --------------------------------------------------------- */
+
+static void
+collect_cb (uint32_t       ring_index,
+            const TvEvent *events,
+            size_t         n_events,
+            void          *user_data)
+{
+  g_array_append_vals (user_data, events, n_events);
+}
+
+static int
+compare_time (gconstpointer a,
+              gconstpointer b)
+{
+  const TvEvent *x = a, *y = b;
+
+  return x->time < y->time ? -1 : x->time > y->time;
+}
+
+/* What the drain path does once the writer is hooked into it: the same
+ * sorted batch, the same resolved texts, to the trace and the writer. */
+static void
+drain_both (TvRecorder *recorder,
+            Feed       *feed)
+{
+  g_autoptr(GArray) batch = g_array_new (FALSE, FALSE, sizeof (TvEvent));
+
+  tv_recorder_drain (recorder, collect_cb, batch);
+  g_array_sort (batch, compare_time);
+  for (guint i = 0; i < batch->len; i++)
+    {
+      const TvEvent *event = &g_array_index (batch, TvEvent, i);
+      const char *text = NULL;
+
+      if (tv_capture_kind_has_text (event->kind))
+        text = tv_recorder_get_string (recorder, (uint64_t) event->arg);
+      tv_trace_add_event (feed->trace, event, text);
+      tv_capture_writer_add (feed->writer, event, text);
+    }
+}
+
+/* The lessons, run for real: what the engine records passes every check
+ * of the reader and comes back as the same model. */
+static void
+test_real_runs (void)
+{
+  static const char *const lessons[] = {
+    "deadlock.tvs", "producer-consumer.tvs", "processes.tvs", "race.tvs", "gil-io.tvs",
+  };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("tv-capture-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "run.tvt", NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (lessons); i++)
+    {
+      g_autofree char *source = g_build_filename (TV_SCENARIO_DIR, lessons[i], NULL);
+      g_autofree char *text = NULL;
+      g_autoptr(TvScenario) scenario = NULL;
+      g_autoptr(TvRun) run = NULL;
+      g_autoptr(TvTrace) loaded = NULL;
+      g_autoptr(TvCaptureReader) reader = NULL;
+      TvRunOptions options = TV_RUN_OPTIONS_INIT;
+      Feed feed = { tv_trace_new (), tv_capture_writer_new () };
+      gint64 begin;
+
+      g_file_get_contents (source, &text, NULL, &error);
+      g_assert_no_error (error);
+      scenario = tv_scenario_parse (lessons[i], text, -1, NULL, &error);
+      g_assert_no_error (error);
+      options.speed = 10.0;
+      run = tv_run_new (scenario, &options, &error);
+      g_assert_no_error (error);
+      g_assert_true (tv_run_start (run, &error));
+
+      /* Lessons that loop forever are stopped: a stopped run is a run too. */
+      begin = g_get_monotonic_time ();
+      while (!tv_run_wait_timeout (run, 10))
+        {
+          drain_both (tv_run_get_recorder (run), &feed);
+          if (g_get_monotonic_time () - begin > 1500 * G_TIME_SPAN_MILLISECOND)
+            tv_run_stop (run);
+        }
+      drain_both (tv_run_get_recorder (run), &feed);
+
+      tv_capture_writer_set_scenario (feed.writer, text);
+      tv_capture_writer_set_status (feed.writer, tv_run_get_status (run));
+      tv_capture_writer_save (feed.writer, path, &error);
+      g_assert_no_error (error);
+
+      reader = tv_capture_reader_new (path, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (tv_capture_reader_get_scenario (reader), ==, text);
+      g_assert_cmpuint (tv_capture_reader_get_status (reader), ==, tv_run_get_status (run));
+      loaded = tv_trace_new ();
+      tv_capture_reader_replay (reader, loaded, NULL, NULL, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (tv_trace_get_n_events (loaded), >, 10);
+      assert_traces_equal (feed.trace, loaded);
+
+      g_object_unref (feed.trace);
+      tv_capture_writer_free (feed.writer);
+      g_remove (path);
+    }
+
+  g_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -900,6 +1010,7 @@ main (int   argc,
   ADD ("/tv/capture/checksums", test_checksums);
   ADD ("/tv/capture/bad-events", test_bad_events);
   ADD ("/tv/capture/mutations", test_mutations);
+  g_test_add_func ("/tv/capture/real-runs", test_real_runs);
 
   return g_test_run ();
 }

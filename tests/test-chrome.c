@@ -18,6 +18,7 @@
 #include "tv-chrome-export.h"
 #include "tv-chrome-import.h"
 #include "tv-run.h"
+#include "tv-scenario.h"
 #include "tv-trace.h"
 
 #define NT TV_NO_THREAD
@@ -567,6 +568,76 @@ test_malformed (void)
   g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
 }
 
+/* A real run of every lesson exports to JSON that parses, with a slice for
+ * every span worth drawing. */
+static void
+test_real_runs (void)
+{
+  static const char *const lessons[] = { "producer-consumer.tvs", "deadlock.tvs", "processes.tvs" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (lessons); i++)
+    {
+      g_autofree char *source = g_build_filename (TV_SCENARIO_DIR, lessons[i], NULL);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(TvScenario) scenario = tv_scenario_load_file (source, NULL, &error);
+      g_autoptr(TvRun) run = NULL;
+      g_autoptr(TvTrace) trace = tv_trace_new ();
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      g_autoptr(GPtrArray) running = NULL;
+      g_autofree char *json = NULL;
+      TvRunOptions options = TV_RUN_OPTIONS_INIT;
+      JsonArray *events;
+      guint spans = 0;
+      gint64 begin;
+
+      g_assert_no_error (error);
+      options.speed = 10.0;
+      run = tv_run_new (scenario, &options, &error);
+      g_assert_no_error (error);
+      g_assert_true (tv_run_start (run, &error));
+      begin = g_get_monotonic_time ();
+      while (!tv_run_wait_timeout (run, 10))
+        {
+          tv_trace_drain (trace, tv_run_get_recorder (run));
+          if (g_get_monotonic_time () - begin > 1500 * G_TIME_SPAN_MILLISECOND)
+            tv_run_stop (run);
+        }
+      tv_trace_drain (trace, tv_run_get_recorder (run));
+
+      json = export_to_string (trace);
+      json_parser_load_from_data (parser, json, -1, &error);
+      g_assert_no_error (error);
+      events = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)),
+                                             "traceEvents");
+
+      for (guint t = 0; t < tv_trace_get_n_threads (trace); t++)
+        {
+          const TvTraceThread *thread = tv_trace_get_thread (trace, t);
+
+          for (guint k = 0; thread != NULL && k < thread->spans->len; k++)
+            {
+              guint8 state = g_array_index (thread->spans, TvSpan, k).state;
+
+              spans += state != TV_STATE_NEW && state != TV_STATE_TERMINATED;
+            }
+        }
+      {
+        guint x = 0;
+
+        for (guint k = 0; k < json_array_get_length (events); k++)
+          {
+            JsonObject *e = json_array_get_object_element (events, k);
+
+            x += g_strcmp0 (json_object_get_string_member (e, "ph"), "X") == 0 &&
+                 g_strcmp0 (json_object_get_string_member (e, "cat"), "state") == 0;
+          }
+        g_assert_cmpuint (x, ==, spans);
+      }
+      running = find (events, "X", "running", -1);
+      g_assert_cmpuint (running->len, >, 0);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -581,6 +652,7 @@ main (int   argc,
   g_test_add_func ("/tv/chrome/import-array", test_import_array);
   g_test_add_func ("/tv/chrome/export-import", test_export_import);
   g_test_add_func ("/tv/chrome/malformed", test_malformed);
+  g_test_add_func ("/tv/chrome/real-runs", test_real_runs);
 
   return g_test_run ();
 }
