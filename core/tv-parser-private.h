@@ -99,6 +99,9 @@ typedef struct
   guint       repeat_depth;    /* repeats around the statement being parsed */
   guint       current_body;    /* the body being parsed, or G_MAXUINT */
   GArray     *calls;           /* TvCall, in file order */
+  guint      *acquired_in;     /* per object: the body generation that last acquired it */
+  guint       body_generation; /* one per body parsed */
+  gboolean    body_calls;      /* the body has called a def so far */
   guint       expr_depth;
   guint       n_spawn_sites;
   guint       main_line;       /* of `main:`, 0 when there is none */

@@ -17,13 +17,39 @@
 
 /* --- Statements ---------------------------------------------------------- */
 
-/* Only conditions are tracked: they are the ones `wait` and `notify` need. */
+/*
+ * Only conditions are held lexically (for `wait` and `notify`); every
+ * lockable records that this body acquired it (for `release`).
+ */
 static void
 held_add (TvParser     *p,
           const TvName *name)
 {
+  p->acquired_in[name->index] = p->body_generation;
   if (name->kind == TV_NAME_CONDITION)
     g_array_append_val (p->held, name->index);
+}
+
+/*
+ * `release L` where nothing before it in this body (in file order) acquires
+ * L, and no def was called that might have, can never hold L.  A semaphore
+ * may be released by anyone, and a def's caller may hold L: not checked.
+ */
+static gboolean
+check_release (TvCursor      *c,
+               const TvToken *target,
+               const TvName  *name)
+{
+  TvParser *p = c->p;
+  g_autofree char *text = NULL;
+
+  if (name->kind == TV_NAME_SEMAPHORE || p->in_def || p->body_calls
+      || p->acquired_in[name->index] == p->body_generation)
+    return TRUE;
+  text = tv_token_text (c->line, target);
+  ERROR_AT (p, c->line, target, "'release %s' here can never hold %s: nothing before it in this body acquires it",
+            text, text);
+  return FALSE;
 }
 
 static void
@@ -303,6 +329,8 @@ parse_statement (TvParser         *p,
       if (ok)
         {
           stmt.target = name->index;
+          if (!spawn)
+            p->body_calls = TRUE;
           if (!spawn && p->current_body != G_MAXUINT)
             {
               TvCall call = { p->current_body, name->index,
@@ -343,7 +371,8 @@ parse_statement (TvParser         *p,
   else if (tv_token_is (line, verb, "try_acquire") || tv_token_is (line, verb, "release"))
     {
       stmt.kind = tv_token_is (line, verb, "release") ? TV_STMT_RELEASE : TV_STMT_TRY_ACQUIRE;
-      ok = take_name (c, &tv_want_lockable, &name) && tv_cursor_expect_end (c);
+      ok = take_name (c, &tv_want_lockable, &name) && tv_cursor_expect_end (c)
+           && (stmt.kind != TV_STMT_RELEASE || check_release (c, &line->tokens[1], name));
       if (ok)
         {
           stmt.target = name->index;

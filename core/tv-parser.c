@@ -392,6 +392,8 @@ parse_body_decl (TvParser   *p,
 
   colon = ok ? tv_cursor_expect_colon (c) : NULL;
   p->in_def = kind == TV_NAME_DEF;
+  p->body_generation++;
+  p->body_calls = FALSE;
   p->repeat_depth = 0;
   p->current_body = kind == 0 ? (ok ? p->main_index : G_MAXUINT) : name ? name->index : G_MAXUINT;
   g_array_set_size (p->held, 0);
@@ -776,6 +778,7 @@ parser_clear (TvParser *p)
   g_clear_pointer (&p->thread_uses, g_array_unref);
   g_clear_pointer (&p->process_uses, g_array_unref);
   g_clear_pointer (&p->calls, g_array_unref);
+  g_clear_pointer (&p->acquired_in, g_free);
   tv_lines_free (p->lines, p->n_lines);
 }
 
@@ -820,6 +823,7 @@ tv_scenario_parse (const char *filename,
   if (within_limits)
     {
       prescan (p);
+      p->acquired_in = g_new0 (guint, p->objects->len + 1);
       while (p->pos < p->n_lines)
         {
           TvLine *line = &p->lines[p->pos];

@@ -657,6 +657,26 @@ test_condition_held (void)
 }
 
 static void
+test_release_check (void)
+{
+  /* A semaphore may be released by anyone; a def's caller may hold the
+   * lock; a call may have acquired it; `with` and acquires in any earlier
+   * block count. */
+  g_autoptr(TvScenario) s = parse_ok ("lock L\nrlock R\nsemaphore S\n"
+                                      "def take:\n    acquire L\n"
+                                      "def give:\n    release L\n"
+                                      "thread a:\n    release S\n    call take\n    release L\n"
+                                      "thread b:\n    with R:\n        yield\n    release R\n"
+                                      "    if 1 > 0:\n        try_acquire L\n    release L\n");
+
+  g_assert_cmpuint (s->n_bodies, ==, 5);
+  assert_error ("lock L\nlock M\nmain:\n    acquire L\n    release M\n    release L\n",
+                "race.tvs:5:13: 'release M' here can never hold M: nothing before it in this body acquires it\n"
+                "    5 |     release M\n"
+                "      |             ^");
+}
+
+static void
 test_dup_line (void)
 {
   g_autoptr(TvScenario) s = parse_ok ("lock L\r\nmain:\n    acquire L\n");
@@ -1628,6 +1648,7 @@ main (int    argc,
   g_test_add_func ("/tv/parser/stopwatch", test_stopwatch);
   g_test_add_func ("/tv/parser/spawn-slots", test_spawn_slots);
   g_test_add_func ("/tv/parser/condition-held", test_condition_held);
+  g_test_add_func ("/tv/parser/release-check", test_release_check);
   g_test_add_func ("/tv/parser/dup-line", test_dup_line);
   g_test_add_func ("/tv/parser/diagnostic-format", test_diagnostic_format);
   g_test_add_func ("/tv/parser/diagnostics-array", test_diagnostics_array);
