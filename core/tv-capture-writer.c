@@ -39,8 +39,9 @@ struct _TvCaptureWriter
   gboolean     status_set;
   gboolean     imported;
 
-  guint32      n_threads;
-  guint32      n_objects;
+  /* 64-bit so that an id of G_MAXUINT32 cannot wrap them to 0. */
+  guint64      n_threads;
+  guint64      n_objects;
   gint64       end_time;
   guint        run_end_status;
   gboolean     finished;
@@ -149,7 +150,7 @@ note_thread (TvCaptureWriter *self,
              guint32          thread)
 {
   if (thread != TV_NO_THREAD && thread >= self->n_threads)
-    self->n_threads = thread + 1;
+    self->n_threads = (guint64) thread + 1;
 }
 
 static inline void
@@ -211,7 +212,7 @@ tv_capture_writer_add (TvCaptureWriter *self,
       break;
     }
   if (event->object >= self->n_objects)
-    self->n_objects = event->object + 1;
+    self->n_objects = (guint64) event->object + 1;
   if (event->time > self->end_time)
     self->end_time = event->time;
 
@@ -346,7 +347,7 @@ tv_capture_writer_write (TvCaptureWriter       *self,
   if (self->n_threads > TV_CAPTURE_MAX_THREADS || self->n_objects > TV_CAPTURE_MAX_OBJECTS)
     {
       g_set_error (error, TV_CAPTURE_ERROR, TV_CAPTURE_ERROR_TOO_LARGE,
-                   "too many threads (%u) or objects (%u) for a trace file",
+                   "too many threads (%" G_GUINT64_FORMAT ") or objects (%" G_GUINT64_FORMAT ") for a trace file",
                    self->n_threads, self->n_objects);
       return FALSE;
     }
@@ -408,8 +409,8 @@ tv_capture_writer_write (TvCaptureWriter       *self,
   put_u32 (header + 12, G_N_ELEMENTS (sections));
   put_u64 (header + 16, self->n_events);
   put_u32 (header + 24, self->ends->len);
-  put_u32 (header + 28, self->n_threads);
-  put_u32 (header + 32, self->n_objects);
+  put_u32 (header + 28, (guint32) self->n_threads);
+  put_u32 (header + 32, (guint32) self->n_objects);
   put_u64 (header + 40, (guint64) self->end_time);
 
   for (guint i = 0; i < G_N_ELEMENTS (sections); i++)

@@ -601,6 +601,21 @@ test_save_errors (Fixture       *fx,
   g_dir_close (dir);
 }
 
+/* Ids beyond what a reader accepts are refused when saving, not written. */
+static void
+test_save_too_large (void)
+{
+  g_autoptr(TvCaptureWriter) writer = tv_capture_writer_new ();
+  g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable ();
+  g_autoptr(GError) error = NULL;
+  TvEvent event = { 0, 0, 0, G_MAXUINT32, 0, TV_EV_QUEUE_PUT, 0 };
+
+  tv_capture_writer_add (writer, &event, NULL);
+  g_assert_false (tv_capture_writer_write (writer, out, NULL, NULL, NULL, &error));
+  g_assert_error (error, TV_CAPTURE_ERROR, TV_CAPTURE_ERROR_TOO_LARGE);
+  g_assert_cmpstr (error->message, ==, "too many threads (1) or objects (4294967296) for a trace file");
+}
+
 static void
 test_empty_run (void)
 {
@@ -1003,6 +1018,7 @@ main (int   argc,
   ADD ("/tv/capture/save-errors", test_save_errors);
   g_test_add_func ("/tv/capture/large", test_large);
   g_test_add_func ("/tv/capture/empty-run", test_empty_run);
+  g_test_add_func ("/tv/capture/save-too-large", test_save_too_large);
   ADD ("/tv/capture/not-a-trace", test_not_a_trace);
   ADD ("/tv/capture/version", test_version);
   ADD ("/tv/capture/truncated", test_truncated);
