@@ -483,7 +483,6 @@ add_event (Import     *im,
       {
         Slice slice = { t->index, TV_NO_OBJECT, time, -1 };
         double dur = 0;
-        const char *bind_id;
 
         if (im->next_object >= TV_CAPTURE_MAX_OBJECTS)
           return;
@@ -506,17 +505,11 @@ add_event (Import     *im,
         g_array_append_val (im->slices, slice);
 
         /* Flow events of the newer kind hang on slices. */
-        if ((bind_id = get_string (obj, "bind_id")) != NULL ||
-            json_object_has_member (obj, "bind_id"))
+        if (json_object_has_member (obj, "bind_id"))
           {
-            g_autofree char *key = g_strconcat ("bind\x1f", bind_id ? bind_id : "",
-                                                NULL);
+            g_autofree char *id = node_to_key (json_object_get_member (obj, "bind_id"));
+            g_autofree char *key = g_strconcat ("bind\x1f", id, NULL);
 
-            if (bind_id == NULL)
-              {
-                g_free (key);
-                key = node_to_key (json_object_get_member (obj, "bind_id"));
-              }
             if (get_bool (obj, "flow_in"))
               add_flow_point (im, key, t, time, FALSE, TRUE);
             if (get_bool (obj, "flow_out"))

@@ -502,6 +502,29 @@ test_import_array (void)
   g_assert_cmpuint (tv_trace_thread_state_at (t, 1000), ==, TV_STATE_SLEEPING);
 }
 
+/* Flows of the newer kind: bind_id with flow_out / flow_in on slices. */
+static void
+test_import_bind (void)
+{
+  static const char json[] =
+    "[{\"ph\":\"X\",\"pid\":1,\"tid\":1,\"ts\":0,\"dur\":5,\"name\":\"send\",\"bind_id\":\"0x1\",\"flow_out\":true},"
+    " {\"ph\":\"X\",\"pid\":1,\"tid\":2,\"ts\":10,\"dur\":5,\"name\":\"recv\",\"bind_id\":\"0x1\",\"flow_in\":true},"
+    " {\"ph\":\"X\",\"pid\":1,\"tid\":2,\"ts\":20,\"dur\":5,\"name\":\"lost\",\"bind_id\":\"0x2\",\"flow_in\":true}]";
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  g_autoptr(GError) error = NULL;
+  GArray *links;
+
+  tv_chrome_import_data (json, strlen (json), "bind.json", trace, NULL, &error);
+  g_assert_no_error (error);
+  links = tv_trace_get_links (trace);
+  g_assert_cmpuint (links->len, ==, 1);
+  g_assert_cmpuint (g_array_index (links, TvLink, 0).kind, ==, TV_LINK_WAKE);
+  g_assert_cmpuint (g_array_index (links, TvLink, 0).from_thread, ==, 0);
+  g_assert_cmpint (g_array_index (links, TvLink, 0).from_time, ==, 0);
+  g_assert_cmpuint (g_array_index (links, TvLink, 0).to_thread, ==, 1);
+  g_assert_cmpint (g_array_index (links, TvLink, 0).to_time, ==, 10000);
+}
+
 /* Our export, read back: every span becomes a slice of the same name. */
 static void
 test_export_import (void)
@@ -650,6 +673,7 @@ main (int   argc,
   g_test_add_func ("/tv/chrome/import", test_import);
   g_test_add_func ("/tv/chrome/import-save", test_import_save);
   g_test_add_func ("/tv/chrome/import-array", test_import_array);
+  g_test_add_func ("/tv/chrome/import-bind", test_import_bind);
   g_test_add_func ("/tv/chrome/export-import", test_export_import);
   g_test_add_func ("/tv/chrome/malformed", test_malformed);
   g_test_add_func ("/tv/chrome/real-runs", test_real_runs);
