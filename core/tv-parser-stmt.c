@@ -162,7 +162,7 @@ parse_sub_block (TvCursor         *c,
   return tv_parser_parse_block (c->p, ctx->indent, ctx->depth + 1, c->line, colon, c);
 }
 
-static gboolean
+static void
 parse_else (TvParser         *p,
             const TvBlockCtx *ctx,
             TvStmt           *stmt)
@@ -173,7 +173,7 @@ parse_else (TvParser         *p,
 
   if (next == NULL || next->bad || next->indent <= ctx->parent_indent
       || next->indent > ctx->indent || !tv_token_is (next, &next->tokens[0], "else"))
-    return TRUE;
+    return;
 
   if (next->indent != ctx->indent && !next->has_tab)
     tv_parser_error (p->diagnostics, next->number, next->tokens[0].column,
@@ -185,10 +185,9 @@ parse_else (TvParser         *p,
   if (colon == NULL)
     {
       tv_parser_absorb_deeper (p, ctx, FALSE);
-      return FALSE;
+      return;
     }
   stmt->else_body = parse_sub_block (&c, ctx, colon);
-  return TRUE;
 }
 
 static gboolean
@@ -521,9 +520,8 @@ parse_statement (TvParser         *p,
       if (ok)
         {
           stmt.body = parse_sub_block (c, ctx, colon);
-          ok = parse_else (p, ctx, &stmt);
-          /* The else's own errors are reported; the `if` stays valid. */
-          ok = TRUE;
+          /* A broken `else:` is reported there; the `if` itself is fine. */
+          parse_else (p, ctx, &stmt);
         }
     }
   else if (tv_token_is (line, verb, "else"))

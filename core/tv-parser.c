@@ -423,6 +423,22 @@ parse_body_decl (TvParser   *p,
     tv_block_free (block);
 }
 
+static gboolean
+is_statement_verb (const TvLine  *line,
+                   const TvToken *token)
+{
+  static const char * const verbs[] = {
+    "start", "join", "spawn", "call", "sleep", "work", "io", "yield", "acquire",
+    "try_acquire", "release", "with", "put", "get", "task_done", "set", "clear",
+    "wait", "notify", "print", "stopwatch", "rename", "repeat", "forever", "if", "else",
+  };
+
+  for (gsize k = 0; k < G_N_ELEMENTS (verbs); k++)
+    if (tv_token_is (line, token, verbs[k]))
+      return TRUE;
+  return FALSE;
+}
+
 static void
 parse_toplevel (TvParser *p,
                 Header   *h)
@@ -433,6 +449,7 @@ parse_toplevel (TvParser *p,
   const TvToken *word = &line->tokens[0];
   TvNameKind kind;
   TvBlockCtx top = { 0, 0, 0 };
+  guint n_errors = p->diagnostics->len;
 
   if (line->bad)
     {
@@ -477,14 +494,22 @@ parse_toplevel (TvParser *p,
     parse_header_string (c, &h->about_line, &h->about);
   else if (tv_token_is (line, word, "gil"))
     parse_gil (c, h);
-  else if (word->kind == TV_TOK_NAME && tv_lexer_is_keyword (line->text + word->start, word->end - word->start))
+  else if (is_statement_verb (line, word))
     {
       g_autofree char *text = tv_token_text (line, word);
       ERROR_AT (p, line, word, "'%s' is a statement: put it in a body such as 'main:' or 'thread T:'",
                 text);
     }
-  else if (word->kind == TV_TOK_NAME && line->tokens[1].kind != TV_TOK_END
-           && line->tokens[1].kind != TV_TOK_NAME)
+  else if (word->kind == TV_TOK_NAME && !tv_token_is_keyword (line, word)
+           && line->tokens[1].kind == TV_TOK_COLON)
+    {
+      /* `worker:`: a body without its kind. */
+      g_autofree char *text = tv_token_text (line, word);
+      ERROR_AT (p, line, word, "'%s:' is not a body: write 'thread %s:', 'process %s:' or 'def %s:'",
+                text, text, text, text);
+    }
+  else if (word->kind == TV_TOK_NAME && !tv_token_is_keyword (line, word)
+           && line->tokens[1].kind != TV_TOK_END && line->tokens[1].kind != TV_TOK_NAME)
     {
       /* `x = 1` at the top level. */
       ERROR_AT (p, line, word, "a statement at the top level: put it in a body such as 'main:' or 'thread T:'");
@@ -492,11 +517,12 @@ parse_toplevel (TvParser *p,
   else
     {
       g_autofree char *found = tv_parser_describe_token (line, word);
-      ERROR_AT (p, line, word, "expected a declaration such as 'lock L', 'var x = 0' or 'thread T:', found %s",
-                found);
+      ERROR_AT (p, line, word, "expected a declaration such as 'lock L', 'var x = 0' or 'thread T:', found %s%s",
+                tv_token_is_keyword (line, word) ? "the keyword " : "", found);
     }
 
-  tv_parser_absorb_deeper (p, &top, TRUE);
+  /* Lines indented under a line that failed were probably its block. */
+  tv_parser_absorb_deeper (p, &top, p->diagnostics->len == n_errors);
 }
 
 /* --- The whole scenario -------------------------------------------------- */

@@ -1104,6 +1104,21 @@ static const struct
     "race.tvs:3:13: 'Q' is a queue and cannot be shown in a string (use {qsize NAME})\n"
     "    3 |     print \"{Q}\"\n"
     "      |             ^" },
+  { "body-without-kind",
+    "worker:\n    yield\n",
+    "race.tvs:1:1: 'worker:' is not a body: write 'thread worker:', 'process worker:' or 'def worker:'\n"
+    "    1 | worker:\n"
+    "      | ^" },
+  { "keyword-at-top",
+    "on\nlock L\n",
+    "race.tvs:1:1: expected a declaration such as 'lock L', 'var x = 0' or 'thread T:', found the keyword 'on'\n"
+    "    1 | on\n"
+    "      | ^" },
+  { "release-without-acquire",
+    "lock L\nthread T:\n    release L\n",
+    "race.tvs:3:13: 'release L' here can never hold L: nothing before it in this body acquires it\n"
+    "    3 |     release L\n"
+    "      |             ^" },
 };
 
 static void
