@@ -32,6 +32,8 @@ struct _TvCaptureWriter
   GArray      *ends;          /* guint32 */
   guint64      strings_dropped;
 
+  GArray      *scratch;       /* TvEvent: the batch being drained */
+
   char        *scenario;
   char        *title;
   double       speed;
@@ -55,6 +57,7 @@ tv_capture_writer_new (void)
   self->chunks = g_ptr_array_new_with_free_func (g_free);
   self->blob = g_byte_array_new ();
   self->ends = g_array_new (FALSE, FALSE, sizeof (guint32));
+  self->scratch = g_array_new (FALSE, FALSE, sizeof (TvEvent));
   self->speed = 1.0;
   self->run_end_status = TV_RUN_RUNNING;
 
@@ -70,6 +73,7 @@ tv_capture_writer_free (TvCaptureWriter *self)
   g_ptr_array_unref (self->chunks);
   g_byte_array_unref (self->blob);
   g_array_unref (self->ends);
+  g_array_unref (self->scratch);
   g_free (self->scenario);
   g_free (self->title);
   g_free (self);
@@ -230,6 +234,68 @@ tv_capture_writer_add (TvCaptureWriter *self,
   put_u16 (p + 30, event->line);
 
   self->n_events++;
+}
+
+static void
+collect_cb (uint32_t       ring_index,
+            const TvEvent *events,
+            size_t         n_events,
+            void          *user_data)
+{
+  g_array_append_vals (user_data, events, n_events);
+}
+
+static int
+compare_time (gconstpointer a,
+              gconstpointer b)
+{
+  const TvEvent *x = a;
+  const TvEvent *y = b;
+
+  return x->time < y->time ? -1 : x->time > y->time;
+}
+
+gsize
+tv_capture_writer_drain (TvCaptureWriter *self,
+                         TvTrace         *trace,
+                         TvRecorder      *recorder)
+{
+  gsize n;
+
+  g_return_val_if_fail (self != NULL, 0);
+  g_return_val_if_fail (TV_IS_TRACE (trace), 0);
+  g_return_val_if_fail (recorder != NULL, 0);
+
+  g_array_set_size (self->scratch, 0);
+  tv_recorder_drain (recorder, collect_cb, self->scratch);
+  n = self->scratch->len;
+  if (n == 0)
+    return 0;
+
+  /* Rings are collected one after the other; g_array_sort() is stable, so
+   * the events of one ring keep their order among equal times. */
+  g_array_sort (self->scratch, compare_time);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      const TvEvent *event = &g_array_index (self->scratch, TvEvent, i);
+      const char *text = NULL;
+
+      if (tv_capture_kind_has_text (event->kind))
+        text = tv_recorder_get_string (recorder, (uint64_t) event->arg);
+      tv_trace_add_event (trace, event, text);
+      tv_capture_writer_add (self, event, text);
+    }
+
+  /* A burst (a run's first drain) must not keep its memory forever. */
+  if (self->scratch->len > 65536)
+    {
+      g_array_unref (self->scratch);
+      self->scratch = g_array_new (FALSE, FALSE, sizeof (TvEvent));
+    }
+
+  tv_trace_changed (trace);
+  return n;
 }
 
 guint64

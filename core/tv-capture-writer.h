@@ -19,6 +19,8 @@
 #include <gio/gio.h>
 
 #include "tv-capture.h"
+#include "tv-recorder.h"
+#include "tv-trace.h"
 
 G_BEGIN_DECLS
 
@@ -53,6 +55,16 @@ void             tv_capture_writer_set_imported (TvCaptureWriter *self,
 void             tv_capture_writer_add (TvCaptureWriter *self,
                                         const TvEvent   *event,
                                         const char      *text);
+
+/*
+ * A drop-in for tv_trace_drain() that also records: drains `recorder`,
+ * sorts the batch by time (stable, as tv_trace_drain() does), resolves the
+ * texts, and adds every event to `trace` and to the writer.  Emits the
+ * trace's ::changed once if anything was added.  Returns the count.
+ */
+gsize            tv_capture_writer_drain (TvCaptureWriter *self,
+                                          TvTrace         *trace,
+                                          TvRecorder      *recorder);
 
 guint64          tv_capture_writer_get_n_events (TvCaptureWriter *self);
 /* Bytes of memory held (events + strings), for the curious UI. */

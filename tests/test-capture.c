@@ -897,46 +897,6 @@ test_mutations (Fixture       *fx,
 
 /* ---- Real runs --------------------------------------------------------- */
 
-static void
-collect_cb (uint32_t       ring_index,
-            const TvEvent *events,
-            size_t         n_events,
-            void          *user_data)
-{
-  g_array_append_vals (user_data, events, n_events);
-}
-
-static int
-compare_time (gconstpointer a,
-              gconstpointer b)
-{
-  const TvEvent *x = a, *y = b;
-
-  return x->time < y->time ? -1 : x->time > y->time;
-}
-
-/* What the drain path does once the writer is hooked into it: the same
- * sorted batch, the same resolved texts, to the trace and the writer. */
-static void
-drain_both (TvRecorder *recorder,
-            Feed       *feed)
-{
-  g_autoptr(GArray) batch = g_array_new (FALSE, FALSE, sizeof (TvEvent));
-
-  tv_recorder_drain (recorder, collect_cb, batch);
-  g_array_sort (batch, compare_time);
-  for (guint i = 0; i < batch->len; i++)
-    {
-      const TvEvent *event = &g_array_index (batch, TvEvent, i);
-      const char *text = NULL;
-
-      if (tv_capture_kind_has_text (event->kind))
-        text = tv_recorder_get_string (recorder, (uint64_t) event->arg);
-      tv_trace_add_event (feed->trace, event, text);
-      tv_capture_writer_add (feed->writer, event, text);
-    }
-}
-
 /* The lessons, run for real: what the engine records passes every check
  * of the reader and comes back as the same model. */
 static void
@@ -974,11 +934,11 @@ test_real_runs (void)
       begin = g_get_monotonic_time ();
       while (!tv_run_wait_timeout (run, 10))
         {
-          drain_both (tv_run_get_recorder (run), &feed);
+          tv_capture_writer_drain (feed.writer, feed.trace, tv_run_get_recorder (run));
           if (g_get_monotonic_time () - begin > 1500 * G_TIME_SPAN_MILLISECOND)
             tv_run_stop (run);
         }
-      drain_both (tv_run_get_recorder (run), &feed);
+      tv_capture_writer_drain (feed.writer, feed.trace, tv_run_get_recorder (run));
 
       tv_capture_writer_set_scenario (feed.writer, text);
       tv_capture_writer_set_status (feed.writer, tv_run_get_status (run));
