@@ -9,8 +9,10 @@
 #include "config.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "tv-renderer-private.h"
+#include "tv-run.h"
 
 void
 tv_render_arrow (TvFrame    *frame,
@@ -312,16 +314,60 @@ cycle_text (TvFrame *frame,
   return g_string_free (text, FALSE);
 }
 
+/*
+ * When the thread began the wait it is stuck in at `time` (the start of its
+ * span there), or `time` itself.
+ */
+static gint64
+wait_start (TvFrame *frame,
+            guint32  thread_index,
+            gint64   time)
+{
+  const TvTraceThread *thread = tv_trace_get_thread (frame->trace, thread_index);
+  const GArray *spans;
+  guint lo = 0, hi;
+
+  if (thread == NULL || thread->spans == NULL || thread->spans->len == 0)
+    return time;
+  spans = thread->spans;
+  hi = spans->len;
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+
+      if (g_array_index (spans, TvSpan, mid).start <= time)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  if (lo == 0)
+    return time;
+  return g_array_index (spans, TvSpan, lo - 1).start;
+}
+
 void
 tv_render_problems (TvFrame *frame)
 {
   GArray *problems = tv_trace_get_problems (frame->trace);
   g_autoptr(GString) cycle = g_string_new ("Deadlock: ");
   const TvProblem *first = NULL;
+  gint64 closed = G_MININT64;
   guint i;
 
   if (problems == NULL || problems->len == 0)
     return;
+
+  /*
+   * The cycle closed when its last member began to wait: the outlines
+   * start there rather than at the (later) moment it was detected.
+   */
+  for (i = 0; i < problems->len; i++)
+    {
+      const TvProblem *problem = &g_array_index (problems, TvProblem, i);
+
+      if (problem->deadlock)
+        closed = MAX (closed, wait_start (frame, problem->thread, problem->time));
+    }
 
   for (i = 0; i < problems->len; i++)
     {
@@ -333,11 +379,12 @@ tv_render_problems (TvFrame *frame)
       if (problem->deadlock)
         {
           const TvRow *object_row = tv_frame_object_row (frame, problem->object);
+          gint64 from = MIN (closed, problem->time);
 
           if (row != NULL)
-            outline_row_from (frame, row, problem->time);
+            outline_row_from (frame, row, from);
           if (object_row != NULL)
-            outline_row_from (frame, object_row, problem->time);
+            outline_row_from (frame, object_row, from);
           if (first != NULL)
             g_string_append (cycle, "; ");
           g_string_append_printf (cycle, "%s waits for %s held by %s",
@@ -363,15 +410,25 @@ tv_render_problems (TvFrame *frame)
           tv_rgba_set_source (cr, &frame->palette->badge_text);
           cairo_set_line_width (cr, 1.8);
           cairo_stroke (cr);
-          if (problem->message != NULL)
-            draw_pill (frame, problem->message, x + 10, cy, &frame->palette->problem);
+          /* The first line says what happened; the rest (file:line of
+           * every member) is for the console.  A deadlock's report is
+           * left out: the cycle's own label names it. */
+          if (problem->message != NULL && problem->error_kind != TV_RUN_ERROR_DEADLOCK)
+            {
+              g_autofree char *line = g_strdup (problem->message);
+              char *newline = strchr (line, '\n');
+
+              if (newline != NULL)
+                *newline = '\0';
+              draw_pill (frame, line, x + 10, cy, &frame->palette->problem);
+            }
         }
     }
 
-  if (first != NULL && first->time <= frame->end)
+  if (first != NULL && MIN (closed, first->time) <= frame->end)
     {
       const TvRow *row = tv_frame_thread_row (frame, first->thread);
-      double x = tv_frame_x_clamped (frame, first->time) + 8;
+      double x = tv_frame_x_clamped (frame, MIN (closed, first->time)) + 8;
       double room = frame->area_x + frame->area_width - x;
       g_autofree char *text = NULL;
 

@@ -27,6 +27,7 @@ typedef struct
   guint32  object;
   guint32  aux;
   gboolean active;
+  gboolean summary;   /* only summarised columns so far */
 } Segment;
 
 typedef struct
@@ -239,8 +240,15 @@ emit (RowContext *ctx,
 
   /* Merge with the pending segment when the state goes on. */
   if (seg->active && seg->state == state && x0 - seg->x1 < 0.5
-      && (summary || seg->object == (span ? span->object : 0)))
+      && (summary || seg->summary || seg->object == (span ? span->object : 0)))
     {
+      /* A real span tells better than a summary what the bar waits for. */
+      if (seg->summary && !summary && span != NULL)
+        {
+          seg->object = span->object;
+          seg->aux = span->aux;
+          seg->summary = FALSE;
+        }
       seg->x1 = MAX (seg->x1, x1);
       return;
     }
@@ -251,6 +259,7 @@ emit (RowContext *ctx,
   seg->state = state;
   seg->object = span != NULL ? span->object : 0;
   seg->aux = span != NULL ? span->aux : 0;
+  seg->summary = summary;
 }
 
 /*
@@ -262,10 +271,13 @@ dominant_state (RowContext *ctx,
                 guint       first,
                 guint       last,
                 gint64      t0,
-                gint64      t1)
+                gint64      t1,
+                guint      *representative)
 {
   const GArray *spans = ctx->thread->spans;
   gint64 cover[TV_N_STATES] = { 0 };
+  gint64 longest[TV_N_STATES] = { 0 };
+  guint longest_index[TV_N_STATES] = { 0 };
   guint n = last - first;
   guint stride = n > MAX_SPANS_PER_COLUMN ? n / MAX_SPANS_PER_COLUMN : 1;
   guint8 best = TV_STATE_TERMINATED;
@@ -278,12 +290,21 @@ dominant_state (RowContext *ctx,
       gint64 e = MIN (span_end (ctx, i), t1);
 
       if (e > s && span->state < TV_N_STATES)
-        cover[span->state] += e - s;
+        {
+          cover[span->state] += e - s;
+          if (e - s > longest[span->state])
+            {
+              longest[span->state] = e - s;
+              longest_index[span->state] = i;
+            }
+        }
     }
   for (i = 0; i < TV_N_STATES; i++)
     if (i != TV_STATE_TERMINATED && cover[i] > 0
         && (best == TV_STATE_TERMINATED || cover[i] > cover[best]))
       best = i;
+  /* The label names what the longest span of that state waits for. */
+  *representative = best < TV_N_STATES ? longest_index[best] : first;
   return best;
 }
 
@@ -336,14 +357,15 @@ draw_spans (RowContext *ctx)
         double col = floor (x0 - frame->area_x);
         double cx0 = frame->area_x + col;
         gint64 col_end = frame->start + (gint64) ceil ((col + 1.0) / frame->px_per_ns);
-        guint j;
+        guint j, representative;
         guint8 state;
 
         col_end = MAX (col_end, t + 1);
         j = first_span_after (spans, i + 1, col_end - 1);
-        state = dominant_state (ctx, i, j, t, col_end);
+        state = dominant_state (ctx, i, j, t, col_end, &representative);
         if (state != TV_STATE_TERMINATED)
-          emit (ctx, cx0, cx0 + 1.0, span, state, TRUE);
+          emit (ctx, cx0, cx0 + 1.0, &g_array_index (spans, TvSpan, representative),
+                state, TRUE);
 
         /* The column's last span may go on past it. */
         if (span_end (ctx, j - 1) > col_end)
