@@ -1289,6 +1289,38 @@ test_bad_bytes (void)
 }
 
 static void
+test_tab_block (void)
+{
+  /* A block indented with tabs: one error per line, and no indentation
+   * errors on top of them. */
+  assert_error ("main:\n\tsleep 1s\n\tif 1 > 0:\n\t\tyield\n",
+                "race.tvs:2:1: tab in indentation: indent with spaces\n"
+                "    2 | \tsleep 1s\n"
+                "      | ^\n"
+                "race.tvs:3:1: tab in indentation: indent with spaces\n"
+                "    3 | \tif 1 > 0:\n"
+                "      | ^\n"
+                "race.tvs:4:1: tab in indentation: indent with spaces\n"
+                "    4 | \t\tyield\n"
+                "      | ^");
+}
+
+static void
+test_forward_references (void)
+{
+  /* Names may be used above the lines that declare them. */
+  g_autoptr(TvScenario) s = parse_ok ("main:\n    start late\n    put Q n\n    print \"{n} {qsize Q}\"\n"
+                                      "thread late:\n    call helper\n"
+                                      "def helper:\n    acquire L\n    release L\n"
+                                      "queue Q\nlock L\nvar n = 3\n");
+  g_autofree char *dump = dump_body (s, "main");
+
+  g_assert_cmpstr (dump, ==, "{ start late; put Q n; print \"{n}[ ]{qsize Q}\"; }");
+  g_assert_cmpuint (s->main_body, ==, 0);
+  g_assert_cmpint (s->vars[0].initial, ==, 3);
+}
+
+static void
 test_many_errors (void)
 {
   g_autoptr(GString) text = g_string_new (NULL);
@@ -1678,6 +1710,8 @@ main (int    argc,
   g_test_add_func ("/tv/parser/call-depth", test_call_depth);
   g_test_add_func ("/tv/parser/recursion", test_recursion);
   g_test_add_func ("/tv/parser/bad-bytes", test_bad_bytes);
+  g_test_add_func ("/tv/parser/tab-block", test_tab_block);
+  g_test_add_func ("/tv/parser/forward-references", test_forward_references);
   g_test_add_func ("/tv/parser/many-errors", test_many_errors);
   g_test_add_func ("/tv/parser/load-file", test_load_file);
   g_test_add_func ("/tv/parser/refcount", test_refcount);
