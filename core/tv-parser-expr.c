@@ -180,7 +180,6 @@ tv_parser_parse_expr (TvCursor *c)
 TvCond *
 tv_parser_parse_cond (TvCursor *c)
 {
-  g_autoptr(GError) unused = NULL;
   TvCond *cond = g_new0 (TvCond, 1);
   const TvToken *op;
 
