@@ -150,7 +150,10 @@ child_died_locked (TvRun *run, guint32 index, pid_t pid, int status)
     {
       TvSlot *slot = &sh->slots[i];
 
-      if (slot->life != TV_SLOT_ALIVE || slot->pid != pid)
+      /* Its threads, and its main thread even when it died before it
+       * could say which pid it runs in. */
+      if (slot->life != TV_SLOT_ALIVE
+          || !(slot->pid == pid || (i == index && slot->pid == 0)))
         continue;
       any = TRUE;
       slot->life = TV_SLOT_ENDED;

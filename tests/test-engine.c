@@ -200,6 +200,14 @@ run_text (const char *text)
   return run_full (text, 10.0, -1);
 }
 
+/* For scenarios whose order rests on sleeps: at speed 1 a thread would have
+ * to be late by the whole sleep, not a tenth of it, to upset the order. */
+static Result *
+run_slow (const char *text)
+{
+  return run_full (text, 1.0, -1);
+}
+
 /* --- queries ------------------------------------------------------------ */
 
 static guint32
@@ -386,7 +394,7 @@ test_object_ids (void)
 static void
 test_lock_blocks (void)
 {
-  g_autoptr(Result) r = run_text ("lock L\n"
+  g_autoptr(Result) r = run_slow ("lock L\n"
                                   "thread a:\n"
                                   "    with L:\n"
                                   "        print \"a has L\"\n"
@@ -463,7 +471,7 @@ test_race (void)
 static void
 test_queue (void)
 {
-  g_autoptr(Result) r = run_text ("queue Q capacity 2\n"
+  g_autoptr(Result) r = run_slow ("queue Q capacity 2\n"
                                   "thread producer:\n"
                                   "    repeat 5:\n"
                                   "        put Q i * 10\n"
@@ -695,12 +703,14 @@ test_timeouts (void)
 {
   g_autoptr(Result) r = run_text ("lock L\n"
                                   "event E\n"
+                                  "event held\n"
                                   "thread holder:\n"
                                   "    with L:\n"
+                                  "        set held\n"
                                   "        sleep 300ms\n"
                                   "main:\n"
                                   "    start holder\n"
-                                  "    sleep 20ms\n"
+                                  "    wait held\n"
                                   "    acquire L timeout 50ms\n"
                                   "    print \"acquire: {acquired}\"\n"
                                   "    try_acquire L\n"
@@ -752,7 +762,7 @@ test_rlock (void)
 static void
 test_semaphore (void)
 {
-  g_autoptr(Result) r = run_text ("semaphore S 2\n"
+  g_autoptr(Result) r = run_slow ("semaphore S 2\n"
                                   "thread w * 3:\n"
                                   "    with S:\n"
                                   "        sleep 100ms\n");
@@ -774,7 +784,7 @@ test_semaphore (void)
 static void
 test_barrier_order (void)
 {
-  g_autoptr(Result) r = run_text ("barrier B 3\n"
+  g_autoptr(Result) r = run_slow ("barrier B 3\n"
                                   "thread a:\n"
                                   "    print \"before\"\n"
                                   "    wait B\n"
@@ -802,7 +812,7 @@ test_barrier_order (void)
 static void
 test_event (void)
 {
-  g_autoptr(Result) r = run_text ("event E\n"
+  g_autoptr(Result) r = run_slow ("event E\n"
                                   "thread waiter * 2:\n"
                                   "    wait E\n"
                                   "    print \"{thread} woke\"\n"
@@ -825,7 +835,7 @@ test_event (void)
 static void
 test_condition (void)
 {
-  g_autoptr(Result) r = run_text ("condition C\n"
+  g_autoptr(Result) r = run_slow ("condition C\n"
                                   "var ready = 0\n"
                                   "thread consumer:\n"
                                   "    with C:\n"
@@ -855,7 +865,7 @@ test_condition (void)
 static void
 test_spawn_call_rename (void)
 {
-  g_autoptr(Result) r = run_text ("var n = 0\n"
+  g_autoptr(Result) r = run_slow ("var n = 0\n"
                                   "def child:\n"
                                   "    sleep 20ms\n"
                                   "    print \"child {thread}\"\n"
@@ -890,7 +900,7 @@ test_spawn_call_rename (void)
 static void
 test_threading_api (void)
 {
-  g_autoptr(Result) r = run_text ("thread t1:\n"
+  g_autoptr(Result) r = run_slow ("thread t1:\n"
                                   "    rename \"downloader\"\n"
                                   "    sleep 300ms\n"
                                   "thread t2:\n"
@@ -928,7 +938,7 @@ test_stopwatch (void)
 static void
 test_gil (void)
 {
-  g_autoptr(Result) r = run_text ("gil on switch 5ms\n"
+  g_autoptr(Result) r = run_slow ("gil on switch 5ms\n"
                                   "thread cpu * 2:\n"
                                   "    work 30ms\n"
                                   "thread sleeper:\n"
@@ -1030,6 +1040,82 @@ test_process_deadlock (void)
   g_assert_cmpuint (count_events (r, TV_EV_DEADLOCK, TV_NO_THREAD), ==, 2);
 }
 
+static void
+test_queue_join (void)
+{
+  g_autoptr(Result) r = run_text ("queue Q\n"
+                                  "thread worker:\n"
+                                  "    repeat 3:\n"
+                                  "        get Q\n"
+                                  "        sleep 10ms\n"
+                                  "        task_done Q\n"
+                                  "main:\n"
+                                  "    put Q 7\n"
+                                  "    put Q\n"
+                                  "    put Q\n"
+                                  "    print \"queued {qsize Q}\"\n"
+                                  "    start worker\n"
+                                  "    join Q\n"
+                                  "    print \"all done {qsize Q}\"\n");
+  guint32 w = thread_index (r, "worker");
+  const TvEvent *wait = find_state (r, 0, TV_STATE_QUEUE_JOIN);
+
+  g_assert_cmpint (r->status, ==, TV_RUN_FINISHED);
+  g_assert_cmpstr (r->output->str, ==, "queued 3\nall done 0\n");
+  g_assert_nonnull (wait);
+  g_assert_cmpuint (wait->object, ==, object_id (r, "Q"));
+  g_assert_cmpuint (find_link (r, TV_LINK_WAKE, 0, 0)->aux, ==, w);
+  /* Depth after each put and get. */
+  g_assert_cmpuint (find_event (r, TV_EV_QUEUE_PUT, 0, 2)->aux, ==, 3);
+  g_assert_cmpuint (find_event (r, TV_EV_QUEUE_GET, w, 2)->aux, ==, 0);
+}
+
+static void
+test_speed (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TvScenario) scenario = tv_scenario_parse ("test.tvs",
+                                                      "main:\n"
+                                                      "    sleep 600s\n", -1, NULL, &error);
+  TvRunOptions options = TV_RUN_OPTIONS_INIT;
+  g_autoptr(TvRun) run = NULL;
+
+  g_assert_no_error (error);
+  options.speed = 0.01;   /* clamped to 0.1 */
+  run = tv_run_new (scenario, &options, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (tv_run_get_speed (run), ==, TV_CLOCK_MIN_SPEED);
+  g_assert_true (tv_run_start (run, &error));
+  g_assert_false (tv_run_wait_timeout (run, 20));
+  g_assert_false (tv_run_is_finished (run));
+  g_assert_cmpint (tv_run_get_status (run), ==, TV_RUN_RUNNING);
+  tv_run_set_speed (run, 5.0);
+  g_assert_cmpfloat (tv_run_get_speed (run), ==, 5.0);
+  tv_run_stop (run);
+  tv_run_wait (run);
+  g_assert_true (tv_run_is_finished (run));
+  g_assert_cmpint (tv_run_get_status (run), ==, TV_RUN_STOPPED);
+  g_assert_cmpstr (tv_run_status_to_string (tv_run_get_status (run)), ==, "stopped");
+  g_assert_null (tv_run_get_error_message (run));
+  g_assert_true (tv_run_get_scenario (run) == scenario);
+  g_assert_nonnull (tv_run_get_clock (run));
+}
+
+static void
+test_never_started (void)
+{
+  /* Freeing a run that was never started, or stopping it, is fine. */
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TvScenario) scenario = tv_scenario_parse ("test.tvs", "main:\n    yield\n",
+                                                      -1, NULL, &error);
+  TvRun *run = tv_run_new (scenario, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (tv_run_get_status (run), ==, TV_RUN_READY);
+  tv_run_stop (run);
+  tv_run_free (run);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1057,6 +1143,9 @@ main (int argc, char **argv)
   g_test_add_func ("/tv/engine/threading-api", test_threading_api);
   g_test_add_func ("/tv/engine/stopwatch", test_stopwatch);
   g_test_add_func ("/tv/engine/gil", test_gil);
+  g_test_add_func ("/tv/engine/queue-join", test_queue_join);
+  g_test_add_func ("/tv/engine/speed", test_speed);
+  g_test_add_func ("/tv/engine/never-started", test_never_started);
   g_test_add_func ("/tv/engine/processes", test_processes);
   g_test_add_func ("/tv/engine/process-stop", test_process_stop);
   g_test_add_func ("/tv/engine/process-deadlock", test_process_deadlock);
