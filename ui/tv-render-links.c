@@ -85,25 +85,68 @@ row_visible (const TvFrame *frame,
   return y + row->height >= frame->rows_top && y <= frame->rows_bottom;
 }
 
+/* Where a link would be drawn, or FALSE when it is out of sight. */
+static gboolean
+place_link (TvFrame      *frame,
+            const TvLink *link,
+            const TvRow **from,
+            const TvRow **to,
+            double       *x0,
+            double       *x1)
+{
+  double area_end = frame->area_x + frame->area_width;
+
+  if (link->to_time < frame->start || link->from_time > frame->end)
+    return FALSE;
+  if ((guint) link->kind >= TV_N_LINK_KINDS)
+    return FALSE;
+  *from = tv_frame_thread_row (frame, link->from_thread);
+  *to = tv_frame_thread_row (frame, link->to_thread);
+  if (*from == NULL || *to == NULL || *from == *to)
+    return FALSE;
+  if (!row_visible (frame, *from) && !row_visible (frame, *to))
+    return FALSE;
+  *x0 = tv_frame_x_clamped (frame, link->from_time);
+  *x1 = tv_frame_x_clamped (frame, link->to_time);
+  return *x1 >= frame->area_x && *x0 <= area_end;
+}
+
 void
 tv_render_links (TvFrame *frame)
 {
   GArray *links = tv_trace_get_links (frame->trace);
-  double area_end = frame->area_x + frame->area_width;
-  g_autofree double *last_column = NULL;
-  guint n_rows = frame->rows->len;
+  g_autofree double *last_x = NULL;
+  g_autofree guint *count = NULL;
+  guint n_slots = frame->rows->len * TV_N_LINK_KINDS;
+  /* More arrows than one per this many pixels cannot be told apart. */
+  const double min_spacing = 10.0;
+  guint limit = MAX (1u, (guint) (frame->area_width / min_spacing));
   guint i;
 
-  if (links == NULL || links->len == 0)
+  if (links == NULL || links->len == 0 || n_slots == 0)
     return;
 
   /*
-   * Dense links (every item of a busy queue) would paint the view solid:
-   * keep one arrow per kind, target row and pixel column.
+   * Dense links (every GIL hand-over, every item of a busy queue) would
+   * paint the rows solid.  First count the visible links of each kind
+   * into each row; a kind too dense for a row is left out there (zooming
+   * in brings it back), and the others keep one arrow per few pixels.
    */
-  last_column = g_new (double, (gsize) n_rows * TV_N_LINK_KINDS);
-  for (i = 0; i < n_rows * TV_N_LINK_KINDS; i++)
-    last_column[i] = -G_MAXDOUBLE;
+  count = g_new0 (guint, n_slots);
+  last_x = g_new (double, n_slots);
+  for (i = 0; i < n_slots; i++)
+    last_x[i] = -G_MAXDOUBLE;
+
+  for (i = 0; i < links->len; i++)
+    {
+      const TvLink *link = &g_array_index (links, TvLink, i);
+      const TvRow *from, *to;
+      double x0, x1;
+
+      if (place_link (frame, link, &from, &to, &x0, &x1))
+        count[(guint) (to - &g_array_index (frame->rows, TvRow, 0)) * TV_N_LINK_KINDS
+              + link->kind]++;
+    }
 
   for (i = 0; i < links->len; i++)
     {
@@ -112,26 +155,12 @@ tv_render_links (TvFrame *frame)
       double x0, x1, y0, y1, h0, h1;
       guint slot;
 
-      if (link->to_time < frame->start || link->from_time > frame->end)
+      if (!place_link (frame, link, &from, &to, &x0, &x1))
         continue;
-      if ((guint) link->kind >= TV_N_LINK_KINDS)
-        continue;
-      from = tv_frame_thread_row (frame, link->from_thread);
-      to = tv_frame_thread_row (frame, link->to_thread);
-      if (from == NULL || to == NULL || from == to)
-        continue;
-      if (!row_visible (frame, from) && !row_visible (frame, to))
-        continue;
-
-      x0 = tv_frame_x_clamped (frame, link->from_time);
-      x1 = tv_frame_x_clamped (frame, link->to_time);
-      if (x1 < frame->area_x || x0 > area_end)
-        continue;
-
       slot = (guint) (to - &g_array_index (frame->rows, TvRow, 0)) * TV_N_LINK_KINDS + link->kind;
-      if (floor (x1) == last_column[slot])
+      if (count[slot] > limit || x1 - last_x[slot] < 4.0)
         continue;
-      last_column[slot] = floor (x1);
+      last_x[slot] = x1;
 
       /* From the edge of the source bar to the edge of the target bar. */
       h0 = from->height / 2.0 - TV_BAR_INSET;

@@ -517,13 +517,31 @@ tv_render_var_row (TvFrame     *frame,
   while (i < accesses->len)
     {
       const TvAccess *access = &g_array_index (accesses, TvAccess, i);
-      double x, col;
+      gint64 next;
+      double x;
       TvRgba color;
       char text[32];
+      guint j, k;
 
       if (access->time > frame->end)
         break;
+
+      /*
+       * Marks are 11 px wide: the accesses within the next 7 px would be
+       * drawn under this one, so only one of them is drawn, a write if
+       * there is one among the first few (writes are what races lose).
+       */
       x = tv_frame_x (frame, access->time);
+      next = frame->start + (gint64) ceil ((floor (x - frame->area_x) + 7.0) / frame->px_per_ns);
+      j = MAX (first_access_from (accesses, MAX (next, access->time + 1)), i + 1);
+      for (k = i; k < j && k < i + 16; k++)
+        if (g_array_index (accesses, TvAccess, k).write)
+          {
+            access = &g_array_index (accesses, TvAccess, k);
+            break;
+          }
+      x = tv_frame_x (frame, access->time);
+
       tv_palette_thread_color (frame->palette, access->thread, &color);
       if (access->write)
         tv_render_write_mark (frame, x, mark_y, &color);
@@ -544,14 +562,6 @@ tv_render_var_row (TvFrame     *frame,
             label_until = x + w / 2.0 + 4;
           }
       }
-
-      /* One mark per pixel column: jump past this one. */
-      col = floor (x - frame->area_x) + 1.0;
-      {
-        gint64 next = frame->start + (gint64) ceil (col / frame->px_per_ns);
-        guint j = first_access_from (accesses, MAX (next, access->time + 1));
-
-        i = MAX (j, i + 1);
-      }
+      i = j;
     }
 }
