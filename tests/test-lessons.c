@@ -886,8 +886,24 @@ test_gil_cpu (void)
       const TvTraceThread *worker = find_thread (lesson, name);
       guint slices = 0;
 
+      gint64 longest_wait = 0;
+
       g_assert_true (has_state (worker, TV_STATE_GIL_WAIT));
       g_assert_cmpint (time_in_state (lesson, worker, TV_STATE_GIL_WAIT), >=, G_GINT64_CONSTANT (4000000000));
+
+      /* They take turns: none waits for long while the others share the
+       * GIL (a second is 200 switch intervals, far from CPython's 5 ms
+       * turns, but it catches a thread left out). */
+      for (guint s = 0; s + 1 < worker->spans->len; s++)
+        {
+          const TvSpan *span = &g_array_index (worker->spans, TvSpan, s);
+
+          if (span->state == TV_STATE_GIL_WAIT)
+            longest_wait = MAX (longest_wait,
+                                g_array_index (worker->spans, TvSpan, s + 1).start - span->start);
+        }
+      g_test_message ("%s waited %.3f s for the GIL at most in one go", name, longest_wait / 1e9);
+      g_assert_cmpint (longest_wait, <, G_GINT64_CONSTANT (1000000000));
       for (guint h = 0; h < gil->holds->len; h++)
         if (g_array_index (gil->holds, TvHold, h).thread == worker->index)
           slices++;
