@@ -108,7 +108,7 @@ tv_cli_command_export (int argc, char **argv)
 
   if (files == NULL || files[0] == NULL || files[1] != NULL)
     {
-      g_printerr ("threadviz export: %s\nTry “threadviz export --help”.\n",
+      g_printerr ("threadviz export: %s\nTry 'threadviz export --help'.\n",
                   files == NULL || files[0] == NULL ? "no scenario file given"
                                                     : "give one scenario file");
       return TV_CLI_EXIT_USAGE;
@@ -123,7 +123,7 @@ tv_cli_command_export (int argc, char **argv)
     }
   if (!tv_export_format_from_path (output, &options.format))
     {
-      g_printerr ("threadviz export: “%s”: the name must end in .png, .svg or .pdf\n",
+      g_printerr ("threadviz export: '%s': the name must end in .png, .svg or .pdf\n",
                   output);
       return TV_CLI_EXIT_USAGE;
     }
@@ -142,7 +142,7 @@ tv_cli_command_export (int argc, char **argv)
   if (range_text != NULL && !parse_range (range_text, &range_start, &range_end))
     {
       g_printerr ("threadviz export: --range wants START:END with START before "
-                  "END, e.g. 0:2s or 500ms:, not “%s”\n", range_text);
+                  "END, e.g. 0:2s or 500ms:, not '%s'\n", range_text);
       return TV_CLI_EXIT_USAGE;
     }
   if (!tv_cli_check_speed (speed))
@@ -150,7 +150,7 @@ tv_cli_command_export (int argc, char **argv)
   if (until_text != NULL && !tv_cli_parse_duration (until_text, &setup.until))
     {
       g_printerr ("threadviz export: --until wants a time such as 5s or 250ms, "
-                  "not “%s”\n", until_text);
+                  "not '%s'\n", until_text);
       return TV_CLI_EXIT_USAGE;
     }
   setup.speed = speed;

@@ -57,7 +57,7 @@ tv_cli_command_run (int argc, char **argv)
 
   if (files == NULL || files[0] == NULL || files[1] != NULL)
     {
-      g_printerr ("threadviz run: %s\nTry “threadviz run --help”.\n",
+      g_printerr ("threadviz run: %s\nTry 'threadviz run --help'.\n",
                   files == NULL || files[0] == NULL ? "no scenario file given"
                                                     : "give one scenario file");
       return TV_CLI_EXIT_USAGE;
@@ -67,7 +67,7 @@ tv_cli_command_run (int argc, char **argv)
   if (until_text != NULL && !tv_cli_parse_duration (until_text, &setup.until))
     {
       g_printerr ("threadviz run: --until wants a time such as 5s or 250ms, "
-                  "not “%s”\n", until_text);
+                  "not '%s'\n", until_text);
       return TV_CLI_EXIT_USAGE;
     }
   setup.speed = speed;
@@ -103,7 +103,7 @@ tv_cli_command_check (int argc, char **argv)
   g_option_context_set_summary (context,
     "Loads scenarios without running them.  Every load error is printed to\n"
     "stderr as FILE:LINE:COLUMN: message, with the line quoted; a file\n"
-    "without errors is reported as “FILE: ok” on stdout.");
+    "without errors is reported as 'FILE: ok' on stdout.");
   g_option_context_set_description (context,
     "Examples:\n"
     "  threadviz check data/scenarios/*.tvs\n"
@@ -117,7 +117,7 @@ tv_cli_command_check (int argc, char **argv)
   if (files == NULL || files[0] == NULL)
     {
       g_printerr ("threadviz check: no scenario file given\n"
-                  "Try “threadviz check --help”.\n");
+                  "Try 'threadviz check --help'.\n");
       return TV_CLI_EXIT_USAGE;
     }
 

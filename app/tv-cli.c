@@ -184,11 +184,11 @@ tv_cli_main (int      argc,
     }
 
   if (first[0] == '-')
-    g_printerr ("threadviz: unknown option “%s”\n", first);
+    g_printerr ("threadviz: unknown option '%s'\n", first);
   else
-    g_printerr ("threadviz: unknown command “%s” (commands: run, export, check)\n",
+    g_printerr ("threadviz: unknown command '%s' (commands: run, export, check)\n",
                 first);
-  g_printerr ("Try “threadviz --help”.\n");
+  g_printerr ("Try 'threadviz --help'.\n");
   return TV_CLI_EXIT_USAGE;
 }
 
@@ -216,7 +216,7 @@ tv_cli_parse_options (GOptionContext *context,
 
   if (!g_option_context_parse_strv (context, &args, &error))
     {
-      g_printerr ("threadviz %s: %s\nTry “threadviz %s --help”.\n",
+      g_printerr ("threadviz %s: %s\nTry 'threadviz %s --help'.\n",
                   command, error->message, command);
       return FALSE;
     }

@@ -116,7 +116,7 @@ assert_contains (const char *haystack,
                  const char *needle)
 {
   if (strstr (haystack, needle) == NULL)
-    g_error ("“%s” not found in:\n%s", needle, haystack);
+    g_error ("'%s' not found in:\n%s", needle, haystack);
 }
 
 /* The value of the first group of `pattern` in `text`, or fail. */
@@ -281,7 +281,7 @@ test_unknown_command (void)
 
   run_cli (&result, "frobnicate", NULL);
   assert_exit (&result, 64);
-  assert_contains (result.err, "unknown command “frobnicate”");
+  assert_contains (result.err, "unknown command 'frobnicate'");
   g_assert_cmpstr (result.out, ==, "");
 }
 
@@ -572,7 +572,7 @@ test_bad_speed (void)
     run_cli (&result, "run", path, "--speed", "fast", NULL);
     assert_exit (&result, 64);
     assert_contains (result.err, "fast");
-    assert_contains (result.err, "Try “threadviz run --help”");
+    assert_contains (result.err, "Try 'threadviz run --help'");
   }
 }
 
