@@ -468,6 +468,9 @@ tv_render_problems (TvFrame *frame)
         text = g_strdup (cycle->str);
       else
         text = cycle_text (frame, problems, first);
+      /* Right-aligned in the outline, so the bar's own label at the start
+       * of the wait ("blocked on L") stays readable. */
+      x = MAX (x, frame->area_x + frame->area_width - pill_width (frame, text) - 8);
       draw_pill (frame, text, x, tv_frame_row_top (frame, row) + row->height / 2.0,
                  &frame->palette->problem);
     }
