@@ -408,6 +408,34 @@ test_filter_and_height (void)
 }
 
 static void
+test_row_at (void)
+{
+  g_autoptr(TvTrace) trace = fx_demo_trace ();
+  TvRenderOptions options;
+  TvRendererGeometry geometry;
+  double y, h;
+  guint32 id = 0;
+
+  tv_render_options_init (&options, trace, 1000, 2000);
+  options.scroll_y = 30;
+  tv_renderer_get_geometry (trace, &options, &geometry);
+
+  g_assert_true (tv_renderer_get_thread_row (trace, &options, FX_BOB, &y, &h));
+  g_assert_cmpint (tv_renderer_row_at (trace, &options, y + h / 2, &id), ==, TV_RENDER_ROW_THREAD);
+  g_assert_cmpuint (id, ==, FX_BOB);
+  g_assert_true (tv_renderer_get_object_row (trace, &options, FX_QUEUE, &y, &h));
+  g_assert_cmpint (tv_renderer_row_at (trace, &options, y + 1, &id), ==, TV_RENDER_ROW_OBJECT);
+  g_assert_cmpuint (id, ==, FX_QUEUE);
+  /* The axis is not a row, nor anything below the last one. */
+  g_assert_cmpint (tv_renderer_row_at (trace, &options, geometry.rows_top - 1, NULL), ==,
+                   TV_RENDER_ROW_NONE);
+  g_assert_cmpint (tv_renderer_row_at (trace, &options, 1990, NULL), ==, TV_RENDER_ROW_NONE);
+  /* The first row (the process header) is scrolled half out of sight. */
+  g_assert_cmpint (tv_renderer_row_at (trace, &options, geometry.rows_top, &id), !=,
+                   TV_RENDER_ROW_NONE);
+}
+
+static void
 test_main_thread_first (void)
 {
   g_autoptr(TvTrace) trace = tv_trace_new ();
@@ -609,6 +637,7 @@ main (int   argc,
   g_test_add_func ("/tv/renderer/lod", test_lod);
   g_test_add_func ("/tv/renderer/filter-and-height", test_filter_and_height);
   g_test_add_func ("/tv/renderer/main-thread-first", test_main_thread_first);
+  g_test_add_func ("/tv/renderer/row-at", test_row_at);
   g_test_add_func ("/tv/renderer/draws-everything", test_draws_everything);
   g_test_add_func ("/tv/axis/time-format", test_time_format);
   g_test_add_func ("/tv/axis/nice-step", test_nice_step);

@@ -346,7 +346,7 @@ tv_render_queue_row (TvFrame     *frame,
   double area_end = frame->area_x + frame->area_width;
   const GArray *points;
   gint64 scale, value = 0;
-  double col = -1, col_min = 0, col_max = 0, last_label = -G_MAXDOUBLE;
+  double col = -1, col_min = 0, col_max = 0;
   double x, yv;
   guint i;
   char text[32];
@@ -410,12 +410,6 @@ tv_render_queue_row (TvFrame     *frame,
       col_min = col_max = yv;
       cairo_line_to (cr, x, yv);
       value = pt->value;
-
-      if (x - last_label > 18 && x < area_end - 8)
-        {
-          /* Depth numbers where there is room to read them. */
-          last_label = x;
-        }
     }
   if (col >= 0)
     {
@@ -437,6 +431,34 @@ tv_render_queue_row (TvFrame     *frame,
   cairo_set_line_width (cr, 1.5);
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_MITER);
   cairo_stroke (cr);
+
+  /*
+   * The depth as a number on each plateau wide enough to hold it, as long
+   * as the steps in view are few enough to read (a binary search counts
+   * them, so a crowded queue costs nothing here).
+   */
+  i = first_point_after (points, frame->start);
+  if ((first_point_after (points, frame->end) - i) * 16.0 <= frame->area_width)
+    {
+      for (; i < points->len; i++)
+        {
+          const TvCounterPoint *pt = &g_array_index (points, TvCounterPoint, i);
+          gint64 next_time = i + 1 < points->len
+            ? g_array_index (points, TvCounterPoint, i + 1).time
+            : MAX (frame->trace_end, pt->time);
+          double x0, x1, w;
+
+          if (pt->time > frame->end)
+            break;
+          x0 = tv_frame_x (frame, pt->time);
+          x1 = tv_frame_x_clamped (frame, next_time);
+          g_snprintf (text, sizeof text, "%" G_GINT64_FORMAT, pt->value);
+          tv_frame_set_text (frame, frame->font_small, text);
+          tv_frame_text_size (frame, &w, NULL);
+          if (pt->value > 0 && x1 - x0 >= w + 6)
+            tv_frame_show_text (frame, x0 + 3, DEPTH_Y (pt->value) + 7, &p->foreground);
+        }
+    }
 
   g_snprintf (text, sizeof text, "max %" G_GINT64_FORMAT, scale);
   tv_frame_set_text (frame, frame->font_small, text);

@@ -746,3 +746,63 @@ tv_renderer_get_object_row (TvTrace               *trace,
 
   return get_row (trace, options, FALSE, object, y, height);
 }
+
+TvRenderRowKind
+tv_renderer_row_at (TvTrace               *trace,
+                    const TvRenderOptions *options,
+                    double                 y,
+                    guint32               *id)
+{
+  cairo_surface_t *surface;
+  TvRenderRowKind kind = TV_RENDER_ROW_NONE;
+  TvFrame frame;
+  guint lo, hi;
+
+  g_return_val_if_fail (TV_IS_TRACE (trace), TV_RENDER_ROW_NONE);
+  g_return_val_if_fail (options != NULL, TV_RENDER_ROW_NONE);
+
+  measure_frame (&frame, trace, options, &surface);
+  if (y >= frame.rows_top && y < frame.rows_bottom)
+    {
+      /* Rows are in y order: the last one whose top is at or above y. */
+      lo = 0;
+      hi = frame.rows->len;
+      while (lo < hi)
+        {
+          guint mid = lo + (hi - lo) / 2;
+
+          if (tv_frame_row_top (&frame, &g_array_index (frame.rows, TvRow, mid)) <= y)
+            lo = mid + 1;
+          else
+            hi = mid;
+        }
+      if (lo > 0)
+        {
+          const TvRow *row = &g_array_index (frame.rows, TvRow, lo - 1);
+
+          if (y < tv_frame_row_top (&frame, row) + row->height)
+            {
+              switch (row->kind)
+                {
+                case TV_ROW_THREAD:
+                  kind = TV_RENDER_ROW_THREAD;
+                  break;
+                case TV_ROW_SYNC:
+                case TV_ROW_QUEUE:
+                case TV_ROW_VAR:
+                  kind = TV_RENDER_ROW_OBJECT;
+                  break;
+                case TV_ROW_GROUP:
+                case TV_ROW_SECTION:
+                default:
+                  kind = TV_RENDER_ROW_HEADER;
+                  break;
+                }
+              if (id != NULL)
+                *id = row->id;
+            }
+        }
+    }
+  measure_frame_clear (&frame, surface);
+  return kind;
+}

@@ -82,6 +82,20 @@ gboolean tv_renderer_get_object_row (TvTrace               *trace,
                                      double                *y,
                                      double                *height);
 
+typedef enum
+{
+  TV_RENDER_ROW_NONE,       /* above or below the rows */
+  TV_RENDER_ROW_HEADER,     /* a process or section header (id: process object or 0) */
+  TV_RENDER_ROW_THREAD,     /* id: the thread index */
+  TV_RENDER_ROW_OBJECT,     /* id: the object id */
+} TvRenderRowKind;
+
+/* Which row is at screen height `y` (scroll included), for hit tests. */
+TvRenderRowKind tv_renderer_row_at (TvTrace               *trace,
+                                    const TvRenderOptions *options,
+                                    double                 y,
+                                    guint32               *id);
+
 /* What a draw cost: filled state bars (for tests and benchmarks). */
 typedef struct
 {
