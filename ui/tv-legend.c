@@ -13,7 +13,7 @@
 
 #include "tv-renderer-private.h"
 
-#define ITEM_WIDTH    236.0
+#define ITEM_WIDTH    250.0
 #define ITEM_HEIGHT    22.0
 #define CAPTION_WIDTH  74.0
 #define PAD            12.0
