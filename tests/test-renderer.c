@@ -499,6 +499,53 @@ test_draws_everything (void)
     }
 }
 
+static void
+test_edge_cases (void)
+{
+  g_autoptr(TvTrace) empty = tv_trace_new ();
+  g_autoptr(TvTrace) demo = fx_demo_trace ();
+  struct { TvTrace *trace; int width; gint64 start, end; } cases[] = {
+    { empty, 400, 0, 1 },
+    { demo, 60, 0, US (200) },           /* narrower than the label column */
+    { demo, 800, -US (50), US (20) },    /* panned left of the run's start */
+    { demo, 800, US (199), US (199) + 3 },  /* 3 ns over 600 px */
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      cairo_surface_t *surface;
+      TvRenderOptions options;
+      cairo_t *cr;
+      int height;
+
+      tv_render_options_init (&options, cases[i].trace, cases[i].width, 1);
+      options.start = cases[i].start;
+      options.end = cases[i].end;
+      options.show_title = TRUE;
+      options.show_legend = TRUE;
+      height = tv_renderer_measure_height (cases[i].trace, &options);
+      g_assert_cmpint (height, >, 0);
+      options.height = height;
+      surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, cases[i].width, height);
+      cr = cairo_create (surface);
+      tv_renderer_draw (cases[i].trace, &options, cr);
+      g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
+      cairo_destroy (cr);
+      cairo_surface_destroy (surface);
+    }
+
+  /* An empty trace has no rows: the title, the axis and the legend only. */
+  {
+    TvRenderOptions options;
+
+    tv_render_options_init (&options, empty, 400, 1);
+    g_assert_cmpint (options.end, ==, 1);
+    g_assert_cmpint (tv_renderer_measure_height (empty, &options), ==, 30);
+    g_assert_cmpint (tv_renderer_row_at (empty, &options, 40, NULL), ==, TV_RENDER_ROW_NONE);
+  }
+}
+
 /* ---- axis ----------------------------------------------------------------- */
 
 static void
@@ -639,6 +686,7 @@ main (int   argc,
   g_test_add_func ("/tv/renderer/main-thread-first", test_main_thread_first);
   g_test_add_func ("/tv/renderer/row-at", test_row_at);
   g_test_add_func ("/tv/renderer/draws-everything", test_draws_everything);
+  g_test_add_func ("/tv/renderer/edge-cases", test_edge_cases);
   g_test_add_func ("/tv/axis/time-format", test_time_format);
   g_test_add_func ("/tv/axis/nice-step", test_nice_step);
   g_test_add_func ("/tv/axis/ranges", test_axis_ranges);
