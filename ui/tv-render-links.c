@@ -121,10 +121,25 @@ tv_render_links (TvFrame *frame)
   /* More arrows than one per this many pixels cannot be told apart. */
   const double min_spacing = 10.0;
   guint limit = MAX (1u, (guint) (frame->area_width / min_spacing));
-  guint i;
+  guint first, lo, hi, i;
 
   if (links == NULL || links->len == 0 || n_slots == 0)
     return;
+
+  /* Links are sorted by to_time: those that arrive before the view are
+   * out of it. */
+  lo = 0;
+  hi = links->len;
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+
+      if (g_array_index (links, TvLink, mid).to_time < frame->start)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  first = lo;
 
   /*
    * Dense links (every GIL hand-over, every item of a busy queue) would
@@ -137,7 +152,7 @@ tv_render_links (TvFrame *frame)
   for (i = 0; i < n_slots; i++)
     last_x[i] = -G_MAXDOUBLE;
 
-  for (i = 0; i < links->len; i++)
+  for (i = first; i < links->len; i++)
     {
       const TvLink *link = &g_array_index (links, TvLink, i);
       const TvRow *from, *to;
@@ -148,7 +163,7 @@ tv_render_links (TvFrame *frame)
               + link->kind]++;
     }
 
-  for (i = 0; i < links->len; i++)
+  for (i = first; i < links->len; i++)
     {
       const TvLink *link = &g_array_index (links, TvLink, i);
       const TvRow *from, *to;

@@ -240,7 +240,8 @@ emit (RowContext *ctx,
 
   /* Merge with the pending segment when the state goes on. */
   if (seg->active && seg->state == state && x0 - seg->x1 < 0.5
-      && (summary || seg->summary || seg->object == (span ? span->object : 0)))
+      && (summary || seg->summary
+          || (span != NULL && seg->object == span->object && seg->aux == span->aux)))
     {
       /* A real span tells better than a summary what the bar waits for. */
       if (seg->summary && !summary && span != NULL)

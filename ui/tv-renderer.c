@@ -440,12 +440,27 @@ draw_row_label (TvFrame     *frame,
     case TV_ROW_THREAD:
       {
         const TvTraceThread *thread = tv_trace_get_thread (frame->trace, row->id);
+        double name_w, tid_w = 0;
         TvRgba color;
 
         tv_palette_thread_color (p, row->id, &color);
         cairo_arc (cr, 24, cy, 5, 0, 2 * G_PI);
         tv_rgba_set_source (cr, &color);
         cairo_fill (cr);
+
+        /* The OS thread id, when known and there is room: threads are real. */
+        tv_frame_set_text (frame, frame->font, thread->name ? thread->name : "?");
+        tv_frame_text_size (frame, &name_w, NULL);
+        if (thread->tid >= 0)
+          {
+            text = g_strdup_printf ("tid %" G_GINT64_FORMAT, thread->tid);
+            tv_frame_set_text (frame, frame->font_small, text);
+            tv_frame_text_size (frame, &tid_w, NULL);
+            if (36 + name_w + 10 + tid_w <= frame->label_width - 10)
+              tv_frame_show_text (frame, frame->label_width - tid_w - 10, cy, &p->dim);
+            else
+              tid_w = 0;
+          }
         tv_frame_set_text (frame, frame->font, thread->name ? thread->name : "?");
         pango_layout_set_width (frame->layout, (int) (max_w - 20) * PANGO_SCALE);
         pango_layout_set_ellipsize (frame->layout, PANGO_ELLIPSIZE_END);
