@@ -13,12 +13,231 @@
  *
  * and every change (speed, pause, resume) first moves the origin to "now",
  * so that scenario time stays continuous across it.
+ *
+ * "wall" is CLOCK_MONOTONIC, or, where the TSC is invariant, the TSC scaled
+ * to ns: tsc_wall_base + (tsc - tsc_base) * tsc_mult / 2^32.  The scale is
+ * calibrated once per process against CLOCK_MONOTONIC (tv-clock-tsc below),
+ * the base pair is taken afresh by every tv_clock_init(), and all of it is
+ * stored in the clock itself, so that forked children read the same time
+ * without calibrating again.
  */
 
 #include "tv-clock.h"
 
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <x86intrin.h>
+#define TV_HAVE_TSC 1
+#else
+#define TV_HAVE_TSC 0
+#endif
+
+/* How long calibration measures the TSC against CLOCK_MONOTONIC.  Each end
+ * is known to ~10 ns, so 10 ms gives a few ppm. */
+#define CALIBRATION_NS 10000000
+
+/*
+ * On the TSC source a writer's change takes effect TV_CLOCK_CHANGE_DELAY_NS
+ * after its own TSC read (see tv-clock.h).  A reader's rdtsc is not ordered
+ * with its loads (a fence there would cost as much as the clock_gettime()
+ * it replaces), so the CPU may execute it a few hundred cycles after the
+ * reader's second look at `seq`: that reader then uses the old fields with
+ * a wall time a little past the writer's.  The old and the new fields agree
+ * up to the new origin, so such a reader still returns a time no later than
+ * any reader of the new fields, and the clock stays monotonic.
+ */
+#define TSC_WRITE_GUARD_NS TV_CLOCK_CHANGE_DELAY_NS
+
+/* ---- The TSC ------------------------------------------------------------- */
+
+typedef struct
+{
+  bool     usable;
+  uint64_t mult;     /* ns per tick, 32.32 */
+  double   hz;
+} TscCalibration;
+
+static TscCalibration tsc_calibration;
+static pthread_once_t tsc_once = PTHREAD_ONCE_INIT;
+
+static int64_t
+monotonic_ns (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+#if TV_HAVE_TSC
+/* Ordered: not before the instructions ahead of it (calibration, writers). */
+static uint64_t
+tsc_read_ordered (void)
+{
+  _mm_lfence ();
+  return __rdtsc ();
+}
+
+static bool
+cpuinfo_has_flags (void)
+{
+  FILE *file = fopen ("/proc/cpuinfo", "r");
+  char line[4096];
+  bool constant = false, nonstop = false;
+
+  if (file == NULL)
+    return false;
+  while (fgets (line, sizeof line, file) != NULL)
+    if (strncmp (line, "flags", 5) == 0)
+      {
+        constant = strstr (line, " constant_tsc") != NULL;
+        nonstop = strstr (line, " nonstop_tsc") != NULL;
+        break;
+      }
+  fclose (file);
+  return constant && nonstop;
+}
+
+/* Invariant TSC: CPUID 0x80000007 EDX bit 8, or what the kernel made of it
+ * (hypervisors often hide the bit but the kernel still knows). */
+static bool
+tsc_invariant (void)
+{
+  unsigned int eax, ebx, ecx, edx;
+
+  if (__get_cpuid (0x80000000, &eax, &ebx, &ecx, &edx) && eax >= 0x80000007)
+    {
+      __cpuid (0x80000007, eax, ebx, ecx, edx);
+      if (edx & (1u << 8))
+        return true;
+    }
+  return cpuinfo_has_flags ();
+}
+
+/* Where the kernel says which clock source it uses, it must be the TSC: it
+ * stops using it when the TSCs of different CPUs disagree. */
+static bool
+kernel_trusts_tsc (void)
+{
+  FILE *file = fopen ("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
+  char name[64] = "";
+  bool ok;
+
+  if (file == NULL)
+    return true;
+  ok = fgets (name, sizeof name, file) != NULL && strncmp (name, "tsc", 3) == 0
+       && (name[3] == '\n' || name[3] == '\0');
+  fclose (file);
+  return ok;
+}
+
+/* A (tsc, monotonic) pair read as close together as this machine allows:
+ * the tightest of a few brackets. */
+static void
+tsc_sample (uint64_t *tsc,
+            int64_t  *mono)
+{
+  uint64_t best = UINT64_MAX;
+
+  for (int i = 0; i < 16; i++)
+    {
+      uint64_t t0 = tsc_read_ordered ();
+      int64_t m = monotonic_ns ();
+      uint64_t t1 = tsc_read_ordered ();
+
+      if (t1 - t0 < best)
+        {
+          best = t1 - t0;
+          *tsc = t0 + (t1 - t0) / 2;
+          *mono = m;
+        }
+    }
+}
+
+static void
+tsc_calibrate (void)
+{
+  uint64_t tsc0, tsc1;
+  int64_t mono0, mono1;
+  struct timespec nap = { 0, CALIBRATION_NS };
+  double hz;
+
+  if (!tsc_invariant () || !kernel_trusts_tsc ())
+    return;
+
+  tsc_sample (&tsc0, &mono0);
+  while (nanosleep (&nap, &nap) != 0)
+    ;
+  tsc_sample (&tsc1, &mono1);
+  if (tsc1 <= tsc0 || mono1 - mono0 < CALIBRATION_NS / 2)
+    return;
+
+  hz = (double) (tsc1 - tsc0) * 1e9 / (double) (mono1 - mono0);
+  if (hz < 1e8 || hz > 1e11)
+    return;
+
+  tsc_calibration.mult = (uint64_t) (((unsigned __int128) (mono1 - mono0) << 32)
+                                     / (tsc1 - tsc0));
+  tsc_calibration.hz = hz;
+  tsc_calibration.usable = true;
+}
+#else
+static void
+tsc_calibrate (void)
+{
+}
+#endif
+
+static const TscCalibration *
+tsc_get_calibration (void)
+{
+  pthread_once (&tsc_once, tsc_calibrate);
+  return &tsc_calibration;
+}
+
+bool
+tv_clock_tsc_usable (void)
+{
+  return tsc_get_calibration ()->usable;
+}
+
+double
+tv_clock_tsc_hz (void)
+{
+  const TscCalibration *cal = tsc_get_calibration ();
+
+  return cal->usable ? cal->hz : 0.0;
+}
+
+/* The clock's wall time.  The TSC read is fenced only against the compiler:
+ * see TSC_WRITE_GUARD_NS for why the CPU may move it. */
+static inline int64_t
+clock_wall (TvClock *self,
+            bool     ordered)
+{
+#if TV_HAVE_TSC
+  if (atomic_load_explicit (&self->source, memory_order_relaxed) == TV_CLOCK_SOURCE_TSC)
+    {
+      uint64_t base = atomic_load_explicit (&self->tsc_base, memory_order_relaxed);
+      int64_t wall_base = atomic_load_explicit (&self->tsc_wall_base, memory_order_relaxed);
+      uint64_t mult = atomic_load_explicit (&self->tsc_mult, memory_order_relaxed);
+      uint64_t tsc;
+
+      atomic_signal_fence (memory_order_seq_cst);
+      tsc = ordered ? tsc_read_ordered () : __rdtsc ();
+      atomic_signal_fence (memory_order_seq_cst);
+      return wall_base + (int64_t) (((__int128) (int64_t) (tsc - base) * (__int128) mult) >> 32);
+    }
+#endif
+  (void) ordered;
+  return monotonic_ns ();
+}
 
 typedef struct
 {
@@ -89,8 +308,10 @@ clock_read (TvClock    *self,
       state->paused = atomic_load_explicit (&self->paused, memory_order_acquire) != 0;
       if (wall != NULL)
         {
-          *wall = tv_clock_wall_ns ();
-          atomic_thread_fence (memory_order_seq_cst);
+          *wall = clock_wall (self, false);
+          /* The TSC source needs no fence (TSC_WRITE_GUARD_NS). */
+          if (atomic_load_explicit (&self->source, memory_order_relaxed) != TV_CLOCK_SOURCE_TSC)
+            atomic_thread_fence (memory_order_seq_cst);
         }
 
       if (atomic_load_explicit (&self->seq, memory_order_relaxed) == seq)
@@ -114,7 +335,9 @@ clock_begin_write (TvClock    *self,
   state->scene_origin = atomic_load_explicit (&self->scene_origin, memory_order_relaxed);
   state->speed = bits_to_double (atomic_load_explicit (&self->speed_bits, memory_order_relaxed));
   state->paused = atomic_load_explicit (&self->paused, memory_order_relaxed) != 0;
-  *wall = tv_clock_wall_ns ();
+  *wall = clock_wall (self, true);
+  if (atomic_load_explicit (&self->source, memory_order_relaxed) == TV_CLOCK_SOURCE_TSC)
+    *wall += TSC_WRITE_GUARD_NS;
   return seq;
 }
 
@@ -155,19 +378,57 @@ scene_at (const ClockState *state,
 int64_t
 tv_clock_wall_ns (void)
 {
-  struct timespec ts;
+  return monotonic_ns ();
+}
 
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+static TvClockSource
+source_from_environment (void)
+{
+  const char *value = getenv ("TV_CLOCK");
+
+  if (value != NULL && strcmp (value, "monotonic") == 0)
+    return TV_CLOCK_SOURCE_MONOTONIC;
+  if (value != NULL && strcmp (value, "tsc") == 0)
+    return TV_CLOCK_SOURCE_TSC;
+  return TV_CLOCK_SOURCE_AUTO;
 }
 
 void
 tv_clock_init (TvClock *self,
                double   speed)
 {
+  tv_clock_init_with_source (self, speed, source_from_environment ());
+}
+
+void
+tv_clock_init_with_source (TvClock       *self,
+                           double         speed,
+                           TvClockSource  source)
+{
+  uint64_t tsc_base = 0, mult = 0;
+  int64_t wall = 0;
+
+  if (source != TV_CLOCK_SOURCE_MONOTONIC && tv_clock_tsc_usable ())
+    {
+#if TV_HAVE_TSC
+      /* A fresh base pair per clock: drift only counts from the run's start. */
+      tsc_sample (&tsc_base, &wall);
+      mult = tsc_get_calibration ()->mult;
+      source = TV_CLOCK_SOURCE_TSC;
+#endif
+    }
+  else
+    source = TV_CLOCK_SOURCE_MONOTONIC;
+  if (source == TV_CLOCK_SOURCE_MONOTONIC)
+    wall = monotonic_ns ();
+
   /* Nobody reads the clock before it is initialised. */
+  atomic_init (&self->source, (uint32_t) source);
+  atomic_init (&self->tsc_base, tsc_base);
+  atomic_init (&self->tsc_wall_base, wall);
+  atomic_init (&self->tsc_mult, mult);
   atomic_init (&self->seq, 0);
-  atomic_init (&self->wall_origin, tv_clock_wall_ns ());
+  atomic_init (&self->wall_origin, wall);
   atomic_init (&self->scene_origin, 0);
   atomic_init (&self->speed_bits, double_to_bits (clamp_speed (speed)));
   atomic_init (&self->paused, 0);
@@ -182,6 +443,12 @@ tv_clock_now (TvClock *self)
 
   clock_read (self, &state, &wall);
   return scene_at (&state, wall);
+}
+
+TvClockSource
+tv_clock_get_source (TvClock *self)
+{
+  return (TvClockSource) atomic_load_explicit (&self->source, memory_order_relaxed);
 }
 
 double
@@ -235,9 +502,10 @@ tv_clock_set_paused (TvClock *self,
   clock_end_write (self, seq, &state);
 }
 
-int64_t
-tv_clock_wall_deadline (TvClock *self,
-                        int64_t  scene_ns)
+/* Wall ns of the clock's own time base at scenario time `scene_ns`. */
+static int64_t
+clock_deadline (TvClock *self,
+                int64_t  scene_ns)
 {
   ClockState state;
   double wall;
@@ -259,4 +527,24 @@ tv_clock_wall_deadline (TvClock *self,
   if (wall >= (double) (INT64_MAX - state.wall_origin))
     return INT64_MAX;
   return state.wall_origin + (int64_t) wall + 1;
+}
+
+int64_t
+tv_clock_wall_deadline (TvClock *self,
+                        int64_t  scene_ns)
+{
+  int64_t deadline = clock_deadline (self, scene_ns);
+  int64_t offset;
+
+  if (deadline == INT64_MAX
+      || atomic_load_explicit (&self->source, memory_order_relaxed) != TV_CLOCK_SOURCE_TSC)
+    return deadline;
+
+  /* From the TSC's time base to CLOCK_MONOTONIC's, as they stand now: the
+   * calibration's few ppm only count over the wait itself, and a waiter
+   * woken a little early computes its deadline again. */
+  offset = monotonic_ns () - clock_wall (self, true);
+  if (offset > 0 && deadline > INT64_MAX - offset)
+    return INT64_MAX;
+  return deadline + offset;
 }

@@ -20,6 +20,9 @@
 
 /* Float rounding of scene = origin + elapsed * speed: a few ns. */
 #define SLACK 4
+/* A change takes effect this late on the TSC source (tv-clock.h), at up to
+ * the top speed. */
+#define CHANGE_SLACK (SLACK + TV_CLOCK_CHANGE_DELAY_NS * (gint64) TV_CLOCK_MAX_SPEED)
 
 static void
 nap (void)
@@ -94,7 +97,7 @@ test_speed_change_continuous (void)
   t1 = tv_clock_now (&clock);
   wb = tv_clock_wall_ns ();
   g_assert_cmpint (t1, >=, t0);
-  g_assert_cmpint (t1 - t0, <=, 10 * (wb - wa) + SLACK);
+  g_assert_cmpint (t1 - t0, <=, 10 * (wb - wa) + CHANGE_SLACK);
 
   /* And down again. */
   g_usleep (20000);
@@ -105,7 +108,7 @@ test_speed_change_continuous (void)
   wb = tv_clock_wall_ns ();
   g_assert_cmpint (t2, >, t1);
   g_assert_cmpint (t3, >=, t2);
-  g_assert_cmpint (t3 - t2, <=, 10 * (wb - wa) + SLACK);
+  g_assert_cmpint (t3 - t2, <=, 10 * (wb - wa) + CHANGE_SLACK);
 }
 
 static void
@@ -138,7 +141,7 @@ test_pause (void)
   wb = tv_clock_wall_ns ();
   g_assert_false (tv_clock_is_paused (&clock));
   g_assert_cmpint (t2, >=, t0);
-  g_assert_cmpint (t2 - t0, <=, 10 * (wb - wa) + SLACK);
+  g_assert_cmpint (t2 - t0, <=, 10 * (wb - wa) + CHANGE_SLACK);
   nap ();
   t3 = tv_clock_now (&clock);
   g_assert_cmpint (t3, >, t2);
@@ -206,14 +209,14 @@ flipper_thread (void *data)
 }
 
 static void
-test_monotonic_under_changes (void)
+check_monotonic_under_changes (TvClockSource source)
 {
   TvClock clock;
   Flipper flipper = { &clock, FALSE };
   pthread_t thread;
   gint64 last = 0;
 
-  tv_clock_init (&clock, 1.0);
+  tv_clock_init_with_source (&clock, 1.0, source);
   pthread_create (&thread, NULL, flipper_thread, &flipper);
   for (guint i = 0; i < 200000; i++)
     {
@@ -224,6 +227,104 @@ test_monotonic_under_changes (void)
     }
   atomic_store (&flipper.stop, TRUE);
   pthread_join (thread, NULL);
+}
+
+static void
+test_monotonic_under_changes (void)
+{
+  check_monotonic_under_changes (TV_CLOCK_SOURCE_AUTO);
+  check_monotonic_under_changes (TV_CLOCK_SOURCE_MONOTONIC);
+}
+
+/*
+ * Over 20 ms, a clock at speed 1 on `source` measures what CLOCK_MONOTONIC
+ * measures around it: no less than the inner interval, no more than the
+ * outer one, give or take the calibration (100 ppm is far beyond the few
+ * ppm it achieves) and a µs.
+ */
+static void
+check_agrees_with_monotonic (TvClockSource source)
+{
+  TvClock clock;
+  gint64 before, w0, s0, s1, w1, s_in0, w_in0, w_in1, s_in1, outer, inner;
+
+  before = tv_clock_wall_ns ();
+  tv_clock_init_with_source (&clock, 1.0, source);
+  w0 = tv_clock_wall_ns ();
+  s0 = tv_clock_now (&clock);
+  s_in0 = tv_clock_now (&clock);
+  w_in0 = tv_clock_wall_ns ();
+  g_usleep (20000);
+  w_in1 = tv_clock_wall_ns ();
+  s_in1 = tv_clock_now (&clock);
+  s1 = tv_clock_now (&clock);
+  w1 = tv_clock_wall_ns ();
+
+  outer = w1 - w0;
+  inner = w_in1 - w_in0;
+  g_assert_cmpint (s1 - s0, <=, outer + outer / 10000 + 1000);
+  g_assert_cmpint (s_in1 - s_in0, >=, inner - inner / 10000 - 1000);
+
+  /* And it started at 0 when it was made, not at some other origin. */
+  g_assert_cmpint (s0, >=, 0);
+  g_assert_cmpint (s0, <=, w0 - before + 1000);
+}
+
+static void
+test_sources_agree (void)
+{
+  TvClock clock;
+
+  tv_clock_init_with_source (&clock, 1.0, TV_CLOCK_SOURCE_MONOTONIC);
+  g_assert_cmpint (tv_clock_get_source (&clock), ==, TV_CLOCK_SOURCE_MONOTONIC);
+  check_agrees_with_monotonic (TV_CLOCK_SOURCE_MONOTONIC);
+
+  /* Asking for the TSC where it is not invariant gives the fallback. */
+  tv_clock_init_with_source (&clock, 1.0, TV_CLOCK_SOURCE_TSC);
+  g_assert_cmpint (tv_clock_get_source (&clock), ==,
+                   tv_clock_tsc_usable () ? TV_CLOCK_SOURCE_TSC : TV_CLOCK_SOURCE_MONOTONIC);
+  g_assert_true (tv_clock_tsc_usable () == (tv_clock_tsc_hz () > 0.0));
+  check_agrees_with_monotonic (TV_CLOCK_SOURCE_TSC);
+  if (!tv_clock_tsc_usable ())
+    g_test_message ("no invariant TSC here: only the fallback was compared");
+}
+
+/* The TSC clock and a monotonic one started together keep together. */
+static void
+test_sources_track_each_other (void)
+{
+  TvClock tsc, mono;
+  gint64 a, b, c;
+
+  if (!tv_clock_tsc_usable ())
+    {
+      g_test_skip ("no invariant TSC here");
+      return;
+    }
+  tv_clock_init_with_source (&mono, 1.0, TV_CLOCK_SOURCE_MONOTONIC);
+  tv_clock_init_with_source (&tsc, 1.0, TV_CLOCK_SOURCE_TSC);
+  g_usleep (30000);
+  a = tv_clock_now (&mono);
+  b = tv_clock_now (&tsc);
+  c = tv_clock_now (&mono);
+  /* tsc started after mono: it reads less than `c`, and it lost no more
+   * than the time its initialisation took (generously, 1 ms) plus 100 ppm. */
+  g_assert_cmpint (b, <=, c + c / 10000 + 1000);
+  g_assert_cmpint (b, >=, a - a / 10000 - 1000000);
+}
+
+static void
+test_environment_override (void)
+{
+  TvClock clock;
+
+  g_setenv ("TV_CLOCK", "monotonic", TRUE);
+  tv_clock_init (&clock, 1.0);
+  g_assert_cmpint (tv_clock_get_source (&clock), ==, TV_CLOCK_SOURCE_MONOTONIC);
+  g_unsetenv ("TV_CLOCK");
+  tv_clock_init (&clock, 1.0);
+  g_assert_cmpint (tv_clock_get_source (&clock), ==,
+                   tv_clock_tsc_usable () ? TV_CLOCK_SOURCE_TSC : TV_CLOCK_SOURCE_MONOTONIC);
 }
 
 static void
@@ -285,6 +386,9 @@ main (int   argc,
   g_test_add_func ("/tv/clock/wall-deadline", test_wall_deadline);
   g_test_add_func ("/tv/clock/monotonic-under-changes", test_monotonic_under_changes);
   g_test_add_func ("/tv/clock/shared-across-fork", test_shared_across_fork);
+  g_test_add_func ("/tv/clock/sources-agree", test_sources_agree);
+  g_test_add_func ("/tv/clock/sources-track-each-other", test_sources_track_each_other);
+  g_test_add_func ("/tv/clock/environment-override", test_environment_override);
 
   return g_test_run ();
 }
