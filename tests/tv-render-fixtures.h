@@ -101,15 +101,15 @@ fx_link (TvTrace *trace, TvLinkKind kind, gint64 from_t, guint32 from,
 }
 
 /* Object ids of the demo trace. */
-enum { FX_PROC = 1, FX_LOCK, FX_QUEUE, FX_COUNTER, FX_SLOTS, FX_FORK_A, FX_FORK_B };
+enum { FX_PROC = 1, FX_LOCK, FX_QUEUE, FX_COUNTER, FX_SLOTS, FX_FORK_A, FX_FORK_B, FX_GO };
 /* Thread indexes of the demo trace. */
 enum { FX_MAIN, FX_PRODUCER, FX_CONSUMER, FX_W1, FX_W2, FX_ALICE, FX_BOB };
 
 /*
- * A small run that shows every row kind: a producer and a consumer around
- * a queue, two workers racing on a counter under a lock, a semaphore, a
- * join, prints, and two philosophers that end in a deadlock.  It lasts
- * 200 µs.
+ * A small run that shows every row kind and every link: a producer and a
+ * consumer around a queue, two workers racing on a counter under a lock,
+ * a semaphore, joins, an event, prints, and two philosophers that end in a
+ * deadlock.  It lasts 200 µs.
  */
 static inline TvTrace *
 fx_demo_trace (void)
@@ -128,6 +128,7 @@ fx_demo_trace (void)
   fx_object (trace, FX_SLOTS, TV_OBJ_SEMAPHORE, "slots", FX_MAIN);
   fx_object (trace, FX_FORK_A, TV_OBJ_LOCK, "fork_a", FX_MAIN);
   fx_object (trace, FX_FORK_B, TV_OBJ_LOCK, "fork_b", FX_MAIN);
+  fx_object (trace, FX_GO, TV_OBJ_EVENT, "go", FX_MAIN);
   fx_start (trace, 0, FX_MAIN, TV_NO_THREAD, 0);
 
   fx_thread (trace, 2, FX_PRODUCER, FX_PROC, "producer", FX_MAIN);
@@ -215,6 +216,11 @@ fx_demo_trace (void)
   fx_link (trace, TV_LINK_JOIN, 90, FX_W2, 92, FX_MAIN, 0);
   fx_event (trace, 95, TV_EV_PRINT, FX_MAIN, 0, 0, 0, 0, "counter = 2");
   fx_state (trace, 114, FX_MAIN, TV_STATE_JOIN, 0, FX_ALICE);
+
+  /* alice waits until main sets the event go. */
+  fx_state (trace, 111, FX_ALICE, TV_STATE_EVENT, FX_GO, 0);
+  fx_state (trace, 114, FX_ALICE, TV_STATE_RUNNING, 0, 0);
+  fx_link (trace, TV_LINK_WAKE, 113, FX_MAIN, 114, FX_ALICE, FX_GO);
 
   /* alice and bob take the forks in opposite orders. */
   fx_acquire (trace, 115, FX_ALICE, FX_FORK_A, TV_NO_THREAD, 0);
