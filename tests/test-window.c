@@ -204,6 +204,40 @@ count_bar_bands (GdkTexture *texture,
   return bands;
 }
 
+/*
+ * Somewhere on the rows a tooltip names worker-1 with a state, when it
+ * started and how long it lasted, and quotes the scenario line.
+ */
+static void
+check_tooltips (TvTimeline *timeline)
+{
+  int width = gtk_widget_get_width (GTK_WIDGET (timeline));
+  int height = gtk_widget_get_height (GTK_WIDGET (timeline));
+  gboolean worker = FALSE;
+  gboolean line = FALSE;
+
+  /* Nothing over the label column. */
+  g_assert_null (tv_timeline_dup_tooltip_at (timeline, 5, height / 2));
+
+  for (int x = width / 3; x < width; x += width / 6)
+    for (int y = 0; y < height; y += 4)
+      {
+        g_autofree char *text = tv_timeline_dup_tooltip_at (timeline, x, y);
+
+        if (text == NULL)
+          continue;
+        if (strstr (text, "<b>worker-1</b>") != NULL &&
+            (strstr (text, "running") != NULL || strstr (text, "sleeping") != NULL) &&
+            strstr (text, "from ") != NULL && strstr (text, " for ") != NULL)
+          worker = TRUE;
+        if (strstr (text, "line ") != NULL && strstr (text, "<tt>") != NULL)
+          line = TRUE;
+      }
+
+  g_assert_true (worker);
+  g_assert_true (line);
+}
+
 static void
 test_run_lesson (void)
 {
@@ -234,6 +268,8 @@ test_run_lesson (void)
 
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "stop"));
   g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "export"));
+
+  check_tooltips (timeline);
 
   close_window (window);
 }
@@ -278,6 +314,8 @@ test_stop (void)
   gtk_widget_activate_action (GTK_WIDGET (window), "win.run", NULL);
   g_assert_true (tv_window_is_running (window));
   g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "stop"));
+  g_assert_true (tv_timeline_is_live (tv_window_get_timeline (window)));
+  g_assert_true (tv_timeline_view_get_follow_live (tv_timeline_get_view (tv_window_get_timeline (window))));
 
   /* Wait for a printed line: then the run is really going. */
   for (int i = 0; i < 5000; i++)
@@ -290,6 +328,17 @@ test_stop (void)
       g_usleep (1000);
     }
   g_assert_nonnull (strstr (console, "tick"));
+
+  /* The right edge follows the run; a pan stops that, win.follow-live resumes it. */
+  {
+    TvTimelineView *view = tv_timeline_get_view (tv_window_get_timeline (window));
+
+    g_assert_cmpint (tv_timeline_view_get_end (view), >=, tv_timeline_view_get_duration (view));
+    tv_timeline_view_pan (view, -1000);
+    g_assert_false (tv_timeline_view_get_follow_live (view));
+    g_action_group_change_action_state (G_ACTION_GROUP (window), "follow-live", g_variant_new_boolean (TRUE));
+    g_assert_true (tv_timeline_view_get_follow_live (view));
+  }
 
   gtk_widget_activate_action (GTK_WIDGET (window), "win.stop", NULL);
   iterate_until (not_running, window, "the run to stop");

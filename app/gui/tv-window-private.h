@@ -22,7 +22,7 @@ struct _TvWindow
   GtkEntry             *range_entry;
   GtkLabel             *run_status_label;
   GtkStack             *run_stack;
-  GtkTextView          *console_view;
+  GtkBox               *console_box;
   GtkScrolledWindow    *console_scroller;
   GtkWidget            *timeline_bar;
   AdwHeaderBar         *header_bar;
@@ -51,6 +51,8 @@ struct _TvWindow
   guint                 n_prints_shown;
   guint                 n_problems_shown;
   guint                 poll_id;
+  guint                 console_scroll_id;
+  guint                 n_console_lines;
   gulong                trace_changed_id;
   gulong                recent_changed_id;
 

@@ -27,68 +27,77 @@ static GParamSpec *properties[N_PROPS];
 
 /* --- Console ----------------------------------------------------------- */
 
-static void
-update_console_colors (TvWindow *self)
+/*
+ * The console is a column of labels rather than a GtkTextView: in GTK 4.8 a
+ * text view that grows changes its scrollbar between allocation and
+ * snapshot ("Trying to snapshot GtkGizmo without a current allocation").
+ * A forever loop prints without end, so only the latest lines are kept.
+ */
+#define MAX_CONSOLE_LINES 2000
+
+static gboolean
+scroll_console_cb (gpointer user_data)
 {
-  GtkTextTagTable *table = gtk_text_buffer_get_tag_table (gtk_text_view_get_buffer (self->console_view));
-  gboolean dark = adw_style_manager_get_dark (adw_style_manager_get_default ());
-  GdkRGBA error, warning, dim;
+  TvWindow *self = user_data;
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (self->console_scroller);
 
-  /* GNOME's palette: red 3 / orange 5 on light, red 1 / yellow 2 on dark. */
-  gdk_rgba_parse (&error, dark ? "#ff7b63" : "#c01c28");
-  gdk_rgba_parse (&warning, dark ? "#f8e45c" : "#9c6e03");
-  gdk_rgba_parse (&dim, dark ? "rgba(255,255,255,0.55)" : "rgba(0,0,0,0.55)");
-
-  g_object_set (gtk_text_tag_table_lookup (table, "error"), "foreground-rgba", &error, NULL);
-  g_object_set (gtk_text_tag_table_lookup (table, "warning"), "foreground-rgba", &warning, NULL);
-  g_object_set (gtk_text_tag_table_lookup (table, "dim"), "foreground-rgba", &dim, NULL);
-  g_object_set (gtk_text_tag_table_lookup (table, "time"), "foreground-rgba", &dim, NULL);
+  self->console_scroll_id = 0;
+  gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
+  return G_SOURCE_REMOVE;
 }
 
-static void
-setup_console (TvWindow *self)
+/* Whether the reader is at the bottom, so new lines should scroll into view. */
+static gboolean
+console_at_end (TvWindow *self)
 {
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->console_view);
-  GtkTextIter end;
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (self->console_scroller);
 
-  gtk_text_buffer_create_tag (buffer, "error", NULL);
-  gtk_text_buffer_create_tag (buffer, "warning", NULL);
-  gtk_text_buffer_create_tag (buffer, "dim", "style", PANGO_STYLE_ITALIC, NULL);
-  gtk_text_buffer_create_tag (buffer, "time", NULL);
-  update_console_colors (self);
-
-  gtk_text_buffer_get_end_iter (buffer, &end);
-  gtk_text_buffer_create_mark (buffer, "console-end", &end, FALSE);
-}
-
-void
-tv_window_console_clear (TvWindow *self)
-{
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->console_view), "", 0);
-}
-
-static void
-console_insert (TvWindow   *self,
-                const char *text,
-                const char *tag)
-{
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->console_view);
-  GtkTextIter end;
-
-  gtk_text_buffer_get_end_iter (buffer, &end);
-  if (tag != NULL)
-    gtk_text_buffer_insert_with_tags_by_name (buffer, &end, text, -1, tag, NULL);
-  else
-    gtk_text_buffer_insert (buffer, &end, text, -1);
+  return gtk_adjustment_get_value (adj) + gtk_adjustment_get_page_size (adj)
+         >= gtk_adjustment_get_upper (adj) - 4;
 }
 
 static void
 console_scroll_to_end (TvWindow *self)
 {
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->console_view);
+  /* After the new lines are laid out: an idle runs after the frame. */
+  if (self->console_scroll_id == 0)
+    self->console_scroll_id = g_idle_add_full (G_PRIORITY_LOW, scroll_console_cb, self, NULL);
+}
 
-  gtk_text_view_scroll_mark_onscreen (self->console_view,
-                                      gtk_text_buffer_get_mark (buffer, "console-end"));
+void
+tv_window_console_clear (TvWindow *self)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->console_box))) != NULL)
+    gtk_box_remove (self->console_box, child);
+  self->n_console_lines = 0;
+}
+
+/* Adds one line (markup) and drops the oldest beyond the limit. */
+static void
+console_add_markup (TvWindow   *self,
+                    const char *markup,
+                    const char *css_class)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_markup (GTK_LABEL (label), markup);
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  gtk_widget_set_focusable (label, FALSE);
+  gtk_widget_add_css_class (label, "console-line");
+  if (css_class != NULL)
+    gtk_widget_add_css_class (label, css_class);
+  gtk_box_append (self->console_box, label);
+
+  if (++self->n_console_lines > MAX_CONSOLE_LINES)
+    {
+      gtk_box_remove (self->console_box, gtk_widget_get_first_child (GTK_WIDGET (self->console_box)));
+      self->n_console_lines--;
+    }
 }
 
 void
@@ -96,9 +105,22 @@ tv_window_console_append (TvWindow   *self,
                           const char *text,
                           const char *tag)
 {
-  console_insert (self, text, tag);
-  console_insert (self, "\n", NULL);
-  console_scroll_to_end (self);
+  gboolean at_end = console_at_end (self);
+  g_autofree char *markup = g_markup_escape_text (text, -1);
+  const char *css_class = NULL;
+
+  if (g_strcmp0 (tag, "error") == 0)
+    css_class = "error";
+  else if (g_strcmp0 (tag, "warning") == 0)
+    css_class = "warning";
+  else if (g_strcmp0 (tag, "dim") == 0)
+    css_class = "console-note";
+
+  console_add_markup (self, markup, css_class);
+
+  /* Messages about the run always show; the reader asked for them. */
+  if (at_end || tag != NULL)
+    console_scroll_to_end (self);
 }
 
 /* Printed lines, with the scenario time they were printed at. */
@@ -106,6 +128,7 @@ static void
 show_new_prints (TvWindow *self)
 {
   GArray *prints;
+  gboolean at_end;
   guint n;
 
   if (self->trace == NULL)
@@ -116,18 +139,21 @@ show_new_prints (TvWindow *self)
   if (n <= self->n_prints_shown)
     return;
 
+  at_end = console_at_end (self);
+
   for (guint i = self->n_prints_shown; i < n; i++)
     {
       const TvPrint *print = &g_array_index (prints, TvPrint, i);
-      g_autofree char *time = g_strdup_printf ("%8.3f s  ", print->time / 1e9);
+      g_autofree char *text = g_markup_escape_text (print->text != NULL ? print->text : "", -1);
+      g_autofree char *markup = g_strdup_printf ("<span fgalpha=\"55%%\">%8.3f s</span>  %s",
+                                                 print->time / 1e9, text);
 
-      console_insert (self, time, "time");
-      console_insert (self, print->text != NULL ? print->text : "", NULL);
-      console_insert (self, "\n", NULL);
+      console_add_markup (self, markup, NULL);
     }
 
   self->n_prints_shown = n;
-  console_scroll_to_end (self);
+  if (at_end)
+    console_scroll_to_end (self);
 }
 
 void
@@ -440,11 +466,6 @@ run_ended_cb (TvWindow   *self,
   tv_window_console_append (self, summary, tag);
   gtk_label_set_label (self->run_status_label, summary);
 
-  if (tv_run_get_error_kind (run) == TV_RUN_ERROR_DEADLOCK)
-    tv_window_toast (self, _("Deadlock: the run was stopped"));
-  else if (status == TV_RUN_FAILED)
-    tv_window_toast (self, _("The run failed: see the console"));
-
   reap_run (run);
 
   /* A run watched live ends with the whole of it in view. */
@@ -597,6 +618,7 @@ set_loading (TvWindow *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
 }
 
+/* The scenario's title over its file's name (or the name alone). */
 static void
 show_file_titles (TvWindow   *self,
                   const char *title)
@@ -605,7 +627,7 @@ show_file_titles (TvWindow   *self,
   g_autofree char *window_title = g_strdup_printf ("%s — ThreadViz", title);
 
   adw_window_title_set_title (self->window_title, title);
-  adw_window_title_set_subtitle (self->window_title, name);
+  adw_window_title_set_subtitle (self->window_title, g_strcmp0 (name, title) != 0 ? name : NULL);
   gtk_window_set_title (GTK_WINDOW (self), window_title);
 }
 
@@ -641,10 +663,10 @@ loaded_cb (GObject      *object,
                                         ? "error" : "empty");
       adw_status_page_set_title (self->intro_page, _("The Scenario Could Not Be Read"));
       adw_status_page_set_description (self->intro_page, _("The console below says why."));
-      tv_window_toast (self, _("The scenario could not be loaded"));
     }
   else
     {
+      g_autofree char *name = g_file_get_basename (self->file);
       g_autofree char *hint = NULL;
 
       self->scenario = g_steal_pointer (&scenario);
@@ -653,8 +675,7 @@ loaded_cb (GObject      *object,
       adw_status_page_set_description (self->intro_page, self->scenario->about);
       gtk_stack_set_visible_child_name (self->main_stack, "empty");
 
-      hint = g_strdup_printf (_("Loaded %s. Press Run (F5) to start it."),
-                              adw_window_title_get_subtitle (self->window_title));
+      hint = g_strdup_printf (_("Loaded %s. Press Run (F5) to start it."), name);
       tv_window_console_append (self, hint, "dim");
     }
 
@@ -751,14 +772,6 @@ view_range_cb (TvWindow       *self,
   gtk_entry_set_placeholder_text (self->range_entry, text);
 }
 
-static void
-dark_changed_cb (TvWindow        *self,
-                 GParamSpec      *pspec,
-                 AdwStyleManager *style)
-{
-  update_console_colors (self);
-}
-
 /* --- GObject ----------------------------------------------------------- */
 
 static void
@@ -768,6 +781,7 @@ tv_window_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_cancellable_cancel (self->load_cancellable);
+  g_clear_handle_id (&self->console_scroll_id, g_source_remove);
   abandon_run (self);
   g_clear_signal_handler (&self->recent_changed_id, gtk_recent_manager_get_default ());
   g_clear_signal_handler (&self->trace_changed_id, self->trace);
@@ -842,7 +856,7 @@ tv_window_class_init (TvWindowClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/threadviz/ThreadViz/tv-window.ui");
   gtk_widget_class_bind_template_child (widget_class, TvWindow, console_scroller);
-  gtk_widget_class_bind_template_child (widget_class, TvWindow, console_view);
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, console_box);
   gtk_widget_class_bind_template_child (widget_class, TvWindow, filter_entry);
   gtk_widget_class_bind_template_child (widget_class, TvWindow, flap);
   gtk_widget_class_bind_template_child (widget_class, TvWindow, header_bar);
@@ -886,10 +900,6 @@ tv_window_init (TvWindow *self)
 
   g_signal_connect_object (self->view, "notify::start", G_CALLBACK (view_range_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->view, "notify::end", G_CALLBACK (view_range_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (adw_style_manager_get_default (), "notify::dark",
-                           G_CALLBACK (dark_changed_cb), self, G_CONNECT_SWAPPED);
-
-  setup_console (self);
   gtk_paned_set_position (self->paned, 480);
 
   tv_window_init_actions (self);
@@ -949,12 +959,18 @@ tv_window_get_timeline (TvWindow *self)
 char *
 tv_window_dup_console_text (TvWindow *self)
 {
-  GtkTextBuffer *buffer;
-  GtkTextIter start, end;
+  GString *text;
 
   g_return_val_if_fail (TV_IS_WINDOW (self), NULL);
 
-  buffer = gtk_text_view_get_buffer (self->console_view);
-  gtk_text_buffer_get_bounds (buffer, &start, &end);
-  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+  text = g_string_new (NULL);
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->console_box));
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      g_string_append (text, gtk_label_get_text (GTK_LABEL (child)));
+      g_string_append_c (text, '\n');
+    }
+
+  return g_string_free (text, FALSE);
 }
