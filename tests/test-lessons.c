@@ -1080,14 +1080,15 @@ test_race (void)
   g_assert_cmpuint (lesson->lines->len, ==, 2);
   find_only_line (lesson, "with a lock: counter = 2000");
 
-  /* The unlocked total is printed as it came out: between 1000 (every
-   * update of one thread lost) and 2000 (none lost). */
+  /* The unlocked total is printed as it came out: at most 2000 (none
+   * lost), and at least 2 (a thread preempted between its read and its
+   * write can undo any number of the other's updates). */
   found = lines_with_prefix (lesson, prefix);
   g_assert_cmpuint (found->len, ==, 1);
   unlocked = (const char *) found->pdata[0] + strlen (prefix);
   total = g_ascii_strtoull (unlocked, &end, 10);
   g_assert_cmpstr (end, ==, " (expected 2000)");
-  g_assert_cmpuint (total, >=, 1000);
+  g_assert_cmpuint (total, >=, 2);
   g_assert_cmpuint (total, <=, 2000);
   g_test_message ("without a lock the counter came out at %" G_GUINT64_FORMAT, total);
 
