@@ -533,7 +533,7 @@ test_lifecycle (void)
 static void
 test_start_new_thread (void)
 {
-  g_autoptr (Lesson) lesson = lesson_run ("start-new-thread.tvs", 10.0);
+  g_autoptr (Lesson) lesson = lesson_run ("start-new-thread.tvs", 5.0);
   g_autoptr (GPtrArray) every_second = NULL;
   g_autoptr (GPtrArray) every_two = NULL;
   const TvTraceThread *main_thread;
@@ -1145,7 +1145,7 @@ blocking_line (Lesson     *lesson,
 static void
 test_deadlock (void)
 {
-  g_autoptr (Lesson) lesson = lesson_run ("deadlock.tvs", 10.0);
+  g_autoptr (Lesson) lesson = lesson_run ("deadlock.tvs", 2.0);
   const TvTraceThread *first;
   const TvTraceThread *second;
   const TvTraceObject *lock_a;
