@@ -68,6 +68,10 @@ tv_interp_work (TvCtx *ctx, gint64 duration, guint line)
 
       if (tv_shared_stopping (ctx->sh))
         return TV_FLOW_STOP;
+      /* Paused (the controller paused the clock): no time passes, so
+       * there is no point in burning the processor meanwhile. */
+      if (tv_clock_is_paused (&ctx->sh->clock))
+        g_usleep (1000);
       t = now (ctx);
       left -= t - last;
       last = t;
@@ -343,7 +347,7 @@ print_line (TvCtx *ctx, const TvStmt *stmt)
   g_string_append_c (ctx->buffer, '\n');
 
   /* One lock across processes: what is written first is recorded first. */
-  pthread_mutex_lock (&sh->print_lock);
+  tv_shared_print_lock (sh);
   t = now (ctx);
   if (fd >= 0)
     {
@@ -363,7 +367,7 @@ print_line (TvCtx *ctx, const TvStmt *stmt)
         }
     }
   tv_emit_at (ctx, t, TV_EV_PRINT, stmt->location.line, 0, 0, (gint64) id);
-  pthread_mutex_unlock (&sh->print_lock);
+  tv_shared_print_unlock (sh);
   return TV_FLOW_OK;
 }
 

@@ -121,6 +121,8 @@ gboolean      tv_shared_map (TvRun *run, GError **error);
 void          tv_shared_unmap (TvRun *run);
 void          tv_shared_lock (TvShared *sh);
 void          tv_shared_unlock (TvShared *sh);
+void          tv_shared_print_lock (TvShared *sh);
+void          tv_shared_print_unlock (TvShared *sh);
 gboolean      tv_shared_stopping (TvShared *sh);
 /* Sets the stop flag and wakes every wait.  With the engine lock held. */
 void          tv_shared_stop_locked (TvShared *sh);

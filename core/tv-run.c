@@ -318,7 +318,8 @@ runner_main (void *data)
   /* Like Python at exit: the run ends when its last thread has ended. */
   tv_shared_lock (sh);
   while (any_alive_locked (run))
-    pthread_cond_wait (&sh->all_ended, &sh->lock);
+    if (pthread_cond_wait (&sh->all_ended, &sh->lock) == EOWNERDEAD)
+      pthread_mutex_consistent (&sh->lock);
   tv_shared_unlock (sh);
   tv_process_reap (run, TRUE);
 

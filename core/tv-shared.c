@@ -40,6 +40,9 @@ init_mutex (pthread_mutex_t *mutex)
 
   pthread_mutexattr_init (&attr);
   pthread_mutexattr_setpshared (&attr, PTHREAD_PROCESS_SHARED);
+  /* A child process killed while it holds the lock must not hang the
+   * others: the next locker is told (EOWNERDEAD) and carries on. */
+  pthread_mutexattr_setrobust (&attr, PTHREAD_MUTEX_ROBUST);
   pthread_mutex_init (mutex, &attr);
   pthread_mutexattr_destroy (&attr);
 }
@@ -167,10 +170,31 @@ tv_shared_unmap (TvRun *run)
   run->sh = NULL;
 }
 
+/* Takes over a lock whose holder died (see init_mutex); the run is then
+ * failed by the reaper, so a half-done change cannot do much harm. */
+static void
+recover (pthread_mutex_t *mutex, int result)
+{
+  if (result == EOWNERDEAD)
+    pthread_mutex_consistent (mutex);
+}
+
 void
 tv_shared_lock (TvShared *sh)
 {
-  pthread_mutex_lock (&sh->lock);
+  recover (&sh->lock, pthread_mutex_lock (&sh->lock));
+}
+
+void
+tv_shared_print_lock (TvShared *sh)
+{
+  recover (&sh->print_lock, pthread_mutex_lock (&sh->print_lock));
+}
+
+void
+tv_shared_print_unlock (TvShared *sh)
+{
+  pthread_mutex_unlock (&sh->print_lock);
 }
 
 void
@@ -294,10 +318,10 @@ tv_block (TvCtx          *ctx,
           if (wall == G_MAXINT64)
             wall = tv_clock_wall_ns () + 50 * G_GINT64_CONSTANT (1000000);
           wall_to_timespec (wall, &ts);
-          pthread_cond_timedwait (cond, &sh->lock, &ts);
+          recover (&sh->lock, pthread_cond_timedwait (cond, &sh->lock, &ts));
         }
       else
-        pthread_cond_wait (cond, &sh->lock);
+        recover (&sh->lock, pthread_cond_wait (cond, &sh->lock));
     }
 
   if (result == TV_BLOCK_STOP && slot->deadlocked)

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -35,6 +36,7 @@ typedef struct
   TvRunStatus status;
   TvRunErrorKind error_kind;
   char       *message;
+  guint32     states_seen;  /* bit per TvThreadState of every STATE drained */
 } Result;
 
 static void
@@ -79,6 +81,8 @@ drain_cb (uint32_t ring, const TvEvent *events, size_t n, void *user_data)
     {
       Ev ev = { events[i], NULL };
 
+      if (events[i].kind == TV_EV_STATE && events[i].arg >= 0 && events[i].arg < 32)
+        d->r->states_seen |= 1u << events[i].arg;
       if (kind_has_text (events[i].kind))
         ev.text = g_strdup (tv_recorder_get_string (d->recorder, (uint64_t) events[i].arg));
       g_array_append_val (d->r->events, ev);
@@ -103,10 +107,11 @@ compare_time (gconstpointer a, gconstpointer b)
   return x->event.time < y->event.time ? -1 : x->event.time > y->event.time;
 }
 
-/* Runs `text` to its end (or stops it after `stop_after_ms` of wall time
- * when >= 0) at `speed`. */
+/* Runs `text` to its end at `speed`, or, when `stop_after_ms` >= 0, stops
+ * it once that much wall time has passed and some thread has entered
+ * `stop_state` (so that a slow start cannot make the stop come early). */
 static Result *
-run_full (const char *text, double speed, int stop_after_ms)
+run_full (const char *text, double speed, int stop_after_ms, TvThreadState stop_state)
 {
   g_autoptr(GError) error = NULL;
   TvRunOptions options = TV_RUN_OPTIONS_INIT;
@@ -142,7 +147,8 @@ run_full (const char *text, double speed, int stop_after_ms)
       tv_recorder_drain (d.recorder, drain_cb, &d);
       read_output (r, fds[0]);
       if (stop_after_ms >= 0 && !stopped
-          && g_get_monotonic_time () - begin > stop_after_ms * G_TIME_SPAN_MILLISECOND)
+          && g_get_monotonic_time () - begin > stop_after_ms * G_TIME_SPAN_MILLISECOND
+          && (r->states_seen & (1u << stop_state)))
         {
           tv_run_stop (r->run);
           stopped = TRUE;
@@ -197,7 +203,7 @@ run_full (const char *text, double speed, int stop_after_ms)
 static Result *
 run_text (const char *text)
 {
-  return run_full (text, 10.0, -1);
+  return run_full (text, 10.0, -1, TV_STATE_NEW);
 }
 
 /* For scenarios whose order rests on sleeps: at speed 1 a thread would have
@@ -205,7 +211,7 @@ run_text (const char *text)
 static Result *
 run_slow (const char *text)
 {
-  return run_full (text, 1.0, -1);
+  return run_full (text, 1.0, -1, TV_STATE_NEW);
 }
 
 /* --- queries ------------------------------------------------------------ */
@@ -602,7 +608,7 @@ test_stop_forever (void)
                                   "main:\n"
                                   "    start spinner\n"
                                   "    start worker\n"
-                                  "    join spinner\n", 1.0, 100);
+                                  "    join spinner\n", 1.0, 100, TV_STATE_SLEEPING);
 
   g_assert_cmpint (r->status, ==, TV_RUN_STOPPED);
   g_assert_cmpint (r->error_kind, ==, TV_RUN_ERROR_NONE);
@@ -618,7 +624,7 @@ test_stop_undetected (void)
                                   "event E\n"
                                   "main:\n"
                                   "    acquire L\n"
-                                  "    acquire L timeout 1000s\n", 1.0, 100);
+                                  "    acquire L timeout 1000s\n", 1.0, 100, TV_STATE_LOCK);
   const TvEvent *blocked = find_state (r, 0, TV_STATE_LOCK);
 
   g_assert_cmpint (r->status, ==, TV_RUN_STOPPED);
@@ -1008,7 +1014,7 @@ test_process_stop (void)
                                   "main:\n"
                                   "    start spinner\n"
                                   "    start waiter\n"
-                                  "    join spinner\n", 1.0, 150);
+                                  "    join spinner\n", 1.0, 150, TV_STATE_EVENT);
 
   g_assert_cmpint (r->status, ==, TV_RUN_STOPPED);
   g_assert_cmpuint (count_events (r, TV_EV_THREAD_EXIT, TV_NO_THREAD), ==, 4);
@@ -1116,6 +1122,90 @@ test_never_started (void)
   tv_run_free (run);
 }
 
+static void
+test_pause (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TvScenario) scenario = tv_scenario_parse ("test.tvs",
+                                                      "main:\n"
+                                                      "    stopwatch t\n"
+                                                      "    sleep 100ms\n"
+                                                      "    work 100ms\n"
+                                                      "    print \"{t:.1f}\"\n", -1, NULL, &error);
+  TvRunOptions options = TV_RUN_OPTIONS_INIT;
+  g_autoptr(TvRun) run = NULL;
+  char buf[64] = { 0 };
+  int fds[2];
+
+  g_assert_no_error (error);
+  g_assert_cmpint (pipe (fds), ==, 0);
+  options.speed = 10.0;
+  options.print_fd = fds[1];
+  run = tv_run_new (scenario, &options, &error);
+  g_assert_no_error (error);
+  g_assert_true (tv_run_start (run, &error));
+  tv_clock_set_paused (tv_run_get_clock (run), TRUE);
+  /* While the clock stands still neither the sleep nor the work can end. */
+  g_assert_false (tv_run_wait_timeout (run, 150));
+  tv_clock_set_paused (tv_run_get_clock (run), FALSE);
+  tv_run_wait (run);
+  g_assert_cmpint (tv_run_get_status (run), ==, TV_RUN_FINISHED);
+  g_assert_cmpint (read (fds[0], buf, sizeof buf - 1), >, 0);
+  close (fds[0]);
+  close (fds[1]);
+  /* The pause is no scenario time. */
+  g_assert_true (g_str_equal (buf, "0.2\n") || g_str_equal (buf, "0.3\n"));
+}
+
+typedef struct
+{
+  guint32 thread;
+  gint64  pid;
+} FindPid;
+
+static void
+find_pid_cb (uint32_t ring, const TvEvent *events, size_t n, void *user_data)
+{
+  FindPid *f = user_data;
+
+  for (size_t i = 0; i < n; i++)
+    if (events[i].kind == TV_EV_THREAD_OS && events[i].thread == f->thread)
+      f->pid = events[i].aux;
+}
+
+static void
+test_process_killed (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TvScenario) scenario = tv_scenario_parse ("test.tvs",
+                                                      "process victim:\n"
+                                                      "    forever:\n"
+                                                      "        work 1ms\n"
+                                                      "        sleep 1ms\n"
+                                                      "main:\n"
+                                                      "    start victim\n"
+                                                      "    join victim\n", -1, NULL, &error);
+  g_autoptr(TvRun) run = NULL;
+  FindPid f = { 1, 0 };
+
+  g_assert_no_error (error);
+  run = tv_run_new (scenario, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (tv_run_start (run, &error));
+  while (f.pid == 0 && !tv_run_wait_timeout (run, 5))
+    tv_recorder_drain (tv_run_get_recorder (run), find_pid_cb, &f);
+  g_assert_cmpint (f.pid, >, 0);
+  g_assert_cmpint (f.pid, !=, getpid ());
+  g_assert_cmpint (kill ((pid_t) f.pid, SIGKILL), ==, 0);
+
+  /* The run does not hang on the dead child: it fails and says why. */
+  tv_run_wait (run);
+  g_assert_cmpint (tv_run_get_status (run), ==, TV_RUN_FAILED);
+  g_assert_cmpint (tv_run_get_error_kind (run), ==, TV_RUN_ERROR_SYSTEM);
+  g_assert_nonnull (strstr (tv_run_get_error_message (run), "process 'victim' (pid "));
+  g_assert_nonnull (strstr (tv_run_get_error_message (run), "was killed by signal 9"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1145,10 +1235,12 @@ main (int argc, char **argv)
   g_test_add_func ("/tv/engine/gil", test_gil);
   g_test_add_func ("/tv/engine/queue-join", test_queue_join);
   g_test_add_func ("/tv/engine/speed", test_speed);
+  g_test_add_func ("/tv/engine/pause", test_pause);
   g_test_add_func ("/tv/engine/never-started", test_never_started);
   g_test_add_func ("/tv/engine/processes", test_processes);
   g_test_add_func ("/tv/engine/process-stop", test_process_stop);
   g_test_add_func ("/tv/engine/process-deadlock", test_process_deadlock);
+  g_test_add_func ("/tv/engine/process-killed", test_process_killed);
 
   return g_test_run ();
 }
