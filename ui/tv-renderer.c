@@ -137,7 +137,7 @@ frame_init (TvFrame               *frame,
 
   frame->start = options->start;
   frame->end = MAX (options->end, options->start + 1);
-  frame->trace_end = tv_trace_get_end_time (trace);
+  frame->trace_end = MAX (tv_trace_get_end_time (trace), options->now);
 
   tv_layout_rows (frame);
   frame->label_width = tv_layout_label_width (frame);

@@ -32,6 +32,11 @@ typedef struct
   gboolean  show_legend;    /* draw the legend at the bottom (exports) */
   const char *filter;       /* hide thread rows whose name does not contain it, or NULL */
   guint32   hidden_states;  /* bit (1 << TvThreadState): hide rows currently in that state... reserved */
+  /*
+   * During a live run, the run's clock: the last state of each live thread
+   * reaches it even when no event has come for a while.  0: the trace's end.
+   */
+  gint64    now;
 } TvRenderOptions;
 
 void     tv_render_options_init (TvRenderOptions *options,

@@ -77,6 +77,10 @@ fill_options (TvTimeline      *self,
   options->scroll_y = tv_timeline_view_get_scroll_y (self->view);
   options->show_title = FALSE;
   options->show_legend = FALSE;
+
+  /* While a run goes on, bars reach "now", not just the latest event. */
+  if (self->run != NULL)
+    options->now = tv_timeline_view_get_duration (self->view);
 }
 
 /* The x range the time axis covers: right of the fixed label column. */
