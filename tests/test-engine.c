@@ -1206,6 +1206,49 @@ test_process_killed (void)
   g_assert_nonnull (strstr (tv_run_get_error_message (run), "was killed by signal 9"));
 }
 
+static void
+test_notify_all_and_timeouts (void)
+{
+  g_autoptr(Result) r = run_slow ("condition C\n"
+                                  "barrier B 3\n"
+                                  "semaphore S 1\n"
+                                  "rlock R\n"
+                                  "thread w * 2:\n"
+                                  "    with C:\n"
+                                  "        wait C\n"
+                                  "        print \"woke\"\n"
+                                  "thread other:\n"
+                                  "    acquire R\n"
+                                  "    sleep 100ms\n"
+                                  "main:\n"
+                                  "    start w\n"
+                                  "    start other\n"
+                                  "    sleep 50ms\n"
+                                  "    with C:\n"
+                                  "        notify C all\n"
+                                  "    join w\n"
+                                  "    with C:\n"
+                                  "        wait C timeout 10ms\n"
+                                  "        print \"cond {acquired}\"\n"
+                                  "    wait B timeout 10ms\n"
+                                  "    print \"barrier {acquired}\"\n"
+                                  "    acquire S\n"
+                                  "    acquire S timeout 10ms\n"
+                                  "    print \"sem {acquired}\"\n"
+                                  "    acquire R timeout 10ms\n"
+                                  "    print \"rlock {acquired}\"\n"
+                                  "    join other\n");
+
+  g_assert_cmpint (r->status, ==, TV_RUN_FINISHED);
+  g_assert_cmpstr (r->output->str, ==,
+                   "woke\nwoke\ncond False\nbarrier False\nsem False\nrlock False\n");
+  for (guint k = 1; k <= 2; k++)
+    g_assert_cmpuint (find_link (r, TV_LINK_WAKE, k, 0)->aux, ==, 0);
+  g_assert_nonnull (find_state (r, 0, TV_STATE_BARRIER));
+  g_assert_nonnull (find_state (r, 0, TV_STATE_SEMAPHORE));
+  g_assert_cmpuint (count_events (r, TV_EV_ACQUIRE_FAILED, 0), ==, 2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1229,6 +1272,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tv/engine/barrier", test_barrier_order);
   g_test_add_func ("/tv/engine/event", test_event);
   g_test_add_func ("/tv/engine/condition", test_condition);
+  g_test_add_func ("/tv/engine/notify-all-and-timeouts", test_notify_all_and_timeouts);
   g_test_add_func ("/tv/engine/spawn-call-rename", test_spawn_call_rename);
   g_test_add_func ("/tv/engine/threading-api", test_threading_api);
   g_test_add_func ("/tv/engine/stopwatch", test_stopwatch);
