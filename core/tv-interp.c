@@ -256,7 +256,8 @@ join_body (TvCtx *ctx, const TvStmt *stmt)
         {
           tv_shared_unlock (sh);
           return tv_run_fail (ctx, TV_RUN_ERROR_NOT_STARTED, stmt->location,
-                              "join of thread '%s' that was never started",
+                              "join of %s '%s' that was never started",
+                              body->kind == TV_BODY_PROCESS ? "process" : "thread",
                               target->name);
         }
       if (target->life == TV_SLOT_ENDED)
