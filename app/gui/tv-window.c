@@ -356,9 +356,10 @@ set_trace (TvWindow *self,
 }
 
 static char *
-describe_end (TvWindow    *self,
-              TvRunStatus  status,
-              const char **tag)
+describe_end (TvWindow       *self,
+              TvRunStatus     status,
+              TvRunErrorKind  error_kind,
+              const char    **tag)
 {
   gint64 end = self->trace != NULL ? tv_trace_get_end_time (self->trace) : 0;
   guint64 n_events = self->trace != NULL ? tv_trace_get_n_events (self->trace) : 0;
@@ -377,6 +378,10 @@ describe_end (TvWindow    *self,
 
     case TV_RUN_FAILED:
       *tag = "error";
+      if (error_kind == TV_RUN_ERROR_DEADLOCK)
+        return g_strdup_printf (_("Deadlock at %s"), time);
+      if (error_kind == TV_RUN_ERROR_STALL)
+        return g_strdup_printf (_("Stalled at %s: every thread waits"), time);
       return g_strdup_printf (_("The run failed at %s"), time);
 
     case TV_RUN_READY:
@@ -462,7 +467,7 @@ run_ended_cb (TvWindow   *self,
       tv_window_console_append (self, text, "warning");
     }
 
-  summary = describe_end (self, status, &tag);
+  summary = describe_end (self, status, tv_run_get_error_kind (run), &tag);
   tv_window_console_append (self, summary, tag);
   gtk_label_set_label (self->run_status_label, summary);
 
