@@ -990,11 +990,26 @@ test_shared_state (void)
                    "plain_num is 0, shared_num is 4");
   find_only_line (lesson, "plain_num is 0, shared_num is 4");
 
-  /* Each child saw its own copy of plain_num go to 1. */
+  /* Each child saw its own copy of plain_num go to 1, and, in its turn
+   * on the lock, the shared value go up by one. */
   children = lines_with_prefix (lesson, "in child ");
   g_assert_cmpuint (children->len, ==, 4);
   for (guint i = 0; i < children->len; i++)
-    g_assert_nonnull (strstr (children->pdata[i], ": plain_num is 1, shared_num is "));
+    {
+      g_autofree char *tail = g_strdup_printf (": plain_num is 1, shared_num is %u", i + 1);
+
+      g_assert_true (g_str_has_suffix (children->pdata[i], tail));
+    }
+
+  /* The four processes held the lock in turn, one at a time. */
+  {
+    const TvTraceObject *lock = find_object (lesson, "num_lock");
+
+    g_assert_cmpuint (lock->holds->len, ==, 4);
+    for (guint h = 1; h < lock->holds->len; h++)
+      g_assert_cmpint (g_array_index (lock->holds, TvHold, h).start, >=,
+                       g_array_index (lock->holds, TvHold, h - 1).end);
+  }
 }
 
 /* --- 10. lock-sync.tvs ------------------------------------------------ */
