@@ -30,6 +30,15 @@ struct _TvTimeline
   /* Borrowed: the window owns the run until ::run-ended. */
   TvRun          *run;
 
+  /*
+   * The renderer's drawing of the current trace, view and size: hovering
+   * only moves the hairline, so the pointer never makes the trace redraw.
+   * Dropped whenever the trace, the view, the theme or the size changes.
+   */
+  GskRenderNode  *cache;
+  int             cache_width;
+  int             cache_height;
+
   guint           tick_id;
   gulong          trace_changed_id;
 
@@ -60,6 +69,13 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
+
+static void
+invalidate (TvTimeline *self)
+{
+  g_clear_pointer (&self->cache, gsk_render_node_unref);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
 
 static void
 fill_options (TvTimeline      *self,
@@ -181,7 +197,7 @@ static void
 trace_changed_cb (TvTimeline *self,
                   TvTrace    *trace)
 {
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  invalidate (self);
 }
 
 static void
@@ -189,7 +205,7 @@ view_notify_cb (TvTimeline *self,
                 GParamSpec *pspec,
                 TvTimelineView *view)
 {
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  invalidate (self);
 }
 
 static void
@@ -197,7 +213,7 @@ dark_changed_cb (TvTimeline      *self,
                  GParamSpec      *pspec,
                  AdwStyleManager *style)
 {
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  invalidate (self);
 }
 
 static gboolean
@@ -416,10 +432,23 @@ tv_timeline_snapshot (GtkWidget   *widget,
   if (self->trace == NULL || width <= 0 || height <= 0)
     return;
 
-  fill_options (self, &options);
-  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  tv_renderer_draw (self->trace, &options, cr);
-  cairo_destroy (cr);
+  if (self->cache == NULL || self->cache_width != width || self->cache_height != height)
+    {
+      GtkSnapshot *drawing = gtk_snapshot_new ();
+
+      fill_options (self, &options);
+      cr = gtk_snapshot_append_cairo (drawing, &GRAPHENE_RECT_INIT (0, 0, width, height));
+      tv_renderer_draw (self->trace, &options, cr);
+      cairo_destroy (cr);
+
+      g_clear_pointer (&self->cache, gsk_render_node_unref);
+      self->cache = gtk_snapshot_free_to_node (drawing);
+      self->cache_width = width;
+      self->cache_height = height;
+    }
+
+  if (self->cache != NULL)
+    gtk_snapshot_append_node (snapshot, self->cache);
 
   /* A hairline under the pointer helps read a time off the axis. */
   if (self->pointer_inside && !self->dragging)
@@ -467,6 +496,7 @@ tv_timeline_dispose (GObject *object)
   self->run = NULL;
 
   tv_timeline_set_trace (self, NULL);
+  g_clear_pointer (&self->cache, gsk_render_node_unref);
   if (self->view != NULL)
     g_signal_handlers_disconnect_by_func (self->view, view_notify_cb, self);
   g_clear_object (&self->view);
@@ -662,7 +692,7 @@ tv_timeline_set_trace (TvTimeline *self,
       tv_timeline_view_set_duration (self->view, tv_trace_get_end_time (trace));
     }
 
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  invalidate (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TRACE]);
 }
 
@@ -695,7 +725,7 @@ tv_timeline_set_view (TvTimeline     *self,
   g_set_object (&self->view, view);
   g_signal_connect_swapped (view, "notify", G_CALLBACK (view_notify_cb), self);
 
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  invalidate (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VIEW]);
 }
 
@@ -764,7 +794,7 @@ tv_timeline_poll (TvTimeline *self)
   tv_timeline_view_set_duration (self->view, now);
 
   /* Bars grow with the clock even when no event arrives. */
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  invalidate (self);
 
   if (finished)
     {
