@@ -263,6 +263,9 @@ thread_add_span (TvTrace       *self,
     while (pos > 0 && g_array_index (spans, TvSpan, pos - 1).start == start)
       pos--;
 
+  /* The span before `pos` ends where the change lands. */
+  _tv_trace_summary_invalidate (self, thread->index, pos > 0 ? pos - 1 : 0);
+
   has_prev = pos > 0;
   has_next = pos < spans->len;
   if (has_prev)

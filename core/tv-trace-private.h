@@ -14,6 +14,9 @@ G_BEGIN_DECLS
 #define TV_TRACE_MAX_THREADS (1u << 20)
 #define TV_TRACE_MAX_OBJECTS (1u << 20)
 
+/* A thread's level-of-detail pyramid (tv-trace-summary.c). */
+typedef struct _TvThreadSummary TvThreadSummary;
+
 struct _TvTrace
 {
   GObject     parent_instance;
@@ -23,6 +26,7 @@ struct _TvTrace
   GArray     *links;      /* TvLink, sorted by to_time */
   GArray     *prints;     /* TvPrint, sorted by time */
   GArray     *problems;   /* TvProblem, sorted by time */
+  GPtrArray  *summaries;  /* TvThreadSummary *, by thread index, made on first query */
 
   /* Reused by every drain, so that draining allocates nothing once warm. */
   GArray     *scratch;    /* TvEvent */
@@ -39,5 +43,9 @@ void _tv_trace_thread_free (gpointer data);
 void _tv_trace_object_free (gpointer data);
 void _tv_trace_print_clear (gpointer data);
 void _tv_trace_problem_clear (gpointer data);
+
+void _tv_thread_summary_free (gpointer data);
+/* Span `span` of thread `thread` (and every later one) changed. */
+void _tv_trace_summary_invalidate (TvTrace *self, guint thread, guint span);
 
 G_END_DECLS

@@ -67,6 +67,7 @@ tv_trace_finalize (GObject *object)
   g_clear_pointer (&self->links, g_array_unref);
   g_clear_pointer (&self->prints, g_array_unref);
   g_clear_pointer (&self->problems, g_array_unref);
+  g_clear_pointer (&self->summaries, g_ptr_array_unref);
   g_clear_pointer (&self->scratch, g_array_unref);
   g_clear_pointer (&self->title, g_free);
 
@@ -106,6 +107,7 @@ tv_trace_init (TvTrace *self)
   self->problems = g_array_new (FALSE, FALSE, sizeof (TvProblem));
   g_array_set_clear_func (self->problems, _tv_trace_problem_clear);
   self->scratch = g_array_new (FALSE, FALSE, sizeof (TvEvent));
+  self->summaries = g_ptr_array_new_with_free_func (_tv_thread_summary_free);
 }
 
 TvTrace *

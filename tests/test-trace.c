@@ -12,6 +12,7 @@
 #include "tv-clock.h"
 
 #include "tv-trace.h"
+#include "tv-trace-summary.h"
 
 #define NT TV_NO_THREAD
 
@@ -704,6 +705,223 @@ test_names (void)
     g_assert_cmpstr (tv_object_kind_to_string (i), !=, "unknown");
 }
 
+
+/* ---- Level of detail ----------------------------------------------------- */
+
+static void
+collect_segment (const TvTraceSegment *segment,
+                 gpointer              user_data)
+{
+  g_array_append_val ((GArray *) user_data, *segment);
+}
+
+static GArray *
+query (TvTrace *trace,
+       guint    thread,
+       gint64   start,
+       gint64   end,
+       guint    n_pixels)
+{
+  GArray *segments = g_array_new (FALSE, FALSE, sizeof (TvTraceSegment));
+  guint n = tv_trace_thread_query (trace, thread, start, end, n_pixels,
+                                   collect_segment, segments);
+
+  g_assert_cmpuint (n, ==, segments->len);
+  /* In order, without gaps or overlaps. */
+  for (guint i = 0; i < segments->len; i++)
+    {
+      const TvTraceSegment *seg = &g_array_index (segments, TvTraceSegment, i);
+
+      g_assert_cmpint (seg->end, >, seg->start);
+      g_assert_cmpint (seg->start, >=, start);
+      g_assert_cmpint (seg->end, <=, end);
+      if (i > 0)
+        g_assert_cmpint (seg->start, ==, g_array_index (segments, TvTraceSegment, i - 1).end);
+    }
+  return segments;
+}
+
+/* The segment that holds `time`. */
+static const TvTraceSegment *
+segment_at (GArray *segments,
+            gint64  time)
+{
+  for (guint i = 0; i < segments->len; i++)
+    {
+      const TvTraceSegment *seg = &g_array_index (segments, TvTraceSegment, i);
+
+      if (seg->start <= time && time < seg->end)
+        return seg;
+    }
+  g_assert_not_reached ();
+  return NULL;
+}
+
+static void
+test_query_wide (void)
+{
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  g_autoptr(GArray) segments = NULL;
+  const TvTraceSegment *seg;
+
+  NEW_THREAD (trace, 0, 0, "worker");
+  NEW_OBJECT (trace, 0, 1, TV_OBJ_LOCK, "A");
+  NEW_OBJECT (trace, 0, 2, TV_OBJ_LOCK, "B");
+  STATE (trace, 100, 0, TV_STATE_RUNNING, 0, 3);
+  STATE (trace, 400, 0, TV_STATE_LOCK, 1, 4);
+  STATE (trace, 500, 0, TV_STATE_LOCK, 2, 5);
+  STATE (trace, 700, 0, TV_STATE_RUNNING, 0, 6);
+  add (trace, TV_EV_THREAD_EXIT, 1000, 0, 0, 0, 0, 7, NULL);
+
+  /* 1 ns per pixel: every span is itself; the two waits stay apart. */
+  segments = query (trace, 0, 0, 1000, 1000);
+  g_assert_cmpuint (segments->len, ==, 5);
+  seg = segment_at (segments, 0);
+  g_assert_cmpint (seg->state, ==, TV_STATE_NEW);
+  g_assert_cmpint (seg->end, ==, 100);
+  seg = segment_at (segments, 450);
+  g_assert_cmpint (seg->state, ==, TV_STATE_LOCK);
+  g_assert_cmpuint (seg->object, ==, 1);
+  g_assert_cmpint (seg->start, ==, 400);
+  g_assert_cmpint (seg->end, ==, 500);
+  g_assert_cmpuint (seg->line, ==, 4);
+  g_assert_false (seg->summary);
+  seg = segment_at (segments, 600);
+  g_assert_cmpuint (seg->object, ==, 2);
+  g_assert_cmpint (seg->end, ==, 700);
+  seg = segment_at (segments, 999);
+  g_assert_cmpint (seg->state, ==, TV_STATE_RUNNING);
+  g_assert_cmpint (seg->end, ==, 1000);
+
+  /* A window inside a span clips it. */
+  g_clear_pointer (&segments, g_array_unref);
+  segments = query (trace, 0, 420, 480, 60);
+  g_assert_cmpuint (segments->len, ==, 1);
+  seg = segment_at (segments, 420);
+  g_assert_cmpint (seg->start, ==, 420);
+  g_assert_cmpint (seg->end, ==, 480);
+  g_assert_cmpuint (seg->object, ==, 1);
+
+  /* No such thread, or an empty window: nothing. */
+  g_assert_cmpuint (tv_trace_thread_query (trace, 7, 0, 1000, 100, collect_segment, NULL), ==, 0);
+  g_assert_cmpuint (tv_trace_thread_query (trace, 0, 500, 500, 100, collect_segment, NULL), ==, 0);
+}
+
+/* Thread 0 runs `run` ns then waits for lock 1 `wait` ns, `n` times from
+ * `from`; the time after the loop. */
+static gint64
+add_cycles (TvTrace *trace,
+            gint64   from,
+            guint    n,
+            gint64   run,
+            gint64   wait)
+{
+  gint64 t = from;
+
+  for (guint i = 0; i < n; i++)
+    {
+      STATE (trace, t, 0, TV_STATE_RUNNING, 0, 3);
+      STATE (trace, t + run, 0, TV_STATE_LOCK, 1, 4);
+      t += run + wait;
+    }
+  return t;
+}
+
+static void
+test_query_dense (void)
+{
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  g_autoptr(GArray) segments = NULL;
+  const TvTraceSegment *seg;
+  gint64 middle, end;
+
+  NEW_THREAD (trace, 0, 0, "worker");
+  NEW_OBJECT (trace, 0, 1, TV_OBJ_LOCK, "L");
+  /* 100k spans: mostly running in the first half, mostly waiting after. */
+  middle = add_cycles (trace, 0, 25000, 90, 10);
+  end = add_cycles (trace, middle, 25000, 10, 90);
+  add (trace, TV_EV_THREAD_EXIT, end, 0, 0, 0, 0, 7, NULL);
+  g_assert_cmpuint (tv_trace_get_thread (trace, 0)->spans->len, ==, 100002);
+
+  /* 100 pixels of ~50k ns: two merged summaries, split in the middle. */
+  segments = query (trace, 0, 0, end, 100);
+  g_assert_cmpuint (segments->len, ==, 2);
+  seg = segment_at (segments, 0);
+  g_assert_cmpint (seg->state, ==, TV_STATE_RUNNING);
+  g_assert_true (seg->summary);
+  g_assert_cmpuint (seg->states, ==, (1u << TV_STATE_RUNNING) | (1u << TV_STATE_LOCK));
+  g_assert_cmpint (seg->end, >=, middle - end / 100);
+  g_assert_cmpint (seg->end, <=, middle + end / 100);
+  seg = segment_at (segments, end - 1);
+  g_assert_cmpint (seg->state, ==, TV_STATE_LOCK);
+  g_assert_cmpuint (seg->object, ==, 1);
+  g_assert_cmpint (seg->end, ==, end);
+
+  /* Zoomed in on 10 cycles at 1 ns per pixel: the spans themselves. */
+  g_clear_pointer (&segments, g_array_unref);
+  segments = query (trace, 0, middle, middle + 1000, 1000);
+  g_assert_cmpuint (segments->len, ==, 20);
+  g_assert_false (g_array_index (segments, TvTraceSegment, 0).summary);
+}
+
+/* Events that land before the summarised ones change what the query says. */
+static void
+test_query_out_of_order (void)
+{
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  g_autoptr(GArray) before = NULL;
+  g_autoptr(GArray) after = NULL;
+  gint64 end;
+
+  NEW_THREAD (trace, 0, 0, "worker");
+  NEW_OBJECT (trace, 0, 1, TV_OBJ_LOCK, "L");
+  end = add_cycles (trace, 0, 30000, 10, 90);
+  STATE (trace, end, 0, TV_STATE_RUNNING, 0, 3);
+
+  before = query (trace, 0, 0, end, 30);
+  g_assert_cmpuint (before->len, ==, 1);
+  g_assert_cmpint (segment_at (before, end / 2)->state, ==, TV_STATE_LOCK);
+
+  /* The middle third's waits turn out to have been sleeps after 5 ns. */
+  for (gint64 t = end / 3 / 100 * 100; t < 2 * end / 3; t += 100)
+    STATE (trace, t + 15, 0, TV_STATE_SLEEPING, 0, 5);
+
+  after = query (trace, 0, 0, end, 30);
+  g_assert_cmpuint (after->len, ==, 3);
+  g_assert_cmpint (segment_at (after, end / 6)->state, ==, TV_STATE_LOCK);
+  g_assert_cmpint (segment_at (after, end / 2)->state, ==, TV_STATE_SLEEPING);
+  g_assert_cmpint (segment_at (after, end - 1)->state, ==, TV_STATE_LOCK);
+  g_assert_cmpuint (segment_at (after, end / 2)->states, ==,
+                    (1u << TV_STATE_RUNNING) | (1u << TV_STATE_LOCK) | (1u << TV_STATE_SLEEPING));
+}
+
+/* However many spans, about one segment per pixel. */
+static void
+test_query_bounded (void)
+{
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  gint64 t = 0;
+  guint32 seed = 7;
+
+  NEW_THREAD (trace, 0, 0, "worker");
+  for (guint i = 0; i < 200000; i++)
+    {
+      /* A pseudo-random walk through the states, 1 to 64 ns each. */
+      seed = seed * 1103515245u + 12345u;
+      STATE (trace, t, 0, 1 + (seed >> 16) % (TV_STATE_TERMINATED - 1), (seed >> 8) % 3, 1);
+      t += 1 + (seed >> 20) % 64;
+    }
+
+  for (guint pixels = 10; pixels <= 10000; pixels *= 10)
+    {
+      g_autoptr(GArray) segments = query (trace, 0, 0, t, pixels);
+
+      g_assert_cmpuint (segments->len, <=, pixels + 1);
+      g_assert_cmpuint (segments->len, >, 0);
+      g_assert_cmpint (g_array_index (segments, TvTraceSegment, segments->len - 1).end, ==, t);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -726,6 +944,10 @@ main (int   argc,
   g_test_add_func ("/tv/trace/drain", test_drain);
   g_test_add_func ("/tv/trace/live-drain", test_live_drain);
   g_test_add_func ("/tv/trace/names", test_names);
+  g_test_add_func ("/tv/trace/query-wide", test_query_wide);
+  g_test_add_func ("/tv/trace/query-dense", test_query_dense);
+  g_test_add_func ("/tv/trace/query-out-of-order", test_query_out_of_order);
+  g_test_add_func ("/tv/trace/query-bounded", test_query_bounded);
 
   return g_test_run ();
 }
