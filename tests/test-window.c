@@ -352,6 +352,40 @@ test_stop (void)
   g_unlink (path);
 }
 
+/* Thirty rows do not fit: the rows scroll through GtkScrollable. */
+static void
+test_scroll_rows (void)
+{
+  g_autofree char *path = write_scenario ("tv-window-many.tvs",
+                                          "thread worker * 30:\n"
+                                          "    sleep 1ms\n");
+  TvWindow *window = open_window (path);
+  TvTimeline *timeline = tv_window_get_timeline (window);
+  TvTimelineView *view = tv_timeline_get_view (timeline);
+  GtkAdjustment *vadjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (timeline));
+
+  run_to_end (window);
+
+  g_assert_cmpfloat (gtk_adjustment_get_upper (vadjustment), >, gtk_adjustment_get_page_size (vadjustment));
+  g_assert_cmpfloat (gtk_adjustment_get_page_size (vadjustment), ==, gtk_widget_get_height (GTK_WIDGET (timeline)));
+
+  /* The scrollbar moves the rows; the view moves the scrollbar. */
+  gtk_adjustment_set_value (vadjustment, 100);
+  g_assert_cmpfloat (tv_timeline_view_get_scroll_y (view), ==, 100);
+  tv_timeline_view_set_scroll_y (view, 40);
+  g_assert_cmpfloat (gtk_adjustment_get_value (vadjustment), ==, 40);
+
+  /* Filtering down to one row leaves nothing to scroll. */
+  tv_timeline_view_set_filter (view, "worker-17");
+  wait_for_paint (GTK_WIDGET (window));
+  g_assert_cmpfloat (gtk_adjustment_get_upper (vadjustment), ==, gtk_adjustment_get_page_size (vadjustment));
+  g_assert_cmpfloat (gtk_adjustment_get_value (vadjustment), ==, 0);
+  g_assert_cmpfloat (tv_timeline_view_get_scroll_y (view), ==, 0);
+
+  close_window (window);
+  g_unlink (path);
+}
+
 static gboolean
 file_written (gpointer data)
 {
@@ -510,6 +544,7 @@ main (int   argc,
   g_test_add_data_func ("/tv/window/load-error", (gconstpointer) test_load_error, window_test);
   g_test_add_data_func ("/tv/window/stop", (gconstpointer) test_stop, window_test);
   g_test_add_data_func ("/tv/window/export", (gconstpointer) test_export, window_test);
+  g_test_add_data_func ("/tv/window/scroll-rows", (gconstpointer) test_scroll_rows, window_test);
 
   status = g_test_run ();
   g_clear_object (&app);

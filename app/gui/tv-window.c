@@ -636,6 +636,15 @@ show_file_titles (TvWindow   *self,
   gtk_window_set_title (GTK_WINDOW (self), window_title);
 }
 
+static gboolean
+is_lesson (GFile *file)
+{
+  g_autofree char *directory = tv_lessons_dup_directory ();
+  g_autoptr(GFile) lessons = g_file_new_for_path (directory);
+
+  return g_file_has_parent (file, lessons);
+}
+
 static void
 loaded_cb (GObject      *object,
            GAsyncResult *result,
@@ -684,9 +693,12 @@ loaded_cb (GObject      *object,
       tv_window_console_append (self, hint, "dim");
     }
 
-  /* Recent files: the scenarios people open, not the shipped lessons. */
-  uri = g_file_get_uri (self->file);
-  gtk_recent_manager_add_item (gtk_recent_manager_get_default (), uri);
+  /* Recent files: the scenarios people open; the lessons have their list. */
+  if (!is_lesson (self->file))
+    {
+      uri = g_file_get_uri (self->file);
+      gtk_recent_manager_add_item (gtk_recent_manager_get_default (), uri);
+    }
 
   select_current_lesson (self);
   tv_window_update_actions (self);

@@ -39,6 +39,13 @@ struct _TvTimeline
   int             cache_width;
   int             cache_height;
 
+  /* GtkScrollable: the vertical one scrolls the rows; time has its own. */
+  GtkAdjustment  *hadjustment;
+  GtkAdjustment  *vadjustment;
+  guint           hscroll_policy : 1;
+  guint           vscroll_policy : 1;
+  guint           in_allocate : 1;
+
   guint           tick_id;
   gulong          trace_changed_id;
 
@@ -52,14 +59,26 @@ struct _TvTimeline
   guint           dragging : 1;
 };
 
-G_DEFINE_FINAL_TYPE (TvTimeline, tv_timeline, GTK_TYPE_WIDGET)
+/*
+ * Scrollable so that a GtkScrolledWindow gives the rows GNOME's overlay
+ * scrollbar; the adjustments are configured in size_allocate, as
+ * GtkViewport does, never while drawing.
+ */
+G_DEFINE_FINAL_TYPE_WITH_CODE (TvTimeline, tv_timeline, GTK_TYPE_WIDGET,
+                               G_IMPLEMENT_INTERFACE (GTK_TYPE_SCROLLABLE, NULL))
 
 enum {
   PROP_0,
   PROP_TRACE,
   PROP_VIEW,
   PROP_LIVE,
-  N_PROPS
+  N_PROPS,
+
+  /* GtkScrollable's, overridden */
+  PROP_HADJUSTMENT = N_PROPS,
+  PROP_VADJUSTMENT,
+  PROP_HSCROLL_POLICY,
+  PROP_VSCROLL_POLICY,
 };
 
 enum {
@@ -75,6 +94,47 @@ invalidate (TvTimeline *self)
 {
   g_clear_pointer (&self->cache, gsk_render_node_unref);
   gtk_widget_queue_draw (GTK_WIDGET (self));
+
+  /*
+   * New rows or a new filter change how tall the rows are.  Not from
+   * size_allocate itself (configuring the adjustment may clamp the scroll).
+   */
+  if (!self->in_allocate)
+    gtk_widget_queue_allocate (GTK_WIDGET (self));
+}
+
+static void
+vadjustment_value_cb (TvTimeline    *self,
+                      GtkAdjustment *adjustment)
+{
+  tv_timeline_view_set_scroll_y (self->view, gtk_adjustment_get_value (adjustment));
+}
+
+static void
+set_adjustment (TvTimeline     *self,
+                GtkOrientation  orientation,
+                GtkAdjustment  *adjustment)
+{
+  GtkAdjustment **slot = orientation == GTK_ORIENTATION_HORIZONTAL
+                         ? &self->hadjustment : &self->vadjustment;
+
+  if (adjustment != NULL && *slot == adjustment)
+    return;
+
+  if (*slot != NULL)
+    {
+      g_signal_handlers_disconnect_by_func (*slot, vadjustment_value_cb, self);
+      g_clear_object (slot);
+    }
+
+  if (adjustment == NULL)
+    adjustment = gtk_adjustment_new (0, 0, 0, 0, 0, 0);
+  *slot = g_object_ref_sink (adjustment);
+
+  if (orientation == GTK_ORIENTATION_VERTICAL)
+    g_signal_connect_swapped (adjustment, "value-changed", G_CALLBACK (vadjustment_value_cb), self);
+
+  gtk_widget_queue_allocate (GTK_WIDGET (self));
 }
 
 static void
@@ -201,10 +261,15 @@ trace_changed_cb (TvTimeline *self,
 }
 
 static void
-view_notify_cb (TvTimeline *self,
-                GParamSpec *pspec,
+view_notify_cb (TvTimeline     *self,
+                GParamSpec     *pspec,
                 TvTimelineView *view)
 {
+  double scroll_y = tv_timeline_view_get_scroll_y (view);
+
+  if (self->vadjustment != NULL && gtk_adjustment_get_value (self->vadjustment) != scroll_y)
+    gtk_adjustment_set_value (self->vadjustment, scroll_y);
+
   invalidate (self);
 }
 
@@ -467,6 +532,37 @@ tv_timeline_snapshot (GtkWidget   *widget,
 }
 
 static void
+tv_timeline_size_allocate (GtkWidget *widget,
+                           int        width,
+                           int        height,
+                           int        baseline)
+{
+  TvTimeline *self = TV_TIMELINE (widget);
+  double content = height;
+  double value;
+
+  if (self->trace != NULL)
+    {
+      TvRenderOptions options;
+
+      fill_options (self, &options);
+      options.width = width;
+      options.height = height;
+      options.scroll_y = 0;
+      content = MAX (content, tv_renderer_measure_height (self->trace, &options));
+    }
+
+  value = CLAMP (tv_timeline_view_get_scroll_y (self->view), 0.0, content - height);
+
+  /* Time is not scrolled through the horizontal adjustment: it stays put. */
+  self->in_allocate = TRUE;
+  gtk_adjustment_configure (self->hadjustment, 0, 0, width, width * 0.1, width * 0.9, width);
+  gtk_adjustment_configure (self->vadjustment, value, 0, content,
+                            height * 0.1, height * 0.9, height);
+  self->in_allocate = FALSE;
+}
+
+static void
 tv_timeline_measure (GtkWidget      *widget,
                      GtkOrientation  orientation,
                      int             for_size,
@@ -502,6 +598,10 @@ tv_timeline_dispose (GObject *object)
   g_clear_object (&self->view);
   g_clear_pointer (&self->scenario, tv_scenario_unref);
   g_signal_handlers_disconnect_by_func (adw_style_manager_get_default (), dark_changed_cb, self);
+  if (self->vadjustment != NULL)
+    g_signal_handlers_disconnect_by_func (self->vadjustment, vadjustment_value_cb, self);
+  g_clear_object (&self->hadjustment);
+  g_clear_object (&self->vadjustment);
 
   G_OBJECT_CLASS (tv_timeline_parent_class)->dispose (object);
 }
@@ -528,6 +628,22 @@ tv_timeline_get_property (GObject    *object,
       g_value_set_boolean (value, self->run != NULL);
       break;
 
+    case PROP_HADJUSTMENT:
+      g_value_set_object (value, self->hadjustment);
+      break;
+
+    case PROP_VADJUSTMENT:
+      g_value_set_object (value, self->vadjustment);
+      break;
+
+    case PROP_HSCROLL_POLICY:
+      g_value_set_enum (value, self->hscroll_policy);
+      break;
+
+    case PROP_VSCROLL_POLICY:
+      g_value_set_enum (value, self->vscroll_policy);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -551,6 +667,22 @@ tv_timeline_set_property (GObject      *object,
       tv_timeline_set_view (self, g_value_get_object (value));
       break;
 
+    case PROP_HADJUSTMENT:
+      set_adjustment (self, GTK_ORIENTATION_HORIZONTAL, g_value_get_object (value));
+      break;
+
+    case PROP_VADJUSTMENT:
+      set_adjustment (self, GTK_ORIENTATION_VERTICAL, g_value_get_object (value));
+      break;
+
+    case PROP_HSCROLL_POLICY:
+      self->hscroll_policy = g_value_get_enum (value);
+      break;
+
+    case PROP_VSCROLL_POLICY:
+      self->vscroll_policy = g_value_get_enum (value);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -568,6 +700,7 @@ tv_timeline_class_init (TvTimelineClass *klass)
 
   widget_class->snapshot = tv_timeline_snapshot;
   widget_class->measure = tv_timeline_measure;
+  widget_class->size_allocate = tv_timeline_size_allocate;
 
   properties[PROP_TRACE] =
     g_param_spec_object ("trace", NULL, NULL,
@@ -585,6 +718,11 @@ tv_timeline_class_init (TvTimelineClass *klass)
                           (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  g_object_class_override_property (object_class, PROP_HADJUSTMENT, "hadjustment");
+  g_object_class_override_property (object_class, PROP_VADJUSTMENT, "vadjustment");
+  g_object_class_override_property (object_class, PROP_HSCROLL_POLICY, "hscroll-policy");
+  g_object_class_override_property (object_class, PROP_VSCROLL_POLICY, "vscroll-policy");
 
   /**
    * TvTimeline::run-ended:
@@ -650,6 +788,8 @@ tv_timeline_init (TvTimeline *self)
   g_signal_connect_object (adw_style_manager_get_default (), "notify::dark",
                            G_CALLBACK (dark_changed_cb), self, G_CONNECT_SWAPPED);
 
+  set_adjustment (self, GTK_ORIENTATION_HORIZONTAL, NULL);
+  set_adjustment (self, GTK_ORIENTATION_VERTICAL, NULL);
   tv_timeline_set_view (self, NULL);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, "Timeline",
