@@ -9,6 +9,11 @@
 
 #include "tv-cli.h"
 
+#ifdef TV_WITH_TRACE
+# include <string.h>
+# include "tv-trace-cmd.h"
+#endif
+
 #if HAVE_GUI && defined (TV_WITH_GUI)
 # include "tv-gui.h"
 # define TV_HAVE_WINDOW 1
@@ -21,6 +26,12 @@ main (int    argc,
       char **argv)
 {
   setlocale (LC_ALL, "");
+
+#ifdef TV_WITH_TRACE
+  /* `threadviz trace -- CMD`: never the window, whatever CMD looks like. */
+  if (argc > 1 && strcmp (argv[1], "trace") == 0)
+    return tv_trace_cmd_main (argc - 1, argv + 1);
+#endif
 
 #if TV_HAVE_WINDOW
   if (tv_cli_wants_window (argc, argv))

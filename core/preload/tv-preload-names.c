@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * tv-preload-names.c: object ids and names for the addresses of locks, and
+ * CPython's GIL.
+ *
+ * Object ids: a lock-free open-addressing table in the shared block, keyed
+ * by (address space, address).  A fork child keeps its parent's address
+ * space (a lock it inherited, or one in shared memory like
+ * multiprocessing's, is the same object in both); a program started by
+ * exec() gets a new one.  The first thread to claim a key (one CAS) names
+ * the object and publishes its id; anyone else who meets the key spins the
+ * few instructions until the id is there.  No lock, no allocation.
+ *
+ * Names: the symbol the object lives in (dladdr), e.g. `counter_lock`,
+ * else the code that first used it, e.g. `mutex@worker+0x2c` or
+ * `mutex@race+0x11a9` (the executable's name and offset when it exports no
+ * symbols).
+ *
+ * The GIL (CPython 3.x with pthreads): a mutex + condition pair inside
+ * `_PyRuntime`, followed by the "switch" pair that FORCE_SWITCHING uses.
+ * take_gil() locks the GIL's mutex and, when it gets the GIL, locks the
+ * switch mutex while still holding it; that nesting (two mutexes of
+ * _PyRuntime, one pthread_cond_t + one pthread_mutex_t apart) is how the
+ * GIL is recognised, at the very first take_gil() of the interpreter.
+ * From then on the GIL is an object of its own (kind GIL, named `GIL`) and
+ * its mutex is not shown as a lock: who holds the GIL is what take_gil() /
+ * drop_gil() decide while holding it, so
+ *
+ *   lock(gil mutex) while not holding the GIL   -> taking
+ *   cond wait on the GIL's condition, taking    -> state GIL_WAIT
+ *   unlock(gil mutex), taking                   -> ACQUIRE GIL
+ *   lock(gil mutex) while holding the GIL       -> RELEASE GIL (dropping)
+ *   unlock(gil mutex), dropping                 -> out
+ */
+#define _GNU_SOURCE
+
+#include "tv-preload.h"
+
+#include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+uintptr_t tv_preload_gil_mutex;
+uintptr_t tv_preload_gil_cond;
+uintptr_t tv_preload_gil_switch_mutex;
+uintptr_t tv_preload_gil_switch_cond;
+
+static uint32_t gil_object;                 /* this process's GIL */
+static _Atomic uint32_t gil_last_thread;    /* last to drop it, plus one */
+static _Atomic int64_t gil_last_time;
+
+/* _PyRuntime's range, looked up once per process (0 = not Python). */
+static uintptr_t py_runtime_start, py_runtime_end;
+static _Atomic int py_checked;
+
+static const char *
+kind_word (TvObjectKind kind)
+{
+  switch (kind)
+    {
+    case TV_OBJ_LOCK: return "mutex";
+    case TV_OBJ_RLOCK: return "rwlock";
+    case TV_OBJ_SEMAPHORE: return "sem";
+    case TV_OBJ_CONDITION: return "cond";
+    case TV_OBJ_BARRIER: return "barrier";
+    case TV_OBJ_GIL: return "GIL";
+    default: return "object";
+    }
+}
+
+/* "symbol", "symbol+0x10", "func+0x2c" or "file+0x11a9". */
+static void
+describe_address (uintptr_t   address,
+                  bool        data,
+                  char       *buffer,
+                  size_t      size)
+{
+  Dl_info info;
+  const ElfW (Sym) *sym = NULL;
+  const char *file;
+
+  buffer[0] = '\0';
+  if (dladdr1 ((void *) address, &info, (void **) &sym, RTLD_DL_SYMENT) == 0)
+    return;
+
+  if (info.dli_sname != NULL && info.dli_saddr != NULL)
+    {
+      uintptr_t start = (uintptr_t) info.dli_saddr;
+
+      /* dladdr finds the nearest symbol below: for data, it must contain
+       * the address (a heap address past the end of .bss is not in it). */
+      if (data && sym != NULL && address >= start + (sym->st_size > 0 ? sym->st_size : 1))
+        return;
+      if (address == start)
+        snprintf (buffer, size, "%s", info.dli_sname);
+      else
+        snprintf (buffer, size, "%s+0x%lx", info.dli_sname, (unsigned long) (address - start));
+      return;
+    }
+  if (data || info.dli_fname == NULL)
+    return;
+  file = strrchr (info.dli_fname, '/');
+  file = file != NULL ? file + 1 : info.dli_fname;
+  if (*file == '\0')
+    {
+      /* The main program: dladdr gives it an empty name. */
+      static char exe[64];
+
+      if (exe[0] == '\0')
+        {
+          char path[256];
+          ssize_t n = readlink ("/proc/self/exe", path, sizeof path - 1);
+          const char *base;
+
+          path[n > 0 ? n : 0] = '\0';
+          base = strrchr (path, '/');
+          snprintf (exe, sizeof exe, "%.63s", base != NULL ? base + 1 : path);
+        }
+      file = exe;
+    }
+  snprintf (buffer, size, "%s+0x%lx", file,
+            (unsigned long) (address - (uintptr_t) info.dli_fbase));
+}
+
+uint32_t
+tv_preload_new_object (TvPreloadThread *self,
+                       TvObjectKind     kind,
+                       const char      *name)
+{
+  uint32_t id = atomic_fetch_add (&tv_preload_shared->next_object, 1);
+  uint64_t text = tv_recorder_add_string (tv_preload_recorder, name, strlen (name));
+
+  tv_preload_emit (self, TV_EV_OBJECT_NEW, id, kind, (int64_t) text);
+  return id;
+}
+
+static uint32_t
+name_object (TvPreloadThread *self,
+             const void      *address,
+             TvObjectKind     kind,
+             uintptr_t        caller)
+{
+  char symbol[160], where[160], name[200];
+
+  self->guard++;
+  describe_address ((uintptr_t) address, true, symbol, sizeof symbol);
+  if (symbol[0] != '\0')
+    snprintf (name, sizeof name, "%s", symbol);
+  else
+    {
+      describe_address (caller, false, where, sizeof where);
+      if (where[0] != '\0')
+        snprintf (name, sizeof name, "%s@%s", kind_word (kind), where);
+      else
+        snprintf (name, sizeof name, "%s@%p", kind_word (kind), address);
+    }
+  self->guard--;
+  return tv_preload_new_object (self, kind, name);
+}
+
+TvPreloadSlot *
+tv_preload_object (TvPreloadThread *self,
+                   const void      *address,
+                   TvObjectKind     kind,
+                   uintptr_t        caller)
+{
+  uint64_t key = ((uint64_t) tv_preload_space << 48) | ((uintptr_t) address & UINT64_C (0xffffffffffff));
+  uint64_t h = (key ^ (key >> 29)) * UINT64_C (0x9e3779b97f4a7c15);
+  uint32_t mask = TV_PRELOAD_N_SLOTS - 1;
+
+  for (uint32_t i = 0, at = (uint32_t) (h >> 40); i < 64; i++)
+    {
+      TvPreloadSlot *slot = &tv_preload_shared->slots[(at + i) & mask];
+      uint64_t found = atomic_load_explicit (&slot->key, memory_order_acquire);
+
+      if (found == 0)
+        {
+          if (atomic_compare_exchange_strong_explicit (&slot->key, &found, key,
+                                                       memory_order_acq_rel,
+                                                       memory_order_acquire))
+            {
+              uint32_t id = name_object (self, address, kind, caller);
+
+              atomic_store_explicit (&slot->id, id, memory_order_release);
+              return slot;
+            }
+        }
+      if (found == key)
+        {
+          /* Claimed by someone naming it right now: a few instructions. */
+          while (atomic_load_explicit (&slot->id, memory_order_acquire) == 0)
+            sched_yield ();
+          return slot;
+        }
+    }
+  atomic_fetch_add_explicit (&tv_preload_shared->slots_full, 1, memory_order_relaxed);
+  return NULL;
+}
+
+/* --- The GIL --------------------------------------------------------------- */
+
+static void
+py_check (void)
+{
+  void *runtime;
+  Dl_info info;
+  const ElfW (Sym) *sym = NULL;
+
+  if (atomic_load_explicit (&py_checked, memory_order_acquire))
+    return;
+  runtime = dlsym (RTLD_DEFAULT, "_PyRuntime");
+  if (runtime != NULL
+      && dladdr1 (runtime, &info, (void **) &sym, RTLD_DL_SYMENT) != 0 && sym != NULL)
+    {
+      py_runtime_start = (uintptr_t) runtime;
+      py_runtime_end = py_runtime_start + (sym->st_size > 0 ? sym->st_size : 4096);
+    }
+  atomic_store_explicit (&py_checked, 1, memory_order_release);
+}
+
+static bool
+in_py_runtime (uintptr_t address)
+{
+  return address >= py_runtime_start && address < py_runtime_end;
+}
+
+bool
+tv_preload_gil_check (TvPreloadThread *self,
+                      const void      *mutex)
+{
+  uintptr_t address = (uintptr_t) mutex;
+  uintptr_t gil;
+
+  if (tv_preload_gil_mutex != 0)
+    return tv_preload_is_gil (mutex);
+
+  self->guard++;
+  py_check ();
+  self->guard--;
+  if (py_runtime_start == 0 || !in_py_runtime (address))
+    return false;
+
+  gil = address - sizeof (pthread_cond_t) - sizeof (pthread_mutex_t);
+  if (self->py_mutex == 0 || self->py_mutex != gil)
+    return false;
+
+  /* Nested exactly as take_gil() nests them: recognised.  The GIL's mutex
+   * was shown as a lock until now: close that hold and turn the object into
+   * the GIL (a second OBJECT_NEW of the same id renames it). */
+  {
+    TvPreloadSlot *slot = tv_preload_object (self, (void *) gil, TV_OBJ_LOCK, 0);
+    uint32_t id = tv_preload_slot_id (slot);
+    uint64_t text = tv_recorder_add_string (tv_preload_recorder, "GIL", 3);
+
+    if (id == 0)
+      return false;
+    tv_preload_emit (self, TV_EV_RELEASE, id, 0, 0);
+    tv_preload_emit (self, TV_EV_OBJECT_NEW, id, TV_OBJ_GIL, (int64_t) text);
+    gil_object = id;
+  }
+  tv_preload_gil_cond = gil - sizeof (pthread_cond_t);
+  tv_preload_gil_switch_mutex = address;
+  tv_preload_gil_switch_cond = address - sizeof (pthread_cond_t);
+  atomic_thread_fence (memory_order_release);
+  tv_preload_gil_mutex = gil;
+  self->gil = TV_GIL_TAKING;
+  self->gil_waited = false;
+  self->py_mutex = 0;
+  return true;
+}
+
+void
+tv_preload_gil_locked (TvPreloadThread *self,
+                       const void      *mutex)
+{
+  if (py_runtime_start != 0 && in_py_runtime ((uintptr_t) mutex))
+    self->py_mutex = (uintptr_t) mutex;
+}
+
+void
+tv_preload_gil_before_lock (TvPreloadThread *self)
+{
+  if (self->gil == TV_GIL_HOLDING)
+    {
+      int64_t now = tv_preload_now ();
+
+      tv_preload_emit_at (self, now, TV_EV_RELEASE, gil_object, 0, 0);
+      atomic_store_explicit (&gil_last_time, now, memory_order_relaxed);
+      atomic_store_explicit (&gil_last_thread, self->index + 1, memory_order_release);
+      self->gil = TV_GIL_DROPPING;
+    }
+  else if (self->gil == TV_GIL_OUT)
+    {
+      self->gil = TV_GIL_TAKING;
+      self->gil_waited = false;
+    }
+}
+
+void
+tv_preload_gil_before_unlock (TvPreloadThread *self)
+{
+  if (self->gil == TV_GIL_TAKING)
+    {
+      uint32_t releaser = TV_NO_THREAD;
+      int64_t release_time = 0;
+
+      if (self->gil_waited)
+        {
+          uint32_t last = atomic_load_explicit (&gil_last_thread, memory_order_acquire);
+
+          release_time = atomic_load_explicit (&gil_last_time, memory_order_relaxed);
+          if (last != 0 && last - 1 != self->index)
+            releaser = last - 1;
+        }
+      tv_preload_emit (self, TV_EV_ACQUIRE, gil_object, releaser, release_time);
+      self->gil = TV_GIL_HOLDING;
+    }
+  else if (self->gil == TV_GIL_DROPPING)
+    self->gil = TV_GIL_OUT;
+}
+
+void
+tv_preload_gil_before_wait (TvPreloadThread *self)
+{
+  if (self->gil == TV_GIL_TAKING && !self->gil_waited)
+    {
+      tv_preload_emit_state (self, TV_STATE_GIL_WAIT, gil_object, 0);
+      self->gil_waited = true;
+    }
+}
+
+void
+tv_preload_gil_reset (TvPreloadThread *self)
+{
+  if (self->gil == TV_GIL_HOLDING && gil_object != 0)
+    tv_preload_emit (self, TV_EV_RELEASE, gil_object, 0, 0);
+  self->gil = TV_GIL_OUT;
+}
+
+void
+tv_preload_gil_after_fork (TvPreloadThread *self)
+{
+  char name[48];
+
+  if (tv_preload_gil_mutex == 0)
+    return;
+  /* Another process, another GIL. */
+  snprintf (name, sizeof name, "GIL (pid %d)", (int) getpid ());
+  gil_object = tv_preload_new_object (self, TV_OBJ_GIL, name);
+  atomic_store (&gil_last_thread, 0);
+  if (self->gil == TV_GIL_HOLDING)
+    tv_preload_emit (self, TV_EV_ACQUIRE, gil_object, TV_NO_THREAD, 0);
+}
