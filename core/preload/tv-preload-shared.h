@@ -23,6 +23,8 @@
 #define TV_PRELOAD_ENV_FD       "THREADVIZ_RECORDER_FD"
 #define TV_PRELOAD_ENV_PID      "THREADVIZ_RECORDER_PID"
 #define TV_PRELOAD_ENV_LIBRARY  "THREADVIZ_PRELOAD"
+/* Set by the exec wrappers for the new image: pid:thread index:process id. */
+#define TV_PRELOAD_ENV_EXEC     "THREADVIZ_EXEC"
 
 /* Recorder size: rings are claimed once per thread and never reused. */
 #define TV_PRELOAD_N_RINGS      256

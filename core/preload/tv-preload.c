@@ -643,9 +643,13 @@ tv_preload_init (void)
   TvPreloadThread *self = &tv_preload_self;
   void *extra = NULL;
   int32_t no_pid = 0;
+  uint32_t index = 0, process = 0;
+  bool continued;
 
   tv_preload_resolve ();
   self->guard++;
+  tv_preload_exec_save_environment ();
+  continued = tv_preload_exec_continued (&index, &process);
   tv_preload_recorder = attach (&extra);
   if (tv_preload_recorder == NULL)
     {
@@ -669,20 +673,36 @@ tv_preload_init (void)
   atomic_compare_exchange_strong (&tv_preload_shared->root_pid, &no_pid, (int32_t) getpid ());
   tv_preload_active = true;
 
-  if (!claim_ring (self))
+  if (continued && index < tv_recorder_get_n_rings (tv_preload_recorder))
     {
-      tv_preload_active = false;
-      self->guard--;
-      return;
-    }
-  new_process (self);
-  {
-    char name[64];
+      /* The same thread and process, running another program: rename
+       * both (a second OBJECT_NEW of an id renames the object). */
+      char comm[32], name[64];
 
-    comm_name (name, sizeof name);
-    emit_thread_new (self, name, TV_NO_THREAD);
-  }
-  emit_thread_running (self, TV_NO_THREAD, 0);
+      self->index = index;
+      self->ring = tv_recorder_get_ring (tv_preload_recorder, index);
+      tv_preload_process = process;
+      comm_name (comm, sizeof comm);
+      snprintf (name, sizeof name, "%s (pid %d)", comm, (int) getpid ());
+      tv_preload_emit (self, TV_EV_OBJECT_NEW, process, TV_OBJ_PROCESS,
+                       (int64_t) add_string (name));
+      tv_preload_emit (self, TV_EV_THREAD_NAME, TV_NO_OBJECT, 0, (int64_t) add_string (comm));
+    }
+  else
+    {
+      char name[64];
+
+      if (!claim_ring (self))
+        {
+          tv_preload_active = false;
+          self->guard--;
+          return;
+        }
+      new_process (self);
+      comm_name (name, sizeof name);
+      emit_thread_new (self, name, TV_NO_THREAD);
+      emit_thread_running (self, TV_NO_THREAD, 0);
+    }
   thread_register (pthread_self (), self->index);
   pthread_atfork (fork_prepare, NULL, fork_child);
   self->guard--;

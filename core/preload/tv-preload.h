@@ -207,6 +207,16 @@ tv_preload_is_gil (const void *address)
              || a == tv_preload_gil_switch_mutex || a == tv_preload_gil_switch_cond);
 }
 
+/* --- exec (tv-preload-exec.c) ----------------------------------------------- */
+
+/* Keeps LD_PRELOAD and the recorder's variables, for exec with an
+ * environment that lost them. */
+void tv_preload_exec_save_environment (void);
+/* Whether this image was exec'd by a traced thread of this very process:
+ * then the thread's index and the process's object id.  Removes the
+ * variable from the environment either way. */
+bool tv_preload_exec_continued (uint32_t *index, uint32_t *process);
+
 /* --- The real functions (tv-preload.c) ---------------------------------- */
 
 typedef struct

@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * tv-preload-exec.c: exec() keeps the thread and the tracer.
+ *
+ * A thread that calls exec() goes on as the same thread of the same
+ * process, running another program: the trace should show one thread,
+ * renamed, not a thread that never ends beside a new one.  So the exec
+ * wrappers pass the thread's index and its process's object id to the new
+ * image in THREADVIZ_EXEC=pid:index:process (the pid tells a real
+ * continuation from a stale variable a later child inherited), and the new
+ * image's constructor takes the same ring over.
+ *
+ * They also put LD_PRELOAD and the recorder's variables back into an
+ * environment that lost them (env -i, subprocess with env={}), so that the
+ * library stays loaded in the programs a traced program runs.
+ *
+ * No allocation: the new environment is built on the stack, because exec
+ * may be called in a vfork() child, which shares its parent's heap.
+ */
+#define _GNU_SOURCE
+
+#include "tv-preload.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* Our variables as the constructor found them ("NAME=value"). */
+static char saved_preload[1024];
+static char saved_fd[64];
+static char saved_pid[64];
+
+void
+tv_preload_exec_save_environment (void)
+{
+  const char *value;
+
+  if ((value = getenv ("LD_PRELOAD")) != NULL)
+    snprintf (saved_preload, sizeof saved_preload, "LD_PRELOAD=%s", value);
+  if ((value = getenv (TV_PRELOAD_ENV_FD)) != NULL)
+    snprintf (saved_fd, sizeof saved_fd, "%s=%s", TV_PRELOAD_ENV_FD, value);
+  if ((value = getenv (TV_PRELOAD_ENV_PID)) != NULL)
+    snprintf (saved_pid, sizeof saved_pid, "%s=%s", TV_PRELOAD_ENV_PID, value);
+}
+
+bool
+tv_preload_exec_continued (uint32_t *index,
+                           uint32_t *process)
+{
+  const char *value = getenv (TV_PRELOAD_ENV_EXEC);
+  long pid = 0;
+  unsigned int i = 0, p = 0;
+  bool ours;
+
+  if (value == NULL)
+    return false;
+  ours = sscanf (value, "%ld:%u:%u", &pid, &i, &p) == 3 && pid == (long) getpid ();
+  unsetenv (TV_PRELOAD_ENV_EXEC);
+  if (!ours)
+    return false;
+  *index = i;
+  *process = p;
+  return true;
+}
+
+static bool
+has_name (const char *entry,
+          const char *saved)
+{
+  const char *eq = strchr (saved, '=');
+
+  return eq != NULL && strncmp (entry, saved, (size_t) (eq - saved + 1)) == 0;
+}
+
+static size_t
+count (char *const *vector)
+{
+  size_t n = 0;
+
+  while (vector != NULL && vector[n] != NULL)
+    n++;
+  return n;
+}
+
+/* Fills `out` (room for count (envp) + 5) with envp, our variables put back
+ * where missing, and THREADVIZ_EXEC.  Returns false when not traced. */
+static bool
+make_environment (char *const *envp,
+                  char       **out,
+                  char        *exec_var,
+                  size_t       exec_size)
+{
+  TvPreloadThread *self = tv_preload_enter ();
+  const char *saved[] = { saved_preload, saved_fd, saved_pid };
+  size_t n = 0;
+
+  if (self == NULL)
+    return false;
+
+  for (size_t i = 0; envp != NULL && envp[i] != NULL; i++)
+    {
+      if (strncmp (envp[i], TV_PRELOAD_ENV_EXEC "=", sizeof TV_PRELOAD_ENV_EXEC) != 0)
+        out[n++] = envp[i];
+    }
+  for (size_t s = 0; s < 3; s++)
+    {
+      bool found = false;
+
+      if (saved[s][0] == '\0')
+        continue;
+      for (size_t i = 0; i < n && !found; i++)
+        found = has_name (out[i], saved[s]);
+      if (!found)
+        out[n++] = (char *) saved[s];
+    }
+  snprintf (exec_var, exec_size, "%s=%ld:%u:%u", TV_PRELOAD_ENV_EXEC,
+            (long) getpid (), self->index, tv_preload_process);
+  out[n++] = exec_var;
+  out[n] = NULL;
+  return true;
+}
+
+#define WITH_ENVIRONMENT(envp, call_with, call_without)                   \
+  do {                                                                    \
+    size_t n_ = count (envp);                                             \
+    char *env_[n_ + 5];                                                   \
+    char exec_var_[96];                                                   \
+                                                                          \
+    if (make_environment (envp, env_, exec_var_, sizeof exec_var_))       \
+      {                                                                   \
+        char **new_env = env_;                                            \
+        return call_with;                                                 \
+      }                                                                   \
+    return call_without;                                                  \
+  } while (0)
+
+typedef int (*ExecveFunc) (const char *, char *const[], char *const[]);
+typedef int (*FexecveFunc) (int, char *const[], char *const[]);
+
+static ExecveFunc
+real_execve (void)
+{
+  static ExecveFunc func;
+
+  if (func == NULL)
+    func = (ExecveFunc) dlsym (RTLD_NEXT, "execve");
+  return func;
+}
+
+static ExecveFunc
+real_execvpe (void)
+{
+  static ExecveFunc func;
+
+  if (func == NULL)
+    func = (ExecveFunc) dlsym (RTLD_NEXT, "execvpe");
+  return func;
+}
+
+TV_PRELOAD_EXPORT int
+execve (const char   *path,
+        char *const   argv[],
+        char *const   envp[])
+{
+  WITH_ENVIRONMENT (envp, real_execve () (path, argv, new_env),
+                    real_execve () (path, argv, envp));
+}
+
+TV_PRELOAD_EXPORT int
+execvpe (const char   *file,
+         char *const   argv[],
+         char *const   envp[])
+{
+  WITH_ENVIRONMENT (envp, real_execvpe () (file, argv, new_env),
+                    real_execvpe () (file, argv, envp));
+}
+
+TV_PRELOAD_EXPORT int
+execv (const char *path,
+       char *const argv[])
+{
+  return execve (path, argv, environ);
+}
+
+TV_PRELOAD_EXPORT int
+execvp (const char *file,
+        char *const argv[])
+{
+  return execvpe (file, argv, environ);
+}
+
+TV_PRELOAD_EXPORT int
+fexecve (int          fd,
+         char *const  argv[],
+         char *const  envp[])
+{
+  static FexecveFunc func;
+
+  if (func == NULL)
+    func = (FexecveFunc) dlsym (RTLD_NEXT, "fexecve");
+  WITH_ENVIRONMENT (envp, func (fd, argv, new_env), func (fd, argv, envp));
+}
+
+/* execl, execlp, execle: the arguments into a vector on the stack. */
+#define COLLECT_ARGS(arg0, ap, argv_name, extra)                          \
+  size_t n_args_ = 1;                                                     \
+  va_start (ap, arg0);                                                    \
+  while (va_arg (ap, char *) != NULL)                                     \
+    n_args_++;                                                            \
+  va_end (ap);                                                            \
+  char *argv_name[n_args_ + 1];                                           \
+  va_start (ap, arg0);                                                    \
+  argv_name[0] = (char *) arg0;                                           \
+  for (size_t i_ = 1; i_ <= n_args_; i_++)                                \
+    argv_name[i_] = va_arg (ap, char *);                                  \
+  extra;                                                                  \
+  va_end (ap)
+
+TV_PRELOAD_EXPORT int
+execl (const char *path,
+       const char *arg,
+       ...)
+{
+  va_list ap;
+
+  COLLECT_ARGS (arg, ap, argv, (void) 0);
+  return execve (path, argv, environ);
+}
+
+TV_PRELOAD_EXPORT int
+execlp (const char *file,
+        const char *arg,
+        ...)
+{
+  va_list ap;
+
+  COLLECT_ARGS (arg, ap, argv, (void) 0);
+  return execvpe (file, argv, environ);
+}
+
+TV_PRELOAD_EXPORT int
+execle (const char *path,
+        const char *arg,
+        ...)
+{
+  va_list ap;
+  char **envp;
+
+  COLLECT_ARGS (arg, ap, argv, envp = va_arg (ap, char **));
+  return execve (path, argv, envp);
+}

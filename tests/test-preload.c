@@ -1,0 +1,659 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * test-preload.c: real, unmodified programs under `threadviz trace` (the
+ * LD_PRELOAD tracer of core/preload/): C fixtures built by meson and Python
+ * 3 versions of the tutorial's examples.  Each case runs the program twice,
+ * without and with the tracer, checks that its output and exit status are
+ * the same, and asserts what the saved trace holds.
+ *
+ * Environment (tests/meson.build): THREADVIZ, THREADVIZ_PRELOAD,
+ * TV_PRELOAD_FIXTURES (the built C fixtures), TV_PYTHON_FIXTURES and
+ * PYTHON3 (empty when there is none: the Python cases skip).
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+
+#include "tv-capture-reader.h"
+#include "tv-run.h"
+#include "tv-trace.h"
+
+typedef struct
+{
+  char    *out;        /* stdout */
+  char    *err;        /* stderr */
+  int      status;     /* exit status, 128 + signal when killed */
+  TvTrace *trace;      /* the saved trace (traced runs only) */
+} Run;
+
+static void
+run_clear (Run *run)
+{
+  g_clear_pointer (&run->out, g_free);
+  g_clear_pointer (&run->err, g_free);
+  g_clear_object (&run->trace);
+}
+
+static char *tmp_dir;
+
+static const char *
+fixture (const char *name)
+{
+  static char path[4096];
+
+  g_snprintf (path, sizeof path, "%s/preload-%s", g_getenv ("TV_PRELOAD_FIXTURES"), name);
+  return path;
+}
+
+static int
+exit_status (int wait_status)
+{
+  if (WIFSIGNALED (wait_status))
+    return 128 + WTERMSIG (wait_status);
+  return WEXITSTATUS (wait_status);
+}
+
+/* Runs argv, traced or not; loads the trace of a traced run. */
+static void
+run_program (const char * const *argv,
+             gboolean            traced,
+             Run                *run)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *output = g_build_filename (tmp_dir, "run.tvt", NULL);
+  int wait_status = 0;
+
+  memset (run, 0, sizeof *run);
+  if (traced)
+    {
+      g_ptr_array_add (args, g_strdup (g_getenv ("THREADVIZ")));
+      g_ptr_array_add (args, g_strdup ("trace"));
+      g_ptr_array_add (args, g_strdup ("-o"));
+      g_ptr_array_add (args, g_strdup (output));
+      g_ptr_array_add (args, g_strdup ("--"));
+      g_unlink (output);
+    }
+  for (guint i = 0; argv[i] != NULL; i++)
+    g_ptr_array_add (args, g_strdup (argv[i]));
+  g_ptr_array_add (args, NULL);
+
+  g_assert_true (g_spawn_sync (NULL, (char **) args->pdata, NULL, G_SPAWN_DEFAULT,
+                               NULL, NULL, &run->out, &run->err, &wait_status, &error));
+  g_assert_no_error (error);
+  run->status = exit_status (wait_status);
+
+  if (traced && g_file_test (output, G_FILE_TEST_EXISTS))
+    {
+      run->trace = tv_capture_load (output, NULL, NULL, NULL, &error);
+      g_assert_no_error (error);
+    }
+}
+
+/* Runs argv untraced then traced: same stdout, same status. */
+static void
+run_both (const char * const *argv,
+          Run                *traced)
+{
+  Run plain;
+
+  run_program (argv, FALSE, &plain);
+  run_program (argv, TRUE, traced);
+  g_assert_cmpstr (traced->out, ==, plain.out);
+  g_assert_cmpint (traced->status, ==, plain.status);
+  g_assert_nonnull (traced->trace);
+  run_clear (&plain);
+}
+
+static const TvTraceThread *
+thread_named (TvTrace    *trace,
+              const char *name)
+{
+  const TvTraceThread *thread = tv_trace_find_thread (trace, name);
+
+  if (thread == NULL)
+    g_error ("no thread named %s in the trace", name);
+  return thread;
+}
+
+static guint
+count_spans (const TvTraceThread *thread,
+             TvThreadState        state,
+             guint32              object)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < thread->spans->len; i++)
+    {
+      const TvSpan *span = &g_array_index (thread->spans, TvSpan, i);
+
+      if (span->state == state && (object == 0 || span->object == object))
+        n++;
+    }
+  return n;
+}
+
+static const TvSpan *
+last_span (const TvTraceThread *thread)
+{
+  g_assert_cmpuint (thread->spans->len, >, 0);
+  return &g_array_index (thread->spans, TvSpan, thread->spans->len - 1);
+}
+
+static guint
+count_links (TvTrace   *trace,
+             TvLinkKind kind,
+             guint32    from,
+             guint32    to)
+{
+  GArray *links = tv_trace_get_links (trace);
+  guint n = 0;
+
+  for (guint i = 0; i < links->len; i++)
+    {
+      const TvLink *link = &g_array_index (links, TvLink, i);
+
+      if (link->kind == kind && (from == TV_NO_THREAD || link->from_thread == from)
+          && (to == TV_NO_THREAD || link->to_thread == to))
+        n++;
+    }
+  return n;
+}
+
+/* The distinct pids of the trace's threads. */
+static guint
+count_processes (TvTrace *trace)
+{
+  g_autoptr(GHashTable) pids = g_hash_table_new (g_int64_hash, g_int64_equal);
+
+  for (guint i = 0; i < tv_trace_get_n_threads (trace); i++)
+    {
+      const TvTraceThread *thread = tv_trace_get_thread (trace, i);
+
+      if (thread != NULL && thread->pid > 0)
+        g_hash_table_add (pids, (gpointer) &thread->pid);
+    }
+  return g_hash_table_size (pids);
+}
+
+/* --- C programs ------------------------------------------------------------ */
+
+static void
+test_mutex_race (void)
+{
+  const char *argv[] = { fixture ("mutex-race"), NULL };
+  const TvTraceThread *a, *b, *main_thread;
+  const TvTraceObject *lock;
+  Run run;
+
+  run_both (argv, &run);
+  g_assert_cmpstr (run.out, ==, "counter = 4000\n");
+  g_assert_cmpint (run.status, ==, 0);
+
+  a = thread_named (run.trace, "adder-a");
+  b = thread_named (run.trace, "adder-b");
+  /* The first thread is the program's main thread, named after the
+   * program as the kernel keeps it (15 bytes). */
+  main_thread = tv_trace_get_thread (run.trace, 0);
+  g_assert_cmpstr (main_thread->name, ==, "preload-mutex-r");
+  g_assert_cmpint (a->pid, ==, main_thread->pid);
+  g_assert_cmpint (a->tid, !=, b->tid);
+  g_assert_cmpint (a->started, >=, 0);
+  g_assert_cmpint (a->ended, >=, a->started);
+
+  /* Named after its variable (the fixture exports its symbols); every
+   * lock/unlock pair of both threads is one hold. */
+  lock = tv_trace_find_object (run.trace, "counter_lock");
+  g_assert_nonnull (lock);
+  g_assert_cmpint (lock->kind, ==, TV_OBJ_LOCK);
+  g_assert_cmpuint (lock->holds->len, ==, 4000);
+  g_assert_cmpuint (tv_trace_get_dropped (run.trace), ==, 0);
+
+  /* main started both and joined both. */
+  g_assert_cmpuint (count_links (run.trace, TV_LINK_START, main_thread->index, a->index), ==, 1);
+  g_assert_cmpuint (count_links (run.trace, TV_LINK_JOIN, a->index, main_thread->index), ==, 1);
+  g_assert_cmpuint (count_spans (main_thread, TV_STATE_JOIN, 0), ==, 2);
+  g_assert_true (tv_trace_is_finished (run.trace));
+  g_assert_cmpuint (tv_trace_get_run_status (run.trace), ==, TV_RUN_FINISHED);
+  run_clear (&run);
+}
+
+static void
+test_condvar_queue (void)
+{
+  const char *argv[] = { fixture ("condvar-queue"), NULL };
+  const TvTraceThread *consumer;
+  const TvTraceObject *not_empty, *lock;
+  Run run;
+
+  run_both (argv, &run);
+  g_assert_cmpstr (run.out, ==, "got 1\ngot 2\ngot 3\ngot 4\ngot 5\n");
+
+  /* Named by prctl (PR_SET_NAME) and by pthread_setname_np. */
+  thread_named (run.trace, "producer");
+  consumer = thread_named (run.trace, "consumer");
+  not_empty = tv_trace_find_object (run.trace, "not_empty");
+  lock = tv_trace_find_object (run.trace, "queue_lock");
+  g_assert_nonnull (not_empty);
+  g_assert_nonnull (lock);
+  g_assert_cmpint (not_empty->kind, ==, TV_OBJ_CONDITION);
+
+  /* The producer sleeps before each item, so the consumer waits on an
+   * empty queue, is woken by the producer's signal, and the producer
+   * sleeps (usleep). */
+  g_assert_cmpuint (count_spans (consumer, TV_STATE_CONDITION, not_empty->id), >=, 1);
+  g_assert_cmpuint (count_links (run.trace, TV_LINK_WAKE, thread_named (run.trace, "producer")->index,
+                                 consumer->index), >=, 1);
+  g_assert_cmpuint (count_spans (thread_named (run.trace, "producer"), TV_STATE_SLEEPING, 0), ==, 5);
+  run_clear (&run);
+}
+
+static void
+test_deadlock (void)
+{
+  g_autofree char *output = g_build_filename (tmp_dir, "deadlock.tvt", NULL);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GDataInputStream) lines = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TvTrace) trace = NULL;
+  g_autofree char *line = NULL;
+  const TvTraceThread *left, *right;
+  const TvTraceObject *lock_a, *lock_b;
+  GArray *problems;
+
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
+                              g_getenv ("THREADVIZ"), "trace", "-o", output, "--",
+                              fixture ("deadlock"), NULL);
+  g_assert_no_error (error);
+  lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
+  line = g_data_input_stream_read_line (lines, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (line, ==, "waiting");
+
+  /* Both threads hold one lock and block on the other a few microseconds
+   * after the barrier; give them ample time, then stop it as a user would:
+   * `threadviz trace` passes the signal on and saves what it saw. */
+  g_usleep (G_USEC_PER_SEC / 2);
+  g_subprocess_send_signal (process, SIGTERM);
+  g_assert_true (g_subprocess_wait (process, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 128 + SIGTERM);
+
+  trace = tv_capture_load (output, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  left = thread_named (trace, "left");
+  right = thread_named (trace, "right");
+  lock_a = tv_trace_find_object (trace, "lock_a");
+  lock_b = tv_trace_find_object (trace, "lock_b");
+  g_assert_nonnull (lock_a);
+  g_assert_nonnull (lock_b);
+
+  /* Each ends blocked on the lock the other holds... */
+  g_assert_cmpint (last_span (left)->state, ==, TV_STATE_LOCK);
+  g_assert_cmpuint (last_span (left)->object, ==, lock_b->id);
+  g_assert_cmpint (last_span (right)->state, ==, TV_STATE_LOCK);
+  g_assert_cmpuint (last_span (right)->object, ==, lock_a->id);
+  g_assert_cmpint (left->ended, <, 0);
+
+  /* ...which is reported as a deadlock, as for a scenario. */
+  problems = tv_trace_get_problems (trace);
+  g_assert_cmpuint (problems->len, ==, 2);
+  for (guint i = 0; i < problems->len; i++)
+    {
+      const TvProblem *problem = &g_array_index (problems, TvProblem, i);
+
+      g_assert_true (problem->deadlock);
+      if (problem->thread == left->index)
+        {
+          g_assert_cmpuint (problem->object, ==, lock_b->id);
+          g_assert_cmpuint (problem->holder, ==, right->index);
+        }
+      else
+        {
+          g_assert_cmpuint (problem->thread, ==, right->index);
+          g_assert_cmpuint (problem->holder, ==, left->index);
+        }
+    }
+  g_assert_cmpuint (tv_trace_get_run_status (trace), ==, TV_RUN_FAILED);
+}
+
+static void
+test_fork (void)
+{
+  const char *argv[] = { fixture ("fork"), NULL };
+  const TvTraceThread *parent;
+  guint helpers = 0, children = 0;
+  Run run;
+
+  run_both (argv, &run);
+  g_assert_cmpstr (run.out, ==, "child 0 done\nchild 1 done\nparent done\n");
+  g_assert_cmpuint (count_processes (run.trace), ==, 3);
+
+  parent = tv_trace_get_thread (run.trace, 0);
+  for (guint i = 0; i < tv_trace_get_n_threads (run.trace); i++)
+    {
+      const TvTraceThread *thread = tv_trace_get_thread (run.trace, i);
+
+      if (thread == NULL || thread->pid == parent->pid)
+        continue;
+      if (g_str_equal (thread->name, "child-helper"))
+        {
+          helpers++;
+          /* A child's thread holds the child's copy of the lock. */
+          g_assert_cmpuint (count_links (run.trace, TV_LINK_START, TV_NO_THREAD, i), ==, 1);
+        }
+      else
+        {
+          /* A child's main thread: forked by the parent's, ended by _exit. */
+          children++;
+          g_assert_cmpint (thread->tid, ==, thread->pid);
+          g_assert_cmpuint (count_links (run.trace, TV_LINK_START, parent->index, i), ==, 1);
+          g_assert_cmpint (thread->ended, >=, thread->started);
+        }
+    }
+  g_assert_cmpuint (helpers, ==, 2);
+  g_assert_cmpuint (children, ==, 2);
+  g_assert_cmpuint (tv_trace_find_object (run.trace, "child_lock")->holds->len, ==, 2);
+  run_clear (&run);
+}
+
+static void
+test_exit_status (void)
+{
+  const char *exit3[] = { "/bin/sh", "-c", "echo out; exit 3", NULL };
+  const char *killed[] = { "/bin/sh", "-c", "kill -9 $$", NULL };
+  Run run;
+
+  run_both (exit3, &run);
+  g_assert_cmpstr (run.out, ==, "out\n");
+  g_assert_cmpint (run.status, ==, 3);
+  g_assert_cmpuint (tv_trace_get_run_status (run.trace), ==, TV_RUN_FAILED);
+  run_clear (&run);
+
+  run_both (killed, &run);
+  g_assert_cmpint (run.status, ==, 128 + SIGKILL);
+  run_clear (&run);
+}
+
+static void
+test_refused (void)
+{
+  g_autofree char *setuid_copy = g_build_filename (tmp_dir, "setuid-race", NULL);
+  g_autofree char *contents = NULL;
+  gsize length;
+  const char *static_argv[] = { fixture ("static"), NULL };
+  const char *setuid_argv[] = { setuid_copy, NULL };
+  const char *missing_argv[] = { "threadviz-no-such-command", NULL };
+  Run run;
+
+  if (g_file_test (fixture ("static"), G_FILE_TEST_EXISTS))
+    {
+      run_program (static_argv, TRUE, &run);
+      g_assert_cmpint (run.status, ==, 127);
+      g_assert_cmpstr (run.out, ==, "");
+      g_assert_nonnull (strstr (run.err, "is statically linked"));
+      g_assert_null (run.trace);
+      run_clear (&run);
+    }
+
+  g_assert_true (g_file_get_contents (fixture ("mutex-race"), &contents, &length, NULL));
+  g_assert_true (g_file_set_contents (setuid_copy, contents, (gssize) length, NULL));
+  g_assert_cmpint (g_chmod (setuid_copy, 04755), ==, 0);
+  run_program (setuid_argv, TRUE, &run);
+  g_assert_cmpint (run.status, ==, 127);
+  g_assert_nonnull (strstr (run.err, "is set-user-ID"));
+  run_clear (&run);
+
+  run_program (missing_argv, TRUE, &run);
+  g_assert_cmpint (run.status, ==, 127);
+  g_assert_cmpstr (run.err, ==, "threadviz trace: threadviz-no-such-command: command not found\n");
+  run_clear (&run);
+}
+
+/* --- Python ---------------------------------------------------------------- */
+
+/* The real interpreter (not a wrapper script), or NULL: skip. */
+static const char *
+python (void)
+{
+  static char *path;
+  const char *env = g_getenv ("PYTHON3");
+
+  if (path == NULL && env != NULL && env[0] != '\0')
+    {
+      const char *argv[] = { env, "-c", "import sys; print(sys.executable)", NULL };
+      Run run;
+
+      run_program (argv, FALSE, &run);
+      if (run.status == 0)
+        path = g_strstrip (g_strdup (run.out));
+      run_clear (&run);
+    }
+  if (path == NULL)
+    g_test_skip ("no python3");
+  return path;
+}
+
+static char *
+python_fixture (const char *name)
+{
+  return g_build_filename (g_getenv ("TV_PYTHON_FIXTURES"), name, NULL);
+}
+
+static const TvTraceObject *
+find_gil (TvTrace *trace)
+{
+  for (guint id = 1; id <= tv_trace_get_n_objects (trace); id++)
+    {
+      const TvTraceObject *object = tv_trace_get_object (trace, id);
+
+      if (object != NULL && object->kind == TV_OBJ_GIL)
+        return object;
+    }
+  return NULL;
+}
+
+/* The threads of the traced command's own process (not its children). */
+static GPtrArray *
+python_threads (TvTrace *trace)
+{
+  GPtrArray *threads = g_ptr_array_new ();
+  const TvTraceThread *first = tv_trace_get_thread (trace, 0);
+
+  for (guint i = 0; i < tv_trace_get_n_threads (trace); i++)
+    {
+      const TvTraceThread *thread = tv_trace_get_thread (trace, i);
+
+      if (thread != NULL && thread->pid == first->pid)
+        g_ptr_array_add (threads, (gpointer) thread);
+    }
+  return threads;
+}
+
+static void
+test_python_threads (void)
+{
+  const char *py = python ();
+  g_autofree char *script = python_fixture ("threads.py");
+  g_autoptr(GPtrArray) threads = NULL;
+  const TvTraceObject *gil;
+  Run run;
+
+  if (py == NULL)
+    return;
+  {
+    const char *argv[] = { py, script, NULL };
+
+    run_both (argv, &run);
+  }
+  g_assert_cmpstr (run.out, ==, "worker-1 joined\nworker-2 joined\nworker-3 joined\n");
+
+  /* The main thread and three workers, each started and ended, each
+   * sleeping once; the GIL recognised and held by all four. */
+  threads = python_threads (run.trace);
+  g_assert_cmpuint (threads->len, ==, 4);
+  gil = find_gil (run.trace);
+  g_assert_nonnull (gil);
+  g_assert_cmpstr (gil->name, ==, "GIL");
+  for (guint i = 0; i < threads->len; i++)
+    {
+      const TvTraceThread *thread = threads->pdata[i];
+      gboolean held = FALSE;
+
+      g_assert_cmpint (thread->ended, >=, 0);
+      for (guint h = 0; h < gil->holds->len && !held; h++)
+        held = g_array_index (gil->holds, TvHold, h).thread == thread->index;
+      g_assert_true (held);
+      if (i > 0)
+        g_assert_cmpuint (count_spans (thread, TV_STATE_SLEEPING, 0), >=, 1);
+    }
+  run_clear (&run);
+}
+
+static void
+test_python_queue (void)
+{
+  const char *py = python ();
+  g_autofree char *script = python_fixture ("queue_pc.py");
+  g_autoptr(GPtrArray) threads = NULL;
+  guint waits = 0;
+  Run run;
+
+  if (py == NULL)
+    return;
+  {
+    const char *argv[] = { py, script, NULL };
+
+    run_both (argv, &run);
+  }
+  g_assert_cmpstr (run.out, ==, "consumed 0\nconsumed 1\nconsumed 2\nconsumed 3\n"
+                                "consumed 4\nconsumed 5\n");
+  threads = python_threads (run.trace);
+  g_assert_cmpuint (threads->len, ==, 3);
+
+  /* queue.Queue waits on a threading.Condition, whose waiters block on a
+   * threading.Lock: a semaphore (CPython's thread_pthread.h).  The
+   * producer fills the two slots faster than the consumer empties them. */
+  for (guint i = 1; i < threads->len; i++)
+    waits += count_spans (threads->pdata[i], TV_STATE_SEMAPHORE, 0);
+  g_assert_cmpuint (waits, >=, 1);
+  run_clear (&run);
+}
+
+static void
+test_python_gil (void)
+{
+  const char *py = python ();
+  g_autofree char *script = python_fixture ("gil.py");
+  g_autoptr(GPtrArray) threads = NULL;
+  g_autoptr(GHashTable) holders = g_hash_table_new (NULL, NULL);
+  const TvTraceObject *gil;
+  guint waiting = 0, unblocked = 0;
+  Run run;
+
+  if (py == NULL)
+    return;
+  {
+    const char *argv[] = { py, script, NULL };
+
+    run_both (argv, &run);
+  }
+  g_assert_cmpstr (run.out, ==, "four runs counted 2400000\n");
+  threads = python_threads (run.trace);
+  g_assert_cmpuint (threads->len, ==, 5);
+  gil = find_gil (run.trace);
+  g_assert_nonnull (gil);
+
+  /* Four CPU-bound threads take turns: every worker holds the GIL, and
+   * workers wait for it, let in by the one that dropped it. */
+  for (guint h = 0; h < gil->holds->len; h++)
+    g_hash_table_add (holders, GUINT_TO_POINTER (g_array_index (gil->holds, TvHold, h).thread + 1));
+  for (guint i = 1; i < threads->len; i++)
+    {
+      const TvTraceThread *thread = threads->pdata[i];
+
+      g_assert_true (g_hash_table_contains (holders, GUINT_TO_POINTER (thread->index + 1)));
+      if (count_spans (thread, TV_STATE_GIL_WAIT, gil->id) > 0)
+        waiting++;
+      unblocked += count_links (run.trace, TV_LINK_UNBLOCK, TV_NO_THREAD, thread->index);
+    }
+  g_assert_cmpuint (waiting, >=, 2);
+  g_assert_cmpuint (unblocked, >=, 2);
+  run_clear (&run);
+}
+
+static void
+test_python_multiprocessing (void)
+{
+  const char *py = python ();
+  g_autofree char *script = python_fixture ("mp_value.py");
+  const TvTraceThread *main_thread;
+  guint forked = 0;
+  Run run;
+
+  if (py == NULL)
+    return;
+  {
+    const char *argv[] = { py, script, NULL };
+
+    run_both (argv, &run);
+  }
+  g_assert_cmpstr (run.out, ==, "total 150\n");
+
+  /* Three worker processes, each forked by the main thread. */
+  g_assert_cmpuint (count_processes (run.trace), ==, 4);
+  main_thread = tv_trace_get_thread (run.trace, 0);
+  for (guint i = 0; i < tv_trace_get_n_threads (run.trace); i++)
+    {
+      const TvTraceThread *thread = tv_trace_get_thread (run.trace, i);
+
+      if (thread != NULL && thread->pid != main_thread->pid && thread->tid == thread->pid
+          && count_links (run.trace, TV_LINK_START, main_thread->index, i) == 1)
+        forked++;
+    }
+  g_assert_cmpuint (forked, ==, 3);
+  run_clear (&run);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int result;
+
+  g_test_init (&argc, &argv, NULL);
+  tmp_dir = g_dir_make_tmp ("test-preload-XXXXXX", NULL);
+  g_assert_nonnull (tmp_dir);
+
+  g_test_add_func ("/tv/preload/mutex-race", test_mutex_race);
+  g_test_add_func ("/tv/preload/condvar-queue", test_condvar_queue);
+  g_test_add_func ("/tv/preload/deadlock", test_deadlock);
+  g_test_add_func ("/tv/preload/fork", test_fork);
+  g_test_add_func ("/tv/preload/exit-status", test_exit_status);
+  g_test_add_func ("/tv/preload/refused", test_refused);
+  g_test_add_func ("/tv/preload/python/threads", test_python_threads);
+  g_test_add_func ("/tv/preload/python/queue", test_python_queue);
+  g_test_add_func ("/tv/preload/python/gil", test_python_gil);
+  g_test_add_func ("/tv/preload/python/multiprocessing", test_python_multiprocessing);
+
+  result = g_test_run ();
+  {
+    g_autoptr(GDir) dir = g_dir_open (tmp_dir, 0, NULL);
+    const char *name;
+
+    while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *path = g_build_filename (tmp_dir, name, NULL);
+
+        g_unlink (path);
+      }
+    g_rmdir (tmp_dir);
+  }
+  g_free (tmp_dir);
+  return result;
+}
