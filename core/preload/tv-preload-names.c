@@ -12,9 +12,9 @@
  * few instructions until the id is there.  No lock, no allocation.
  *
  * Names: the symbol the object lives in (dladdr), e.g. `counter_lock`,
- * else the code that first used it, e.g. `mutex@worker+0x2c` or
- * `mutex@race+0x11a9` (the executable's name and offset when it exports no
- * symbols).
+ * else its id and the code that first used it, e.g. `mutex 7 (worker+0x2c)`
+ * or `mutex 7 (race+0x11a9)` (the executable's name and offset when it
+ * exports no symbols); CPython's locks are `Python lock 7`.
  *
  * The GIL (CPython 3.x with pthreads): a mutex + condition pair inside
  * `_PyRuntime`, followed by the "switch" pair that FORCE_SWITCHING uses.
@@ -126,40 +126,72 @@ describe_address (uintptr_t   address,
             (unsigned long) (address - (uintptr_t) info.dli_fbase));
 }
 
-uint32_t
-tv_preload_new_object (TvPreloadThread *self,
-                       TvObjectKind     kind,
-                       const char      *name)
+static uint32_t
+emit_object (TvPreloadThread *self,
+             uint32_t         id,
+             TvObjectKind     kind,
+             const char      *name)
 {
-  uint32_t id = atomic_fetch_add (&tv_preload_shared->next_object, 1);
   uint64_t text = tv_recorder_add_string (tv_preload_recorder, name, strlen (name));
 
   tv_preload_emit (self, TV_EV_OBJECT_NEW, id, kind, (int64_t) text);
   return id;
 }
 
+uint32_t
+tv_preload_new_object (TvPreloadThread *self,
+                       TvObjectKind     kind,
+                       const char      *name)
+{
+  return emit_object (self, atomic_fetch_add (&tv_preload_shared->next_object, 1), kind, name);
+}
+
+static void py_check (void);
+
+/* Whether `code` is CPython's own (the interpreter, or libpython). */
+static bool
+in_python (uintptr_t code)
+{
+  static uintptr_t python_base;
+  Dl_info info;
+
+  py_check ();
+  if (python_base == 0 && py_runtime_start != 0
+      && dladdr ((void *) py_runtime_start, &info) != 0)
+    python_base = (uintptr_t) info.dli_fbase;
+  return python_base != 0 && dladdr ((void *) code, &info) != 0
+         && (uintptr_t) info.dli_fbase == python_base;
+}
+
+/* "counter_lock" (its symbol), "mutex 7 (worker+0x2c)" (the code that
+ * first used it; the id tells apart the many locks one line makes), or
+ * "Python lock 7" (CPython's threading locks are all made by the same
+ * few lines of the interpreter). */
 static uint32_t
 name_object (TvPreloadThread *self,
              const void      *address,
              TvObjectKind     kind,
              uintptr_t        caller)
 {
+  uint32_t id = atomic_fetch_add (&tv_preload_shared->next_object, 1);
   char symbol[160], where[160], name[200];
 
   self->guard++;
   describe_address ((uintptr_t) address, true, symbol, sizeof symbol);
   if (symbol[0] != '\0')
     snprintf (name, sizeof name, "%s", symbol);
+  else if (kind == TV_OBJ_SEMAPHORE && in_python (caller))
+    snprintf (name, sizeof name, "Python lock %u", id);
   else
     {
       describe_address (caller, false, where, sizeof where);
       if (where[0] != '\0')
-        snprintf (name, sizeof name, "%s@%s", kind_word (kind), where);
+        snprintf (name, sizeof name, "%s %u (%s)", kind_word (kind), id, where);
       else
-        snprintf (name, sizeof name, "%s@%p", kind_word (kind), address);
+        snprintf (name, sizeof name, "%s %u", kind_word (kind), id);
     }
   self->guard--;
-  return tv_preload_new_object (self, kind, name);
+  return emit_object (self, id, kind, name);
 }
 
 TvPreloadSlot *
