@@ -1,210 +1,156 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * threadviz-bench: what recording costs, next to what it records.
+ * threadviz-bench: the figures of issue 7, each next to its baseline.
  *
- *   clock_ns       one clock_gettime (CLOCK_MONOTONIC)
- *   record_ns      tv_clock_now () + tv_ring_emit () of one event, one
- *                  thread, the ring drained between batches
- *   mutex_pair_ns  an uncontended pthread_mutex_lock () + unlock ()
- *   trace_add_ns   tv_trace_add_event () of one event of a lock-heavy mix
- *                  (the consumer's cost per event, for scale)
+ *   threadviz-bench            a table: figure, baseline, ratio, target
+ *   threadviz-bench --json     one JSON object with every figure
+ *   threadviz-bench --quick    skip the 10M-event figures (seconds, not a
+ *                              minute)
  *
- * Each figure is the best of several rounds (the machine is shared), per
- * operation.  Plain text by default, one JSON object with --json.
+ * The recording figures are in bench-record.c, the engine's in
+ * bench-engine.c, the trace's and the renderer's in bench-render.c.  Each
+ * is the best of a few rounds: the machine is shared.  Built by default,
+ * never run by the test suite.
  */
 
 #include "config.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench.h"
 #include "tv-clock.h"
-#include "tv-recorder.h"
-#include "tv-trace.h"
 
-#define ROUNDS 7
-#define BATCH  4096
-#define N_OPS  (BATCH * 256)
-
-/* Keeps the compiler from dropping the measured work. */
-static volatile int64_t sink;
+typedef struct
+{
+  const char *key;
+  double      value;
+  const char *baseline;   /* the key it is compared with, or NULL */
+  double      base_value;
+  double      target;     /* ratio (or absolute when baseline is NULL) */
+  gboolean    has_target;
+  gboolean    equal;      /* the target is "== target" */
+} Figure;
 
 static double
-bench_clock (void)
+ratio_of (const Figure *f)
 {
-  double best = 1e30;
-
-  for (int round = 0; round < ROUNDS; round++)
-    {
-      int64_t start = tv_clock_wall_ns ();
-      int64_t sum = 0;
-
-      for (int i = 0; i < N_OPS; i++)
-        {
-          struct timespec ts;
-
-          clock_gettime (CLOCK_MONOTONIC, &ts);
-          sum += ts.tv_nsec;
-        }
-      sink = sum;
-      double ns = (double) (tv_clock_wall_ns () - start) / N_OPS;
-      if (ns < best)
-        best = ns;
-    }
-  return best;
+  if (f->baseline == NULL)
+    return f->value;
+  return f->base_value > 0 ? f->value / f->base_value : -1;
 }
 
-static void
-discard_cb (uint32_t       ring_index,
-            const TvEvent *events,
-            size_t         n_events,
-            void          *user_data)
+static gboolean
+met (const Figure *f)
 {
-  sink += (int64_t) n_events;
-}
+  double r = ratio_of (f);
 
-static double
-bench_record (void)
-{
-  TvRecorder *recorder = tv_recorder_new (1, BATCH, 0);
-  TvRing *ring = tv_recorder_get_ring (recorder, 0);
-  TvClock clock;
-  double best = 1e30;
-
-  tv_clock_init (&clock, 1.0);
-  for (int round = 0; round < ROUNDS; round++)
-    {
-      int64_t elapsed = 0;
-
-      for (int batch = 0; batch < N_OPS / BATCH; batch++)
-        {
-          int64_t start = tv_clock_wall_ns ();
-
-          for (int i = 0; i < BATCH; i++)
-            {
-              TvEvent event = {
-                .time = tv_clock_now (&clock),
-                .arg = i,
-                .thread = 0,
-                .object = 1,
-                .aux = TV_NO_THREAD,
-                .kind = TV_EV_ACQUIRE,
-                .line = 1,
-              };
-
-              tv_ring_emit (ring, &event);
-            }
-          elapsed += tv_clock_wall_ns () - start;
-          /* Draining is the consumer's cost, not the recording's. */
-          tv_recorder_drain (recorder, discard_cb, NULL);
-        }
-
-      double ns = (double) elapsed / N_OPS;
-      if (ns < best)
-        best = ns;
-    }
-
-  if (tv_recorder_get_dropped (recorder) != 0)
-    fprintf (stderr, "threadviz-bench: events were dropped\n");
-  tv_recorder_free (recorder);
-  return best;
-}
-
-static double
-bench_mutex (void)
-{
-  pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
-  double best = 1e30;
-
-  for (int round = 0; round < ROUNDS; round++)
-    {
-      int64_t start = tv_clock_wall_ns ();
-
-      for (int i = 0; i < N_OPS; i++)
-        {
-          pthread_mutex_lock (&mutex);
-          sink = i;
-          pthread_mutex_unlock (&mutex);
-        }
-      double ns = (double) (tv_clock_wall_ns () - start) / N_OPS;
-      if (ns < best)
-        best = ns;
-    }
-  pthread_mutex_destroy (&mutex);
-  return best;
-}
-
-static double
-bench_trace (void)
-{
-  double best = 1e30;
-
-  for (int round = 0; round < 3; round++)
-    {
-      TvTrace *trace = tv_trace_new ();
-      int64_t start = tv_clock_wall_ns ();
-
-      /* Four threads taking turns on one lock: wait, acquire, release. */
-      for (int i = 0; i < N_OPS / 4; i++)
-        {
-          uint32_t thread = (uint32_t) (i % 4);
-          int64_t t = (int64_t) i * 100;
-          TvEvent wait = { t, TV_STATE_LOCK, thread, 1, 0, TV_EV_STATE, 3 };
-          TvEvent acquire = { t + 10, t, thread, 1, (thread + 3) % 4, TV_EV_ACQUIRE, 3 };
-          TvEvent sleep = { t + 20, TV_STATE_SLEEPING, thread, 0, 0, TV_EV_STATE, 4 };
-          TvEvent release = { t + 30, 0, thread, 1, 0, TV_EV_RELEASE, 5 };
-
-          tv_trace_add_event (trace, &wait, NULL);
-          tv_trace_add_event (trace, &acquire, NULL);
-          tv_trace_add_event (trace, &sleep, NULL);
-          tv_trace_add_event (trace, &release, NULL);
-        }
-
-      double ns = (double) (tv_clock_wall_ns () - start) / N_OPS;
-      if (ns < best)
-        best = ns;
-      g_object_unref (trace);
-    }
-  return best;
+  if (!f->has_target)
+    return TRUE;
+  if (f->value < 0)
+    return FALSE;
+  return f->equal ? r == f->target : r <= f->target;
 }
 
 int
 main (int   argc,
       char *argv[])
 {
-  int json = 0;
-  double clock_ns, record_ns, mutex_ns, trace_ns;
+  gboolean json = FALSE, quick = FALSE;
+  double clock_ns, record_ns, mutex_ns, traced_ns, engine_ms, bare_ms, add_ns;
+  guint64 recorded = 0, dropped = 0;
+  guint64 dropped_target_events;
+  BenchRender r;
+  TvClock clock;
 
   for (int i = 1; i < argc; i++)
     {
       if (strcmp (argv[i], "--json") == 0)
-        json = 1;
+        json = TRUE;
+      else if (strcmp (argv[i], "--quick") == 0)
+        quick = TRUE;
       else
         {
-          fprintf (stderr, "Usage: %s [--json]\n", argv[0]);
+          fprintf (stderr, "Usage: %s [--json] [--quick]\n", argv[0]);
           return 2;
         }
     }
 
-  clock_ns = bench_clock ();
-  record_ns = bench_record ();
-  mutex_ns = bench_mutex ();
-  trace_ns = bench_trace ();
+  tv_clock_init (&clock, 1.0);
+  clock_ns = bench_clock_ns ();
+  record_ns = bench_record_ns ();
+  mutex_ns = bench_mutex_pair_ns ();
+  traced_ns = bench_traced_lock_pair_ns ();
+  bench_contended (quick ? 100000 : 1000000, &engine_ms, &bare_ms);
+  dropped_target_events = quick ? 1000000 : 10000000;
+  bench_dropped (dropped_target_events, &recorded, &dropped);
+  add_ns = bench_trace_add_ns ();
+  bench_render (&r, quick);
 
-  if (json)
-    printf ("{\"clock_ns\": %.2f, \"record_ns\": %.2f, \"mutex_pair_ns\": %.2f, "
-            "\"record_over_clock\": %.2f, \"trace_add_ns\": %.2f}\n",
-            clock_ns, record_ns, mutex_ns, record_ns / clock_ns, trace_ns);
-  else
-    {
-      printf ("%-28s %10s\n", "operation", "ns");
-      printf ("%-28s %10.2f\n", "clock_gettime (MONOTONIC)", clock_ns);
-      printf ("%-28s %10.2f\n", "record one event", record_ns);
-      printf ("%-28s %10.2f\n", "mutex lock + unlock", mutex_ns);
-      printf ("%-28s %10.2f\n", "record / clock", record_ns / clock_ns);
-      printf ("%-28s %10.2f\n", "trace: add one event", trace_ns);
-    }
-  return 0;
+  {
+    Figure figures[] = {
+      { "clock_ns", clock_ns, NULL, 0, 0, FALSE, FALSE },
+      { "record_ns", record_ns, "clock_ns", clock_ns, 0.6, TRUE, FALSE },
+      { "mutex_pair_ns", mutex_ns, NULL, 0, 0, FALSE, FALSE },
+      { "traced_lock_pair_ns", traced_ns, "mutex_pair_ns", mutex_ns, 8, TRUE, FALSE },
+      { "contended_ratio", engine_ms / bare_ms, NULL, 0, 1.5, TRUE, FALSE },
+      { "render_1k_ms", r.render_1k_ms, NULL, 0, 0, FALSE, FALSE },
+      { "render_1m_ms", r.render_1m_ms, "render_1k_ms", r.render_1k_ms, 2, TRUE, FALSE },
+      { "render_10m_ms", r.render_10m_ms, "render_1k_ms", r.render_1k_ms, 3, !quick, FALSE },
+      { "render_zoomed_10m_ms", r.render_zoomed_10m_ms, "render_1k_ms", r.render_1k_ms, 2, !quick, FALSE },
+      { "export_png_1m_ms", r.export_png_1m_ms, "render_1m_ms", r.render_1m_ms, 0, FALSE, FALSE },
+      { "bytes_per_event_10m", r.bytes_per_event_10m, NULL, 0, 32, !quick, FALSE },
+      { "dropped_events", (double) dropped, NULL, 0, 0, TRUE, TRUE },
+      /* Context: not targets of issue 7. */
+      { "contended_engine_ms", engine_ms, "contended_bare_ms", bare_ms, 0, FALSE, FALSE },
+      { "contended_bare_ms", bare_ms, NULL, 0, 0, FALSE, FALSE },
+      { "dropped_run_events", (double) recorded, NULL, 0, 0, FALSE, FALSE },
+      { "trace_add_ns", add_ns, NULL, 0, 0, FALSE, FALSE },
+      { "rows_1k_ms", r.query_1k_ms, NULL, 0, 0, FALSE, FALSE },
+      { "rows_1m_ms", r.query_1m_ms, "rows_1k_ms", r.query_1k_ms, 2, FALSE, FALSE },
+      { "rows_10m_ms", r.query_10m_ms, "rows_1k_ms", r.query_1k_ms, 3, FALSE, FALSE },
+      { "rows_zoomed_10m_ms", r.query_zoomed_10m_ms, "rows_1k_ms", r.query_1k_ms, 2, FALSE, FALSE },
+      { "tsc_hz", tv_clock_tsc_hz (), NULL, 0, 0, FALSE, FALSE },
+    };
+    gboolean all = TRUE;
+
+    for (guint i = 0; i < G_N_ELEMENTS (figures); i++)
+      all = all && met (&figures[i]);
+
+    if (json)
+      {
+        printf ("{");
+        for (guint i = 0; i < G_N_ELEMENTS (figures); i++)
+          printf ("%s\"%s\": %.*f", i ? ", " : "", figures[i].key,
+                  figures[i].value == (double) (gint64) figures[i].value ? 0 : 2,
+                  figures[i].value);
+        printf (", \"clock_source\": \"%s\", \"quick\": %s, \"renderer\": %s, "
+                "\"targets_met\": %s}\n",
+                tv_clock_get_source (&clock) == TV_CLOCK_SOURCE_TSC ? "tsc" : "monotonic",
+                quick ? "true" : "false", r.have_renderer ? "true" : "false",
+                all ? "true" : "false");
+      }
+    else
+      {
+        printf ("%-22s %12s  %-20s %8s %8s  %s\n",
+                "figure", "value", "baseline", "ratio", "target", "");
+        for (guint i = 0; i < G_N_ELEMENTS (figures); i++)
+          {
+            const Figure *f = &figures[i];
+            char target[32] = "", ratio[32] = "";
+
+            if (f->has_target || f->target > 0)
+              g_snprintf (target, sizeof target, "%s%g", f->equal ? "= " : "<= ", f->target);
+            if (f->baseline != NULL)
+              g_snprintf (ratio, sizeof ratio, "%.2f", ratio_of (f));
+            printf ("%-22s %12.2f  %-20s %8s %8s  %s\n", f->key, f->value,
+                    f->baseline ? f->baseline : "", ratio, target,
+                    f->has_target ? (met (f) ? "met" : "MISSED") : "");
+          }
+        printf ("clock source: %s%s\n",
+                tv_clock_get_source (&clock) == TV_CLOCK_SOURCE_TSC ? "tsc" : "monotonic",
+                r.have_renderer ? "" : "; built without the renderer: render_* are 0");
+      }
+    return all ? 0 : 1;
+  }
 }

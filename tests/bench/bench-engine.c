@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * bench-engine.c: the engine's own locks, recorded, next to bare mutexes.
+ *
+ *   traced_lock_pair_ns  a scenario's `acquire L` + `release L` in a
+ *                        `repeat` loop, events recorded and drained, per pair
+ *                        (the interpreter's statement dispatch included)
+ *   contended_ratio      two threads doing lock/increment/unlock 1M times
+ *                        each: engine ÷ bare pthread mutexes, wall time
+ *   dropped_events       a run of ~10M events drained at the CLI's pace
+ *                        (every 20 ms, like `threadviz run`)
+ *
+ * Runs go through the public engine API (tv-run.h) exactly as the CLI
+ * drives them: start, wait with a timeout, drain into a TvTrace.
+ */
+
+#include "config.h"
+
+#include <pthread.h>
+
+#include "bench.h"
+#include "tv-run.h"
+#include "tv-scenario.h"
+#include "tv-trace.h"
+
+/* The CLI's poll interval (app/tv-cli.c). */
+#define DRAIN_MS 20
+
+/* Runs `text` to its end, draining every DRAIN_MS into a trace.  Returns
+ * the wall ns of the run (start to end) or -1. */
+static gint64
+run_scenario (const char *text,
+              guint64    *n_events,
+              guint64    *dropped)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TvScenario) scenario = tv_scenario_parse ("bench.tvs", text, -1, NULL, &error);
+  TvRunOptions options = TV_RUN_OPTIONS_INIT;
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  TvRun *run;
+  gint64 start, elapsed;
+
+  if (scenario == NULL)
+    {
+      g_printerr ("threadviz-bench: %s\n", error->message);
+      return -1;
+    }
+  options.print_fd = -1;
+  run = tv_run_new (scenario, &options, &error);
+  if (run == NULL)
+    {
+      g_printerr ("threadviz-bench: %s\n", error->message);
+      return -1;
+    }
+
+  start = bench_now_ns ();
+  if (!tv_run_start (run, &error))
+    {
+      g_printerr ("threadviz-bench: %s\n", error->message);
+      tv_run_free (run);
+      return -1;
+    }
+  for (;;)
+    {
+      gboolean ended = tv_run_wait_timeout (run, DRAIN_MS);
+
+      tv_trace_drain (trace, tv_run_get_recorder (run));
+      if (ended)
+        break;
+    }
+  elapsed = bench_now_ns () - start;
+  tv_run_wait (run);
+  tv_trace_drain (trace, tv_run_get_recorder (run));
+
+  if (n_events != NULL)
+    *n_events = tv_trace_get_n_events (trace);
+  if (dropped != NULL)
+    *dropped = tv_trace_get_dropped (trace);
+  if (tv_run_get_status (run) != TV_RUN_FINISHED)
+    {
+      g_printerr ("threadviz-bench: the run did not finish: %s\n",
+                  tv_run_get_error_message (run) ? tv_run_get_error_message (run) : "?");
+      elapsed = -1;
+    }
+  tv_run_free (run);
+  return elapsed;
+}
+
+double
+bench_traced_lock_pair_ns (void)
+{
+  const guint n = 200000;
+  g_autofree char *text = g_strdup_printf (
+    "lock L\n"
+    "main:\n"
+    "    repeat %u:\n"
+    "        acquire L\n"
+    "        release L\n", n);
+  double best = 1e30;
+
+  for (int round = 0; round < 3; round++)
+    {
+      gint64 ns = run_scenario (text, NULL, NULL);
+
+      if (ns < 0)
+        return -1;
+      best = MIN (best, (double) ns / n);
+    }
+  return best;
+}
+
+typedef struct
+{
+  pthread_mutex_t *mutex;
+  guint            iterations;
+  gint64          *counter;
+} BareArgs;
+
+static void *
+bare_thread (void *data)
+{
+  BareArgs *args = data;
+
+  for (guint i = 0; i < args->iterations; i++)
+    {
+      pthread_mutex_lock (args->mutex);
+      (*args->counter)++;
+      pthread_mutex_unlock (args->mutex);
+    }
+  return NULL;
+}
+
+static gint64
+bare_contended (guint iterations)
+{
+  pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+  gint64 counter = 0, start, elapsed;
+  BareArgs args = { &mutex, iterations, &counter };
+  pthread_t a, b;
+
+  start = bench_now_ns ();
+  pthread_create (&a, NULL, bare_thread, &args);
+  pthread_create (&b, NULL, bare_thread, &args);
+  pthread_join (a, NULL);
+  pthread_join (b, NULL);
+  elapsed = bench_now_ns () - start;
+  bench_sink = counter;
+  pthread_mutex_destroy (&mutex);
+  return elapsed;
+}
+
+static char *
+contended_text (guint iterations)
+{
+  return g_strdup_printf (
+    "lock L\n"
+    "var x = 0\n"
+    "thread A:\n"
+    "    repeat %u:\n"
+    "        acquire L\n"
+    "        x += 1\n"
+    "        release L\n"
+    "thread B:\n"
+    "    repeat %u:\n"
+    "        acquire L\n"
+    "        x += 1\n"
+    "        release L\n"
+    "main:\n"
+    "    start A\n"
+    "    start B\n"
+    "    join A\n"
+    "    join B\n", iterations, iterations);
+}
+
+void
+bench_contended (guint   iterations,
+                 double *engine_ms,
+                 double *bare_ms)
+{
+  g_autofree char *text = contended_text (iterations);
+  gint64 engine = run_scenario (text, NULL, NULL);
+  gint64 bare = G_MAXINT64;
+
+  for (int round = 0; round < 3; round++)
+    bare = MIN (bare, bare_contended (iterations));
+  *engine_ms = engine < 0 ? -1 : engine / 1e6;
+  *bare_ms = bare / 1e6;
+}
+
+void
+bench_dropped (guint64  n_events,
+               guint64 *recorded,
+               guint64 *dropped)
+{
+  /* Each iteration records 4 events (acquire, read, write, release), plus
+   * the lock waits where the two threads meet. */
+  g_autofree char *text = contended_text ((guint) (n_events / 8));
+
+  if (run_scenario (text, recorded, dropped) < 0)
+    *dropped = G_MAXUINT64;
+}

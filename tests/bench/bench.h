@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * bench.h: what the parts of threadviz-bench share.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+
+/* Keeps the compiler from dropping the measured work. */
+extern volatile int64_t bench_sink;
+
+/* Wall ns, CLOCK_MONOTONIC. */
+gint64 bench_now_ns (void);
+
+/* The recording side (bench-record.c). */
+double bench_clock_ns (void);
+double bench_record_ns (void);
+double bench_mutex_pair_ns (void);
+
+/* The engine (bench-engine.c).  Each returns < 0 when the run failed. */
+double bench_traced_lock_pair_ns (void);
+/* Wall ms of two threads doing `iterations` lock/increment/unlock each:
+ * the engine's (recorded and drained) and bare pthread mutexes. */
+void   bench_contended (guint iterations, double *engine_ms, double *bare_ms);
+/* A real run of about `n_events` events drained at the CLI's pace: the
+ * events that reached the trace and the ones dropped on the way. */
+void   bench_dropped (guint64 n_events, guint64 *recorded, guint64 *dropped);
+
+/* The trace and its drawing (bench-render.c). */
+double bench_trace_add_ns (void);
+/* Everything with a trace of `n_events` synthetic events on 50 threads. */
+typedef struct
+{
+  double render_1k_ms;
+  double render_1m_ms;
+  double render_10m_ms;
+  double render_zoomed_10m_ms;
+  double export_png_1m_ms;
+  double bytes_per_event_10m;
+  double query_1k_ms;         /* tv_trace_thread_query over every thread */
+  double query_1m_ms;
+  double query_10m_ms;
+  double query_zoomed_10m_ms;
+  gboolean have_renderer;
+} BenchRender;
+
+void   bench_render (BenchRender *out, gboolean quick);
