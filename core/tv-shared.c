@@ -159,13 +159,11 @@ tv_shared_unmap (TvRun *run)
   if (sh == NULL)
     return;
 
-  for (guint i = 0; i < sh->n_slots; i++)
-    pthread_cond_destroy (&sh->slots[i].cond);
-  for (guint i = 0; i < sh->n_objects; i++)
-    pthread_cond_destroy (&sh->objects[i].cond);
-  pthread_cond_destroy (&sh->all_ended);
-  pthread_mutex_destroy (&sh->lock);
-  pthread_mutex_destroy (&sh->print_lock);
+  /*
+   * No pthread_*_destroy: they hold no resource outside the mapping, and
+   * glibc's pthread_cond_destroy() waits for every waiter to leave, which
+   * a waiter in a child process that was killed never does.
+   */
   munmap (sh, run->sh_size);
   run->sh = NULL;
 }
