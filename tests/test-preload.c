@@ -381,6 +381,26 @@ test_exit_status (void)
 }
 
 static void
+test_exec (void)
+{
+  const char *argv[] = { "/bin/sh", "-c", "/bin/echo a; exec /bin/echo b", NULL };
+  const TvTraceThread *main_thread;
+  Run run;
+
+  run_both (argv, &run);
+  g_assert_cmpstr (run.out, ==, "a\nb\n");
+
+  /* The shell forked a child that ran echo; then the shell itself became
+   * echo: the same thread, renamed, not a thread that never ends. */
+  g_assert_cmpuint (count_processes (run.trace), ==, 2);
+  main_thread = tv_trace_get_thread (run.trace, 0);
+  g_assert_cmpstr (main_thread->initial_name, ==, "sh");
+  g_assert_cmpstr (main_thread->name, ==, "echo");
+  g_assert_cmpint (main_thread->ended, >=, 0);
+  run_clear (&run);
+}
+
+static void
 test_refused (void)
 {
   g_autofree char *setuid_copy = g_build_filename (tmp_dir, "setuid-race", NULL);
@@ -620,6 +640,31 @@ test_python_multiprocessing (void)
   run_clear (&run);
 }
 
+static void
+test_python_subprocess (void)
+{
+  const char *py = python ();
+  const TvTraceThread *main_thread;
+  Run run;
+
+  if (py == NULL)
+    return;
+  {
+    const char *argv[] = { py, "-c", "import subprocess; subprocess.run(['/bin/echo', 'child'])", NULL };
+
+    run_both (argv, &run);
+  }
+  g_assert_cmpstr (run.out, ==, "child\n");
+
+  /* subprocess starts the child with vfork(): the child's echo is a
+   * process of its own, and Python's main thread stays itself. */
+  g_assert_cmpuint (count_processes (run.trace), ==, 2);
+  main_thread = tv_trace_get_thread (run.trace, 0);
+  g_assert_cmpstr (main_thread->name, ==, main_thread->initial_name);
+  g_assert_nonnull (tv_trace_find_thread (run.trace, "echo"));
+  run_clear (&run);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -635,11 +680,13 @@ main (int    argc,
   g_test_add_func ("/tv/preload/deadlock", test_deadlock);
   g_test_add_func ("/tv/preload/fork", test_fork);
   g_test_add_func ("/tv/preload/exit-status", test_exit_status);
+  g_test_add_func ("/tv/preload/exec", test_exec);
   g_test_add_func ("/tv/preload/refused", test_refused);
   g_test_add_func ("/tv/preload/python/threads", test_python_threads);
   g_test_add_func ("/tv/preload/python/queue", test_python_queue);
   g_test_add_func ("/tv/preload/python/gil", test_python_gil);
   g_test_add_func ("/tv/preload/python/multiprocessing", test_python_multiprocessing);
+  g_test_add_func ("/tv/preload/python/child-process", test_python_subprocess);
 
   result = g_test_run ();
   {

@@ -119,9 +119,14 @@ make_environment (char *const *envp,
       if (!found)
         out[n++] = (char *) saved[s];
     }
-  snprintf (exec_var, exec_size, "%s=%ld:%u:%u", TV_PRELOAD_ENV_EXEC,
-            (long) getpid (), self->index, tv_preload_process);
-  out[n++] = exec_var;
+  /* A vfork() child (Python's subprocess makes them) runs on its parent's
+   * thread state: its new image is a new process, not that thread. */
+  if (self->pid == (int) getpid ())
+    {
+      snprintf (exec_var, exec_size, "%s=%ld:%u:%u", TV_PRELOAD_ENV_EXEC,
+                (long) getpid (), self->index, tv_preload_process);
+      out[n++] = exec_var;
+    }
   out[n] = NULL;
   return true;
 }

@@ -125,10 +125,13 @@ typedef struct
 {
   _Atomic uintptr_t key;
   _Atomic uint32_t  index;
-  _Atomic int64_t   exit_time;
 } ThreadEntry;
 
 static ThreadEntry thread_table[N_THREAD_ENTRIES];
+/* When each thread index ended, plus one (0: not yet).  By index, not in
+ * the table: the creator and the new thread both register a pthread_t, in
+ * either order, and neither may wipe an exit the other cannot see. */
+static _Atomic int64_t exit_times[TV_PRELOAD_N_RINGS];
 static _Atomic uint32_t thread_ordinal;   /* threads this process made */
 
 static ThreadEntry *
@@ -164,7 +167,6 @@ thread_register (pthread_t thread,
 
   if (entry == NULL)
     return;
-  atomic_store_explicit (&entry->exit_time, -1, memory_order_relaxed);
   atomic_store_explicit (&entry->index, index + 1, memory_order_release);
 }
 
@@ -178,7 +180,8 @@ thread_lookup (pthread_t thread,
   if (entry == NULL || (index = atomic_load_explicit (&entry->index, memory_order_acquire)) == 0)
     return TV_NO_THREAD;
   if (exit_time != NULL)
-    *exit_time = atomic_load_explicit (&entry->exit_time, memory_order_relaxed);
+    *exit_time = index - 1 < TV_PRELOAD_N_RINGS
+                 ? atomic_load_explicit (&exit_times[index - 1], memory_order_relaxed) - 1 : -1;
   return index - 1;
 }
 
@@ -213,6 +216,7 @@ claim_ring (TvPreloadThread *self)
     }
   self->index = (uint32_t) index;
   self->ring = tv_recorder_get_ring (tv_preload_recorder, self->index);
+  self->pid = (int) getpid ();
   return true;
 }
 
@@ -269,7 +273,6 @@ tv_preload_thread_adopt (TvPreloadThread *self,
 static void
 thread_exit (TvPreloadThread *self)
 {
-  ThreadEntry *entry;
   int64_t now;
 
   if (self->ring == NULL || !tv_preload_active)
@@ -278,8 +281,8 @@ thread_exit (TvPreloadThread *self)
   if (self->gil == TV_GIL_HOLDING)
     tv_preload_gil_reset (self);
   tv_preload_emit_at (self, now, TV_EV_THREAD_EXIT, TV_NO_OBJECT, 0, 0);
-  if ((entry = thread_entry (pthread_self (), false)) != NULL)
-    atomic_store_explicit (&entry->exit_time, now, memory_order_relaxed);
+  if (self->index < TV_PRELOAD_N_RINGS)
+    atomic_store_explicit (&exit_times[self->index], now + 1, memory_order_relaxed);
   /* Nothing more from this thread (destructors of thread-locals may still
    * lock): keep the ring, drop the events. */
   self->guard++;
@@ -307,6 +310,7 @@ thread_trampoline (void *data)
   free (data);
   self->ring = block.ring;
   self->index = block.index;
+  self->pid = (int) getpid ();
   self->guard++;
   thread_register (pthread_self (), self->index);
   emit_thread_running (self, block.creator, block.time);
@@ -681,6 +685,7 @@ tv_preload_init (void)
 
       self->index = index;
       self->ring = tv_recorder_get_ring (tv_preload_recorder, index);
+      self->pid = (int) getpid ();
       tv_preload_process = process;
       comm_name (comm, sizeof comm);
       snprintf (name, sizeof name, "%s (pid %d)", comm, (int) getpid ());

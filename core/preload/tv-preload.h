@@ -40,6 +40,7 @@ typedef struct
   uint8_t     gil;          /* TvGilState */
   bool        gil_waited;   /* emitted GIL_WAIT during this take */
   uintptr_t   py_mutex;     /* the last _PyRuntime mutex it locked */
+  int         pid;          /* the process it was adopted in */
 } TvPreloadThread;
 
 /* Process-wide state (tv-preload.c). */
