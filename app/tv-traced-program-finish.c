@@ -15,7 +15,7 @@
 #include "config.h"
 
 #include "tv-run.h"
-#include "tv-trace-cmd.h"
+#include "tv-traced-program.h"
 
 static void
 add_event (TvTrace        *trace,
@@ -124,10 +124,10 @@ find_deadlocks (TvTrace        *trace,
 }
 
 guint
-tv_trace_finish_run (TvTrace        *trace,
-                     guint           status,
-                     TvTraceAddFunc  add,
-                     gpointer        user_data)
+tv_traced_program_finish (TvTrace        *trace,
+                          guint           status,
+                          TvTraceAddFunc  add,
+                          gpointer        user_data)
 {
   gint64 end = tv_trace_get_end_time (trace);
   guint n_threads = tv_trace_get_n_threads (trace);
