@@ -41,14 +41,16 @@ take_locked (TvCtx *ctx, guint line, gboolean waiting)
       waiting = TRUE;
       gil->gil_waiters++;
       atomic_store_explicit (&gil->gil_drop_request, 1, memory_order_relaxed);
-      r = tv_block (ctx, &gil->cond, TV_WAIT_GIL, ctx->gil, 0, line, -1);
+      /* On its own condition variable: a hand-over wakes the next holder
+       * only, not every waiter (they would all fight for the engine lock
+       * at every switch). */
+      r = tv_block (ctx, &slot->cond, TV_WAIT_GIL, ctx->gil, 0, line, -1);
       if (--gil->gil_waiters == 0)
         atomic_store_explicit (&gil->gil_drop_request, 0, memory_order_relaxed);
       if (r != TV_BLOCK_READY)
         {
           /* The run is ending: let a later ticket through anyway. */
           gil->gil_serving++;
-          pthread_cond_broadcast (&gil->cond);
           return TV_FLOW_STOP;
         }
     }
@@ -121,10 +123,10 @@ drop_locked (TvCtx *ctx, guint line)
             gil->owner = i;
             gil->count = 1;
             gil->gil_serving++;
+            pthread_cond_broadcast (&next->cond);
             break;
           }
       }
-  pthread_cond_broadcast (&gil->cond);
   tv_emit_at (ctx, t, TV_EV_RELEASE, line, ctx->gil, 0, 0);
   ctx->gil_held = FALSE;
   return t;
@@ -141,12 +143,13 @@ tv_gil_drop (TvCtx *ctx, guint line)
 }
 
 TvFlow
-tv_gil_check (TvCtx *ctx, guint line)
+tv_gil_check (TvCtx *ctx, guint line, gint64 *dropped_at)
 {
   TvObj *gil;
   TvFlow flow;
   gint64 t;
 
+  *dropped_at = -1;
   if (!ctx->gil_held)
     return TV_FLOW_OK;
   gil = &ctx->sh->objects[ctx->gil - 1];
@@ -159,7 +162,7 @@ tv_gil_check (TvCtx *ctx, guint line)
   /* Hand over and queue up behind the waiters, in one step under the
    * engine lock, so the row shows GIL_WAIT from the very release on. */
   tv_shared_lock (ctx->sh);
-  t = drop_locked (ctx, line);
+  *dropped_at = t = drop_locked (ctx, line);
   tv_emit_at (ctx, t, TV_EV_STATE, line, ctx->gil, 0, TV_STATE_GIL_WAIT);
   flow = take_locked (ctx, line, TRUE);
   tv_shared_unlock (ctx->sh);

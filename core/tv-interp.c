@@ -81,13 +81,17 @@ tv_interp_work (TvCtx *ctx, gint64 duration, guint line)
           && atomic_load_explicit (&ctx->sh->objects[ctx->gil - 1].gil_drop_request,
                                    memory_order_relaxed))
         {
-          gint64 since = ctx->gil_since;
+          gint64 dropped_at;
 
-          if (tv_gil_check (ctx, line) != TV_FLOW_OK)
+          if (tv_gil_check (ctx, line, &dropped_at) != TV_FLOW_OK)
             return TV_FLOW_STOP;
-          /* Handed over and back: the time without the GIL is no work. */
-          if (ctx->gil_since != since)
-            last = ctx->gil_since;
+          /* Handed over and back: it worked until it gave the GIL up, and
+           * the time without it is no work. */
+          if (dropped_at >= 0)
+            {
+              left -= dropped_at - last;
+              last = ctx->gil_since;
+            }
         }
     }
 }

@@ -232,8 +232,9 @@ TvFlow        tv_gil_take (TvCtx *ctx, guint line);
 /* Gives it up before blocking (no-op when not held). */
 void          tv_gil_drop (TvCtx *ctx, guint line);
 /* In `work`: hands the GIL on when another thread asked and the switch
- * interval has passed.  Returns TV_FLOW_STOP when stopped meanwhile. */
-TvFlow        tv_gil_check (TvCtx *ctx, guint line);
+ * interval has passed, and takes it back in turn; `dropped_at` is the time
+ * it gave it up, or -1.  Returns TV_FLOW_STOP when stopped meanwhile. */
+TvFlow        tv_gil_check (TvCtx *ctx, guint line, gint64 *dropped_at);
 
 /* --- tv-process.c ---------------------------------------------------- */
 /* `start P`: forks one process per instance of process body P. */
