@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 
@@ -303,6 +304,20 @@ runner_main (void *data)
   TvRunStatus status;
   TvRunErrorKind kind;
   char *message;
+
+  /*
+   * A reader of print_fd that went away must not kill the application
+   * with SIGPIPE: with the signal blocked, write() fails with EPIPE and
+   * the line is only recorded.  Every engine thread and process inherits
+   * the mask from this one.
+   */
+  {
+    sigset_t set;
+
+    sigemptyset (&set);
+    sigaddset (&set, SIGPIPE);
+    pthread_sigmask (SIG_BLOCK, &set, NULL);
+  }
 
   record_start (run, ctx);
   tv_interp_thread_begin (ctx);

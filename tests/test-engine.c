@@ -1253,6 +1253,36 @@ test_notify_all_and_timeouts (void)
   g_assert_cmpuint (count_events (r, TV_EV_ACQUIRE_FAILED, 0), ==, 2);
 }
 
+static void
+test_closed_output (void)
+{
+  /* The reader of the printed lines is gone: the run goes on, the lines
+   * are still recorded, and nobody dies of SIGPIPE. */
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TvScenario) scenario = tv_scenario_parse ("test.tvs",
+                                                      "main:\n"
+                                                      "    repeat 3:\n"
+                                                      "        print \"line {i}\"\n", -1, NULL, &error);
+  TvRunOptions options = TV_RUN_OPTIONS_INIT;
+  g_autoptr(TvRun) run = NULL;
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  int fds[2];
+
+  g_assert_no_error (error);
+  g_assert_cmpint (pipe (fds), ==, 0);
+  close (fds[0]);
+  options.print_fd = fds[1];
+  run = tv_run_new (scenario, &options, &error);
+  g_assert_no_error (error);
+  g_assert_true (tv_run_start (run, &error));
+  tv_run_wait (run);
+  close (fds[1]);
+  g_assert_cmpint (tv_run_get_status (run), ==, TV_RUN_FINISHED);
+  tv_trace_drain (trace, tv_run_get_recorder (run));
+  g_assert_cmpuint (tv_trace_get_prints (trace)->len, ==, 3);
+  g_assert_cmpstr (g_array_index (tv_trace_get_prints (trace), TvPrint, 2).text, ==, "line 3");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1285,6 +1315,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tv/engine/speed", test_speed);
   g_test_add_func ("/tv/engine/pause", test_pause);
   g_test_add_func ("/tv/engine/never-started", test_never_started);
+  g_test_add_func ("/tv/engine/closed-output", test_closed_output);
   g_test_add_func ("/tv/engine/processes", test_processes);
   g_test_add_func ("/tv/engine/process-stop", test_process_stop);
   g_test_add_func ("/tv/engine/process-deadlock", test_process_deadlock);
