@@ -3,10 +3,11 @@
  * tv-run-private.h: what the engine's files share: the run, the per-thread
  * interpreter context and the functions each file gives the others.
  *
- * Files: tv-run.c (public API, the runner thread), tv-shared.c (the shared
- * block, waits, stop), tv-primitives.c (lock ... queue), tv-gil.c,
- * tv-expr.c (expressions, conditions, templates), tv-interp.c (statements,
- * thread bodies), tv-watchdog.c (deadlock and stall detection).
+ * Files: tv-run.c (public API, errors), tv-runner.c (layout, the runner
+ * thread), tv-shared.c (the shared block, waits, stop), tv-primitives.c
+ * (lock ... queue), tv-gil.c, tv-process.c (fork), tv-expr.c (expressions,
+ * conditions, templates), tv-interp.c (statements, thread bodies),
+ * tv-watchdog.c (deadlock and stall detection).
  */
 #pragma once
 
@@ -189,6 +190,13 @@ const char   *tv_run_object_name (TvRun *run, guint32 id);
  * FALSE once that time has passed. */
 gboolean      tv_run_ctl_wait_until (TvRun *run, gint64 end);
 char         *tv_run_where (TvRun *run, guint line);
+
+/* --- tv-runner.c ----------------------------------------------------- */
+/* Thread slots, object ids and names (before the shared block is mapped). */
+void          tv_runner_lay_out (TvRun *run);
+/* Names, bodies and processes of the declared slots (after it is). */
+void          tv_runner_init_slots (TvRun *run);
+void         *tv_runner_main (void *data);
 
 /* --- tv-interp.c ------------------------------------------------------ */
 void          tv_ctx_init (TvRun *run, guint32 index, guint32 body);
