@@ -223,9 +223,14 @@ tv_preload_object (TvPreloadThread *self,
         }
       if (found == key)
         {
-          /* Claimed by someone naming it right now: a few instructions. */
-          while (atomic_load_explicit (&slot->id, memory_order_acquire) == 0)
-            sched_yield ();
+          /* Claimed by someone naming it right now: a few microseconds.
+           * Bounded, for a process killed right in the middle of it. */
+          for (int spins = 0; atomic_load_explicit (&slot->id, memory_order_acquire) == 0; spins++)
+            {
+              if (spins > 100000)
+                return NULL;
+              sched_yield ();
+            }
           return slot;
         }
     }
