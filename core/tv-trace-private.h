@@ -44,6 +44,10 @@ void _tv_trace_object_free (gpointer data);
 void _tv_trace_print_clear (gpointer data);
 void _tv_trace_problem_clear (gpointer data);
 
+/* Sorts `events` (TvEvent) by time, stably, and adds them, resolving
+ * string ids against `recorder`.  Returns how many (tv-trace.c). */
+gsize _tv_trace_add_batch (TvTrace *self, GArray *events, TvRecorder *recorder);
+
 void _tv_thread_summary_free (gpointer data);
 /* Span `span` of thread `thread` (and every later one) changed. */
 void _tv_trace_summary_invalidate (TvTrace *self, guint thread, guint span);

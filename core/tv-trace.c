@@ -117,6 +117,30 @@ tv_trace_new (void)
 }
 
 gsize
+_tv_trace_add_batch (TvTrace    *self,
+                     GArray     *events,
+                     TvRecorder *recorder)
+{
+  gsize n = events->len;
+
+  /* The batch was collected ring by ring, each ring in its own order; a
+   * stable sort (g_array_sort() is one) keeps that order among equal
+   * times. */
+  g_array_sort (events, compare_time);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      const TvEvent *event = &g_array_index (events, TvEvent, i);
+      const char *text = NULL;
+
+      if (kind_has_text (event->kind))
+        text = tv_recorder_get_string (recorder, (uint64_t) event->arg);
+      tv_trace_add_event (self, event, text);
+    }
+  return n;
+}
+
+gsize
 tv_trace_drain (TvTrace    *self,
                 TvRecorder *recorder)
 {
@@ -131,20 +155,7 @@ tv_trace_drain (TvTrace    *self,
   if (n == 0)
     return 0;
 
-  /* The batch was collected ring by ring, each ring in its own order; a
-   * stable sort (g_array_sort() is one) keeps that order among equal
-   * times. */
-  g_array_sort (self->scratch, compare_time);
-
-  for (gsize i = 0; i < n; i++)
-    {
-      const TvEvent *event = &g_array_index (self->scratch, TvEvent, i);
-      const char *text = NULL;
-
-      if (kind_has_text (event->kind))
-        text = tv_recorder_get_string (recorder, (uint64_t) event->arg);
-      tv_trace_add_event (self, event, text);
-    }
+  _tv_trace_add_batch (self, self->scratch, recorder);
 
   /* A burst (a run's first drain) must not keep its memory forever. */
   if (self->scratch->len > 65536)

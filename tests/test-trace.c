@@ -13,6 +13,7 @@
 
 #include "tv-trace.h"
 #include "tv-trace-summary.h"
+#include "tv-collector.h"
 
 #define NT TV_NO_THREAD
 
@@ -922,6 +923,71 @@ test_query_bounded (void)
     }
 }
 
+/* ---- The collector ------------------------------------------------------- */
+
+typedef struct
+{
+  TvRing *ring;
+  guint   n;
+} Producer;
+
+static gpointer
+produce (gpointer data)
+{
+  Producer *p = data;
+
+  for (guint i = 0; i < p->n; i++)
+    {
+      TvEvent event = { (gint64) i + 1, i, 0, 1, 0, TV_EV_VAR_WRITE, 1 };
+
+      tv_ring_emit (p->ring, &event);
+      if (i % 4096 == 0)
+        g_thread_yield ();
+    }
+  return NULL;
+}
+
+/* Every event recorded reaches the trace, in order, or is counted dropped;
+ * strings resolve as with tv_trace_drain(). */
+static void
+test_collector (void)
+{
+  TvRecorder *recorder = tv_recorder_new (2, 1024, 4096);
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  TvCollector *collector = tv_collector_new (recorder, 200);
+  Producer producer = { tv_recorder_get_ring (recorder, 0), 100000 };
+  const char name[] = "counter";
+  TvEvent object = { 0, 0, 1, 1, TV_OBJ_VAR, TV_EV_OBJECT_NEW, 0 };
+  const TvTraceObject *var;
+  GThread *thread;
+  gsize fed = 0;
+
+  object.arg = (gint64) tv_recorder_add_string (recorder, name, sizeof name - 1);
+  g_assert_true (tv_ring_emit (tv_recorder_get_ring (recorder, 1), &object));
+  thread = g_thread_new ("producer", produce, &producer);
+  while (fed < 1000)
+    {
+      fed += tv_collector_feed (collector, trace);
+      g_usleep (1000);
+    }
+  g_thread_join (thread);
+  tv_collector_stop (collector);
+  fed += tv_collector_feed (collector, trace);
+  g_assert_cmpuint (tv_collector_get_pending (collector), ==, 0);
+
+  var = tv_trace_find_object (trace, "counter");
+  g_assert_nonnull (var);
+  g_assert_cmpuint (var->accesses->len + tv_trace_get_dropped (trace), ==, producer.n);
+  g_assert_cmpuint (tv_trace_get_dropped (trace), ==, tv_recorder_get_dropped (recorder));
+  for (guint i = 1; i < var->accesses->len; i++)
+    g_assert_cmpint (g_array_index (var->accesses, TvAccess, i).value, >,
+                     g_array_index (var->accesses, TvAccess, i - 1).value);
+  g_assert_cmpuint (fed, ==, tv_trace_get_n_events (trace));
+
+  tv_collector_free (collector);
+  tv_recorder_free (recorder);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -948,6 +1014,7 @@ main (int   argc,
   g_test_add_func ("/tv/trace/query-dense", test_query_dense);
   g_test_add_func ("/tv/trace/query-out-of-order", test_query_out_of_order);
   g_test_add_func ("/tv/trace/query-bounded", test_query_bounded);
+  g_test_add_func ("/tv/trace/collector", test_collector);
 
   return g_test_run ();
 }

@@ -7,8 +7,11 @@
  *                        (the interpreter's statement dispatch included)
  *   contended_ratio      two threads doing lock/increment/unlock 1M times
  *                        each: engine ÷ bare pthread mutexes, wall time
- *   dropped_events       a run of ~10M events drained at the CLI's pace
- *                        (every 20 ms, like `threadviz run`)
+ *   dropped_events       a run of ~10M events, collected from the rings by a
+ *                        TvCollector every 500 µs and fed to the trace every
+ *                        20 ms; and, for comparison, drained by
+ *                        tv_trace_drain() every 20 ms as `threadviz run`
+ *                        does today
  *
  * Runs go through the public engine API (tv-run.h) exactly as the CLI
  * drives them: start, wait with a timeout, drain into a TvTrace.
@@ -19,17 +22,22 @@
 #include <pthread.h>
 
 #include "bench.h"
+#include "tv-collector.h"
 #include "tv-run.h"
 #include "tv-scenario.h"
 #include "tv-trace.h"
 
 /* The CLI's poll interval (app/tv-cli.c). */
 #define DRAIN_MS 20
+/* How often a collector empties the rings. */
+#define COLLECT_US 500
 
 /* Runs `text` to its end, draining every DRAIN_MS into a trace.  Returns
  * the wall ns of the run (start to end) or -1. */
 static gint64
 run_scenario (const char *text,
+              gboolean    collector,
+              guint32     ring_capacity,
               guint64    *n_events,
               guint64    *dropped)
 {
@@ -38,6 +46,7 @@ run_scenario (const char *text,
   TvRunOptions options = TV_RUN_OPTIONS_INIT;
   g_autoptr(TvTrace) trace = tv_trace_new ();
   TvRun *run;
+  TvCollector *collect = NULL;
   gint64 start, elapsed;
 
   if (scenario == NULL)
@@ -46,6 +55,7 @@ run_scenario (const char *text,
       return -1;
     }
   options.print_fd = -1;
+  options.ring_capacity = ring_capacity;
   run = tv_run_new (scenario, &options, &error);
   if (run == NULL)
     {
@@ -54,9 +64,12 @@ run_scenario (const char *text,
     }
 
   start = bench_now_ns ();
+  if (collector)
+    collect = tv_collector_new (tv_run_get_recorder (run), COLLECT_US);
   if (!tv_run_start (run, &error))
     {
       g_printerr ("threadviz-bench: %s\n", error->message);
+      tv_collector_free (collect);
       tv_run_free (run);
       return -1;
     }
@@ -64,13 +77,23 @@ run_scenario (const char *text,
     {
       gboolean ended = tv_run_wait_timeout (run, DRAIN_MS);
 
-      tv_trace_drain (trace, tv_run_get_recorder (run));
+      if (collect != NULL)
+        tv_collector_feed (collect, trace);
+      else
+        tv_trace_drain (trace, tv_run_get_recorder (run));
       if (ended)
         break;
     }
   elapsed = bench_now_ns () - start;
   tv_run_wait (run);
-  tv_trace_drain (trace, tv_run_get_recorder (run));
+  if (collect != NULL)
+    {
+      tv_collector_stop (collect);
+      tv_collector_feed (collect, trace);
+      tv_collector_free (collect);
+    }
+  else
+    tv_trace_drain (trace, tv_run_get_recorder (run));
 
   if (n_events != NULL)
     *n_events = tv_trace_get_n_events (trace);
@@ -100,7 +123,7 @@ bench_traced_lock_pair_ns (void)
 
   for (int round = 0; round < 3; round++)
     {
-      gint64 ns = run_scenario (text, NULL, NULL);
+      gint64 ns = run_scenario (text, TRUE, 0, NULL, NULL);
 
       if (ns < 0)
         return -1;
@@ -178,7 +201,7 @@ bench_contended (guint   iterations,
                  double *bare_ms)
 {
   g_autofree char *text = contended_text (iterations);
-  gint64 engine = run_scenario (text, NULL, NULL);
+  gint64 engine = run_scenario (text, TRUE, 0, NULL, NULL);
   gint64 bare = G_MAXINT64;
 
   for (int round = 0; round < 3; round++)
@@ -188,14 +211,16 @@ bench_contended (guint   iterations,
 }
 
 void
-bench_dropped (guint64  n_events,
-               guint64 *recorded,
-               guint64 *dropped)
+bench_dropped (guint64   n_events,
+               gboolean  collector,
+               guint32   ring_capacity,
+               guint64  *recorded,
+               guint64  *dropped)
 {
   /* Each iteration records 4 events (acquire, read, write, release), plus
    * the lock waits where the two threads meet. */
   g_autofree char *text = contended_text ((guint) (n_events / 8));
 
-  if (run_scenario (text, recorded, dropped) < 0)
+  if (run_scenario (text, collector, ring_capacity, recorded, dropped) < 0)
     *dropped = G_MAXUINT64;
 }

@@ -23,9 +23,12 @@ double bench_traced_lock_pair_ns (void);
 /* Wall ms of two threads doing `iterations` lock/increment/unlock each:
  * the engine's (recorded and drained) and bare pthread mutexes. */
 void   bench_contended (guint iterations, double *engine_ms, double *bare_ms);
-/* A real run of about `n_events` events drained at the CLI's pace: the
- * events that reached the trace and the ones dropped on the way. */
-void   bench_dropped (guint64 n_events, guint64 *recorded, guint64 *dropped);
+/* A real run of about `n_events` events, collected by a TvCollector or
+ * drained every 20 ms like the CLI, with rings of `ring_capacity` events
+ * (0: the engine's default): the events that reached the trace and the
+ * ones dropped on the way. */
+void   bench_dropped (guint64 n_events, gboolean collector, guint32 ring_capacity,
+                      guint64 *recorded, guint64 *dropped);
 
 /* The trace and its drawing (bench-render.c). */
 double bench_trace_add_ns (void);

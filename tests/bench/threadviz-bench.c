@@ -58,7 +58,8 @@ main (int   argc,
 {
   gboolean json = FALSE, quick = FALSE;
   double clock_ns, record_ns, mutex_ns, traced_ns, engine_ms, bare_ms, add_ns;
-  guint64 recorded = 0, dropped = 0;
+  guint64 recorded = 0, dropped = 0, recorded_20ms = 0, dropped_20ms = 0;
+  guint64 recorded_big = 0, dropped_big = 0;
   guint64 dropped_target_events;
   BenchRender r;
   TvClock clock;
@@ -83,7 +84,9 @@ main (int   argc,
   traced_ns = bench_traced_lock_pair_ns ();
   bench_contended (quick ? 100000 : 1000000, &engine_ms, &bare_ms);
   dropped_target_events = quick ? 1000000 : 10000000;
-  bench_dropped (dropped_target_events, &recorded, &dropped);
+  bench_dropped (dropped_target_events, TRUE, 0, &recorded, &dropped);
+  bench_dropped (dropped_target_events, FALSE, 0, &recorded_20ms, &dropped_20ms);
+  bench_dropped (dropped_target_events, TRUE, 1u << 20, &recorded_big, &dropped_big);
   add_ns = bench_trace_add_ns ();
   bench_render (&r, quick);
 
@@ -105,6 +108,10 @@ main (int   argc,
       { "contended_engine_ms", engine_ms, "contended_bare_ms", bare_ms, 0, FALSE, FALSE },
       { "contended_bare_ms", bare_ms, NULL, 0, 0, FALSE, FALSE },
       { "dropped_run_events", (double) recorded, NULL, 0, 0, FALSE, FALSE },
+      { "dropped_events_drain_20ms", (double) dropped_20ms, NULL, 0, 0, FALSE, FALSE },
+      { "dropped_run_events_drain_20ms", (double) recorded_20ms, NULL, 0, 0, FALSE, FALSE },
+      { "dropped_events_ring_1m", (double) dropped_big, NULL, 0, 0, FALSE, FALSE },
+      { "dropped_run_events_ring_1m", (double) recorded_big, NULL, 0, 0, FALSE, FALSE },
       { "trace_add_ns", add_ns, NULL, 0, 0, FALSE, FALSE },
       { "rows_1k_ms", r.query_1k_ms, NULL, 0, 0, FALSE, FALSE },
       { "rows_1m_ms", r.query_1m_ms, "rows_1k_ms", r.query_1k_ms, 2, FALSE, FALSE },
