@@ -644,7 +644,7 @@ static void
 test_python_subprocess (void)
 {
   const char *py = python ();
-  const TvTraceThread *main_thread;
+  const TvTraceThread *main_thread, *child;
   Run run;
 
   if (py == NULL)
@@ -656,12 +656,16 @@ test_python_subprocess (void)
   }
   g_assert_cmpstr (run.out, ==, "child\n");
 
-  /* subprocess starts the child with vfork(): the child's echo is a
-   * process of its own, and Python's main thread stays itself. */
+  /* subprocess starts the child with vfork() + exec: the child's echo is
+   * a process of its own, and Python's main thread stays itself. */
   g_assert_cmpuint (count_processes (run.trace), ==, 2);
   main_thread = tv_trace_get_thread (run.trace, 0);
   g_assert_cmpstr (main_thread->name, ==, main_thread->initial_name);
-  g_assert_nonnull (tv_trace_find_thread (run.trace, "echo"));
+  child = tv_trace_find_thread (run.trace, "echo");
+  g_assert_nonnull (child);
+  g_assert_cmpint (child->pid, !=, main_thread->pid);
+  /* Started by Python's main thread, though not by fork(). */
+  g_assert_cmpuint (count_links (run.trace, TV_LINK_START, main_thread->index, child->index), ==, 1);
   run_clear (&run);
 }
 

@@ -10,6 +10,10 @@
  * continuation from a stale variable a later child inherited), and the new
  * image's constructor takes the same ring over.
  *
+ * A new process started by a traced thread without fork() — posix_spawn,
+ * or exec in a vfork() child — gets THREADVIZ_PARENT=index:time instead,
+ * so that its main thread's start arrow comes from that thread.
+ *
  * They also put LD_PRELOAD and the recorder's variables back into an
  * environment that lost them (env -i, subprocess with env={}), so that the
  * library stays loaded in the programs a traced program runs.
@@ -23,6 +27,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,13 +93,24 @@ count (char *const *vector)
   return n;
 }
 
+static bool
+is_ours (const char *entry)
+{
+  return strncmp (entry, TV_PRELOAD_ENV_EXEC "=", sizeof TV_PRELOAD_ENV_EXEC) == 0
+         || strncmp (entry, TV_PRELOAD_ENV_PARENT "=", sizeof TV_PRELOAD_ENV_PARENT) == 0;
+}
+
 /* Fills `out` (room for count (envp) + 5) with envp, our variables put back
- * where missing, and THREADVIZ_EXEC.  Returns false when not traced. */
+ * where missing, and what the new image should know of us: THREADVIZ_EXEC
+ * when it goes on as this very thread (exec), else THREADVIZ_PARENT (a new
+ * process that this thread started: posix_spawn, or exec in a vfork()
+ * child, which runs on its parent's thread state).  False when not traced. */
 static bool
 make_environment (char *const *envp,
-                  char       **out,
-                  char        *exec_var,
-                  size_t       exec_size)
+                  bool          spawn,
+                  char        **out,
+                  char         *var,
+                  size_t        var_size)
 {
   TvPreloadThread *self = tv_preload_enter ();
   const char *saved[] = { saved_preload, saved_fd, saved_pid };
@@ -105,7 +121,7 @@ make_environment (char *const *envp,
 
   for (size_t i = 0; envp != NULL && envp[i] != NULL; i++)
     {
-      if (strncmp (envp[i], TV_PRELOAD_ENV_EXEC "=", sizeof TV_PRELOAD_ENV_EXEC) != 0)
+      if (!is_ours (envp[i]))
         out[n++] = envp[i];
     }
   for (size_t s = 0; s < 3; s++)
@@ -119,25 +135,44 @@ make_environment (char *const *envp,
       if (!found)
         out[n++] = (char *) saved[s];
     }
-  /* A vfork() child (Python's subprocess makes them) runs on its parent's
-   * thread state: its new image is a new process, not that thread. */
-  if (self->pid == (int) getpid ())
-    {
-      snprintf (exec_var, exec_size, "%s=%ld:%u:%u", TV_PRELOAD_ENV_EXEC,
-                (long) getpid (), self->index, tv_preload_process);
-      out[n++] = exec_var;
-    }
+  if (!spawn && self->pid == (int) getpid ())
+    snprintf (var, var_size, "%s=%ld:%u:%u", TV_PRELOAD_ENV_EXEC,
+              (long) getpid (), self->index, tv_preload_process);
+  else
+    snprintf (var, var_size, "%s=%u:%lld", TV_PRELOAD_ENV_PARENT,
+              self->index, (long long) tv_preload_now ());
+  out[n++] = var;
   out[n] = NULL;
   return true;
 }
 
-#define WITH_ENVIRONMENT(envp, call_with, call_without)                   \
+bool
+tv_preload_exec_parent (uint32_t *creator,
+                        int64_t  *start_time)
+{
+  const char *value = getenv (TV_PRELOAD_ENV_PARENT);
+  unsigned int index;
+  long long time;
+  bool ok;
+
+  if (value == NULL)
+    return false;
+  ok = sscanf (value, "%u:%lld", &index, &time) == 2;
+  unsetenv (TV_PRELOAD_ENV_PARENT);
+  if (!ok)
+    return false;
+  *creator = index;
+  *start_time = time;
+  return true;
+}
+
+#define WITH_ENVIRONMENT(envp, spawn, call_with, call_without)            \
   do {                                                                    \
     size_t n_ = count (envp);                                             \
     char *env_[n_ + 5];                                                   \
-    char exec_var_[96];                                                   \
+    char var_[96];                                                        \
                                                                           \
-    if (make_environment (envp, env_, exec_var_, sizeof exec_var_))       \
+    if (make_environment (envp, spawn, env_, var_, sizeof var_))          \
       {                                                                   \
         char **new_env = env_;                                            \
         return call_with;                                                 \
@@ -173,7 +208,7 @@ execve (const char   *path,
         char *const   argv[],
         char *const   envp[])
 {
-  WITH_ENVIRONMENT (envp, real_execve () (path, argv, new_env),
+  WITH_ENVIRONMENT (envp, false, real_execve () (path, argv, new_env),
                     real_execve () (path, argv, envp));
 }
 
@@ -182,7 +217,7 @@ execvpe (const char   *file,
          char *const   argv[],
          char *const   envp[])
 {
-  WITH_ENVIRONMENT (envp, real_execvpe () (file, argv, new_env),
+  WITH_ENVIRONMENT (envp, false, real_execvpe () (file, argv, new_env),
                     real_execvpe () (file, argv, envp));
 }
 
@@ -209,7 +244,7 @@ fexecve (int          fd,
 
   if (func == NULL)
     func = (FexecveFunc) dlsym (RTLD_NEXT, "fexecve");
-  WITH_ENVIRONMENT (envp, func (fd, argv, new_env), func (fd, argv, envp));
+  WITH_ENVIRONMENT (envp, false, func (fd, argv, new_env), func (fd, argv, envp));
 }
 
 /* execl, execlp, execle: the arguments into a vector on the stack. */
@@ -259,4 +294,45 @@ execle (const char *path,
 
   COLLECT_ARGS (arg, ap, argv, envp = va_arg (ap, char **));
   return execve (path, argv, envp);
+}
+
+/* posix_spawn: a new process, started by this thread. */
+typedef int (*SpawnFunc) (pid_t *, const char *, const posix_spawn_file_actions_t *,
+                          const posix_spawnattr_t *, char *const[], char *const[]);
+
+static int
+traced_spawn (const char                       *name,
+              pid_t                            *pid,
+              const char                       *path,
+              const posix_spawn_file_actions_t *actions,
+              const posix_spawnattr_t          *attr,
+              char *const                       argv[],
+              char *const                       envp[])
+{
+  SpawnFunc func = (SpawnFunc) dlsym (RTLD_NEXT, name);
+
+  WITH_ENVIRONMENT (envp, true, func (pid, path, actions, attr, argv, new_env),
+                    func (pid, path, actions, attr, argv, envp));
+}
+
+TV_PRELOAD_EXPORT int
+posix_spawn (pid_t                            *pid,
+             const char                       *path,
+             const posix_spawn_file_actions_t *actions,
+             const posix_spawnattr_t          *attr,
+             char *const                       argv[],
+             char *const                       envp[])
+{
+  return traced_spawn ("posix_spawn", pid, path, actions, attr, argv, envp);
+}
+
+TV_PRELOAD_EXPORT int
+posix_spawnp (pid_t                            *pid,
+              const char                       *file,
+              const posix_spawn_file_actions_t *actions,
+              const posix_spawnattr_t          *attr,
+              char *const                       argv[],
+              char *const                       envp[])
+{
+  return traced_spawn ("posix_spawnp", pid, file, actions, attr, argv, envp);
 }

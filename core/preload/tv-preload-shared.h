@@ -25,6 +25,8 @@
 #define TV_PRELOAD_ENV_LIBRARY  "THREADVIZ_PRELOAD"
 /* Set by the exec wrappers for the new image: pid:thread index:process id. */
 #define TV_PRELOAD_ENV_EXEC     "THREADVIZ_EXEC"
+/* Set for a new process started without fork(): thread index:time. */
+#define TV_PRELOAD_ENV_PARENT   "THREADVIZ_PARENT"
 
 /* Recorder size: rings are claimed once per thread and never reused. */
 #define TV_PRELOAD_N_RINGS      256

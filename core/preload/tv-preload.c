@@ -647,13 +647,16 @@ tv_preload_init (void)
   TvPreloadThread *self = &tv_preload_self;
   void *extra = NULL;
   int32_t no_pid = 0;
-  uint32_t index = 0, process = 0;
+  uint32_t index = 0, process = 0, creator = TV_NO_THREAD;
+  int64_t start_time = 0;
   bool continued;
 
   tv_preload_resolve ();
   self->guard++;
   tv_preload_exec_save_environment ();
   continued = tv_preload_exec_continued (&index, &process);
+  if (!tv_preload_exec_parent (&creator, &start_time))
+    creator = TV_NO_THREAD;
   tv_preload_recorder = attach (&extra);
   if (tv_preload_recorder == NULL)
     {
@@ -705,8 +708,8 @@ tv_preload_init (void)
         }
       new_process (self);
       comm_name (name, sizeof name);
-      emit_thread_new (self, name, TV_NO_THREAD);
-      emit_thread_running (self, TV_NO_THREAD, 0);
+      emit_thread_new (self, name, creator);
+      emit_thread_running (self, creator, creator != TV_NO_THREAD ? start_time : 0);
     }
   thread_register (pthread_self (), self->index);
   pthread_atfork (fork_prepare, NULL, fork_child);

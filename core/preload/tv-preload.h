@@ -217,6 +217,10 @@ void tv_preload_exec_save_environment (void);
  * then the thread's index and the process's object id.  Removes the
  * variable from the environment either way. */
 bool tv_preload_exec_continued (uint32_t *index, uint32_t *process);
+/* Whether a traced thread started this process without fork()
+ * (posix_spawn, vfork + exec): then that thread and when.  Removes the
+ * variable either way. */
+bool tv_preload_exec_parent (uint32_t *creator, int64_t *start_time);
 
 /* --- The real functions (tv-preload.c) ---------------------------------- */
 
