@@ -28,6 +28,8 @@
 
 #define TV_TRACE_EXIT_CANNOT_RUN 127
 #define TV_TRACE_POLL_US 10000
+#define TV_TRACE_BUSY_POLL_US 1000
+#define TV_TRACE_BUSY_EVENTS 4096
 
 static volatile sig_atomic_t stop_signal;
 static volatile pid_t traced_pid;
@@ -213,12 +215,14 @@ tv_trace_cmd_main (int    argc,
   for (;;)
     {
       gboolean ended = tv_traced_program_poll (program, &status);
-
       /* The last drain comes after the end: nothing is left behind. */
-      tv_capture_writer_drain (writer, trace, recorder);
+      gsize drained = tv_capture_writer_drain (writer, trace, recorder);
+
       if (ended)
         break;
-      g_usleep (TV_TRACE_POLL_US);
+      /* A busy program fills its rings in milliseconds: come back sooner
+       * while it is busy, so that fewer events are dropped. */
+      g_usleep (drained > TV_TRACE_BUSY_EVENTS ? TV_TRACE_BUSY_POLL_US : TV_TRACE_POLL_US);
     }
   traced_pid = 0;
 
