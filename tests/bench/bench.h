@@ -41,6 +41,8 @@ typedef struct
   double render_zoomed_10m_ms;
   double export_png_1m_ms;
   double bytes_per_event_10m;
+  double heap_bytes_per_event_10m;
+  double model_bytes_per_event_10m;
   double query_1k_ms;         /* tv_trace_thread_query over every thread */
   double query_1m_ms;
   double query_10m_ms;

@@ -6,6 +6,7 @@
  *   threadviz-bench --json     one JSON object with every figure
  *   threadviz-bench --quick    skip the 10M-event figures (seconds, not a
  *                              minute)
+ *   threadviz-bench --render   only the trace and rendering figures
  *
  * The recording figures are in bench-record.c, the engine's in
  * bench-engine.c, the trace's and the renderer's in bench-render.c.  Each
@@ -56,7 +57,7 @@ int
 main (int   argc,
       char *argv[])
 {
-  gboolean json = FALSE, quick = FALSE;
+  gboolean json = FALSE, quick = FALSE, render_only = FALSE;
   double clock_ns, record_ns, mutex_ns, traced_ns, engine_ms, bare_ms, add_ns;
   guint64 recorded = 0, dropped = 0, recorded_20ms = 0, dropped_20ms = 0;
   guint64 recorded_big = 0, dropped_big = 0;
@@ -70,14 +71,30 @@ main (int   argc,
         json = TRUE;
       else if (strcmp (argv[i], "--quick") == 0)
         quick = TRUE;
+      else if (strcmp (argv[i], "--render") == 0)
+        render_only = TRUE;
       else
         {
-          fprintf (stderr, "Usage: %s [--json] [--quick]\n", argv[0]);
+          fprintf (stderr, "Usage: %s [--json] [--quick] [--render]\n", argv[0]);
           return 2;
         }
     }
 
   tv_clock_init (&clock, 1.0);
+  if (render_only)
+    {
+      bench_render (&r, quick);
+      printf ("{\"render_1k_ms\": %.2f, \"render_1m_ms\": %.2f, \"render_10m_ms\": %.2f, "
+              "\"render_zoomed_10m_ms\": %.2f, \"export_png_1m_ms\": %.2f, "
+              "\"bytes_per_event_10m\": %.2f, \"heap_bytes_per_event_10m\": %.2f, "
+              "\"model_bytes_per_event_10m\": %.2f, \"rows_1k_ms\": %.2f, "
+              "\"rows_1m_ms\": %.2f, \"rows_10m_ms\": %.2f, \"rows_zoomed_10m_ms\": %.2f}\n",
+              r.render_1k_ms, r.render_1m_ms, r.render_10m_ms, r.render_zoomed_10m_ms,
+              r.export_png_1m_ms, r.bytes_per_event_10m, r.heap_bytes_per_event_10m,
+              r.model_bytes_per_event_10m, r.query_1k_ms, r.query_1m_ms, r.query_10m_ms,
+              r.query_zoomed_10m_ms);
+      return 0;
+    }
   clock_ns = bench_clock_ns ();
   record_ns = bench_record_ns ();
   mutex_ns = bench_mutex_pair_ns ();
@@ -104,6 +121,8 @@ main (int   argc,
       { "export_png_1m_ms", r.export_png_1m_ms, "render_1m_ms", r.render_1m_ms, 0, FALSE, FALSE },
       { "bytes_per_event_10m", r.bytes_per_event_10m, NULL, 0, 32, !quick, FALSE },
       { "dropped_events", (double) dropped, NULL, 0, 0, TRUE, TRUE },
+      { "heap_bytes_per_event_10m", r.heap_bytes_per_event_10m, NULL, 0, 0, FALSE, FALSE },
+      { "model_bytes_per_event_10m", r.model_bytes_per_event_10m, NULL, 0, 0, FALSE, FALSE },
       /* Context: not targets of issue 7. */
       { "contended_engine_ms", engine_ms, "contended_bare_ms", bare_ms, 0, FALSE, FALSE },
       { "contended_bare_ms", bare_ms, NULL, 0, 0, FALSE, FALSE },
