@@ -100,7 +100,7 @@ invalidate (TvTimeline *self)
    * size_allocate itself (configuring the adjustment may clamp the scroll).
    */
   if (!self->in_allocate)
-    gtk_widget_queue_allocate (GTK_WIDGET (self));
+    gtk_widget_queue_resize (GTK_WIDGET (self));
 }
 
 static void
@@ -571,6 +571,8 @@ tv_timeline_measure (GtkWidget      *widget,
                      int            *minimum_baseline,
                      int            *natural_baseline)
 {
+  TvTimeline *self = TV_TIMELINE (widget);
+
   if (orientation == GTK_ORIENTATION_HORIZONTAL)
     {
       *minimum = 240;
@@ -578,8 +580,22 @@ tv_timeline_measure (GtkWidget      *widget,
     }
   else
     {
+      /*
+       * The natural height is all the rows: a GtkScrolledWindow decides
+       * from it (vscroll-policy natural) whether to show its scrollbar.
+       */
       *minimum = 120;
-      *natural = 400;
+      *natural = 120;
+      if (self->trace != NULL)
+        {
+          TvRenderOptions options;
+
+          fill_options (self, &options);
+          options.width = for_size > 0 ? for_size : MAX (gtk_widget_get_width (widget), 800);
+          options.height = 1;
+          options.scroll_y = 0;
+          *natural = MAX (*minimum, tv_renderer_measure_height (self->trace, &options));
+        }
     }
 }
 
@@ -790,6 +806,7 @@ tv_timeline_init (TvTimeline *self)
 
   set_adjustment (self, GTK_ORIENTATION_HORIZONTAL, NULL);
   set_adjustment (self, GTK_ORIENTATION_VERTICAL, NULL);
+  self->vscroll_policy = GTK_SCROLL_NATURAL;
   tv_timeline_set_view (self, NULL);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, "Timeline",
