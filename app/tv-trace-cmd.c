@@ -30,6 +30,10 @@
 #define TV_TRACE_POLL_US 10000
 #define TV_TRACE_BUSY_POLL_US 1000
 #define TV_TRACE_BUSY_EVENTS 4096
+/* --stop-on-deadlock: how long a cycle must stay still, and how long
+ * SIGTERM has before SIGKILL. */
+#define TV_TRACE_QUIET_US (G_USEC_PER_SEC / 2)
+#define TV_TRACE_KILL_US (2 * G_USEC_PER_SEC)
 
 static volatile sig_atomic_t stop_signal;
 static volatile pid_t traced_pid;
@@ -144,6 +148,8 @@ tv_trace_cmd_main (int    argc,
   g_autoptr(TvTracedProgram) program = NULL;
   g_auto(GStrv) options = NULL;
   gboolean summary = FALSE;
+  gboolean stop_on_deadlock = FALSE;
+  gint64 quiet_since = -1, stopping_since = -1;
   const GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
       "Save the trace to OUT.tvt (default: threadviz-trace.tvt)", "OUT.tvt" },
@@ -153,6 +159,8 @@ tv_trace_cmd_main (int    argc,
       "The trace's title (default: the command line)", "TEXT" },
     { "summary", 0, 0, G_OPTION_ARG_NONE, &summary,
       "At the end, print the threads, events and exit status to stderr", NULL },
+    { "stop-on-deadlock", 0, 0, G_OPTION_ARG_NONE, &stop_on_deadlock,
+      "Stop the program when its threads wait for each other's locks (exit status 2)", NULL },
     { NULL },
   };
   struct sigaction action = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO | SA_RESTART };
@@ -220,12 +228,41 @@ tv_trace_cmd_main (int    argc,
 
       if (ended)
         break;
+      if (stop_on_deadlock)
+        {
+          gint64 now = g_get_monotonic_time ();
+
+          if (drained > 0)
+            quiet_since = now;
+          else if (quiet_since < 0)
+            quiet_since = now;
+          /* Quiet for a while and blocked in a cycle: it will not move. */
+          if (stopping_since < 0 && now - quiet_since >= TV_TRACE_QUIET_US
+              && tv_traced_program_find_deadlocks (trace, FALSE, NULL, NULL) > 0)
+            {
+              tv_traced_program_find_deadlocks (trace, TRUE, add_to_writer, writer);
+              tv_trace_changed (trace);
+              tv_traced_program_stop (program);
+              stopping_since = now;
+            }
+          else if (stopping_since >= 0 && now - stopping_since >= TV_TRACE_KILL_US)
+            {
+              tv_traced_program_stop (program);
+              stopping_since = G_MAXINT64 / 2;
+            }
+        }
       /* A busy program fills its rings in milliseconds: come back sooner
        * while it is busy, so that fewer events are dropped. */
       g_usleep (drained > TV_TRACE_BUSY_EVENTS ? TV_TRACE_BUSY_POLL_US : TV_TRACE_POLL_US);
     }
   traced_pid = 0;
 
+  if (stopping_since >= 0)
+    {
+      /* We stopped it: a deadlock, reported like `threadviz run`'s. */
+      status = TV_CLI_EXIT_RUN_ERROR;
+      g_printerr ("threadviz trace: deadlock: the program was stopped\n");
+    }
   deadlocked = tv_traced_program_finish (trace,
                                          stop_signal != 0 ? TV_RUN_STOPPED
                                          : status == 0 ? TV_RUN_FINISHED : TV_RUN_FAILED,

@@ -71,12 +71,13 @@ blocked_on (TvTrace *trace,
   return span->object;
 }
 
-static guint
-find_deadlocks (TvTrace        *trace,
-                gint64          time,
-                TvTraceAddFunc  add,
-                gpointer        user_data)
+guint
+tv_traced_program_find_deadlocks (TvTrace        *trace,
+                                  gboolean        report,
+                                  TvTraceAddFunc  add,
+                                  gpointer        user_data)
 {
+  gint64 time = tv_trace_get_end_time (trace);
   guint n_threads = tv_trace_get_n_threads (trace);
   g_autofree guint8 *reported = g_new0 (guint8, n_threads + 1);
   guint found = 0;
@@ -110,7 +111,8 @@ find_deadlocks (TvTrace        *trace,
                     .aux = held_by, .kind = TV_EV_DEADLOCK,
                   };
 
-                  add_event (trace, &event, add, user_data);
+                  if (report)
+                    add_event (trace, &event, add, user_data);
                   reported[member] = 1;
                   found++;
                   member = held_by;
@@ -139,8 +141,13 @@ tv_traced_program_finish (TvTrace        *trace,
 
   g_return_val_if_fail (TV_IS_TRACE (trace), 0);
 
-  /* Deadlocks first: ending the threads would end their waits. */
-  deadlocked = find_deadlocks (trace, end, add, user_data);
+  /* Deadlocks first: ending the threads would end their waits.  Once
+   * only: --stop-on-deadlock may have reported them already. */
+  deadlocked = 0;
+  for (guint i = 0; i < tv_trace_get_problems (trace)->len; i++)
+    deadlocked += g_array_index (tv_trace_get_problems (trace), TvProblem, i).deadlock;
+  if (deadlocked == 0)
+    deadlocked = tv_traced_program_find_deadlocks (trace, TRUE, add, user_data);
 
   /* A process ended when its main thread (tid == pid) did. */
   for (guint i = 0; i < n_threads; i++)

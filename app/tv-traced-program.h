@@ -69,7 +69,7 @@ guint            tv_traced_program_get_n_processes (TvTracedProgram *self);
  * Ends what the program left open once it has ended: threads a process
  * exit killed end with their process; a cycle of threads each blocked on a
  * lock another holds is reported as a deadlock (TV_EV_DEADLOCK events, as
- * the engine reports one); then TV_EV_RUN_END with `status` (TvRunStatus,
+ * the engine reports one, unless already reported); then TV_EV_RUN_END with `status` (TvRunStatus,
  * TV_RUN_FAILED when there is a deadlock).  Every event added is also
  * handed to `add` (e.g. the capture writer).  Returns the number of
  * deadlocked threads.
@@ -79,6 +79,19 @@ guint            tv_traced_program_finish (TvTrace        *trace,
                                            guint           status,
                                            TvTraceAddFunc  add,
                                            gpointer        user_data);
+
+/*
+ * Looks for a cycle of live threads each blocked on a lock (or semaphore)
+ * that the next one holds, as the trace stands: the number of threads in
+ * cycles.  With `report`, adds a TV_EV_DEADLOCK per member (at the trace's
+ * end time) to the trace and to `add`.  A traced program cannot be asked
+ * whether its threads will move again, so call it when the trace has been
+ * quiet for a while (`threadviz trace --stop-on-deadlock` waits 0.5 s).
+ */
+guint            tv_traced_program_find_deadlocks (TvTrace        *trace,
+                                                   gboolean        report,
+                                                   TvTraceAddFunc  add,
+                                                   gpointer        user_data);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TvTracedProgram, tv_traced_program_free)
 

@@ -60,9 +60,10 @@ exit_status (int wait_status)
 
 /* Runs argv, traced or not; loads the trace of a traced run. */
 static void
-run_program (const char * const *argv,
-             gboolean            traced,
-             Run                *run)
+run_program_with (const char * const *options,
+                  const char * const *argv,
+                  gboolean            traced,
+                  Run                *run)
 {
   g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) error = NULL;
@@ -76,6 +77,8 @@ run_program (const char * const *argv,
       g_ptr_array_add (args, g_strdup ("trace"));
       g_ptr_array_add (args, g_strdup ("-o"));
       g_ptr_array_add (args, g_strdup (output));
+      for (guint i = 0; options != NULL && options[i] != NULL; i++)
+        g_ptr_array_add (args, g_strdup (options[i]));
       g_ptr_array_add (args, g_strdup ("--"));
       g_unlink (output);
     }
@@ -93,6 +96,14 @@ run_program (const char * const *argv,
       run->trace = tv_capture_load (output, NULL, NULL, NULL, &error);
       g_assert_no_error (error);
     }
+}
+
+static void
+run_program (const char * const *argv,
+             gboolean            traced,
+             Run                *run)
+{
+  run_program_with (NULL, argv, traced, run);
 }
 
 /* Runs argv untraced then traced: same stdout, same status. */
@@ -320,6 +331,50 @@ test_deadlock (void)
         }
     }
   g_assert_cmpuint (tv_trace_get_run_status (trace), ==, TV_RUN_FAILED);
+}
+
+/* The cycle of a deadlock: each of `a` and `b` blocked on what the other
+ * holds, reported as two TV_EV_DEADLOCK. */
+static void
+assert_deadlock (TvTrace             *trace,
+                 const TvTraceThread *a,
+                 const TvTraceThread *b)
+{
+  GArray *problems = tv_trace_get_problems (trace);
+
+  g_assert_cmpuint (problems->len, ==, 2);
+  for (guint i = 0; i < problems->len; i++)
+    {
+      const TvProblem *problem = &g_array_index (problems, TvProblem, i);
+      const TvTraceThread *waiter = problem->thread == a->index ? a : b;
+      const TvTraceThread *holder = waiter == a ? b : a;
+
+      g_assert_true (problem->deadlock);
+      g_assert_cmpuint (problem->thread, ==, waiter->index);
+      g_assert_cmpuint (problem->holder, ==, holder->index);
+      g_assert_cmpint (last_span (waiter)->state, ==,
+                       tv_trace_get_object (trace, problem->object)->kind == TV_OBJ_LOCK
+                       ? TV_STATE_LOCK : TV_STATE_SEMAPHORE);
+      g_assert_cmpuint (last_span (waiter)->object, ==, problem->object);
+    }
+  g_assert_cmpuint (tv_trace_get_run_status (trace), ==, TV_RUN_FAILED);
+}
+
+static void
+test_deadlock_stop (void)
+{
+  const char *options[] = { "--stop-on-deadlock", NULL };
+  const char *argv[] = { fixture ("deadlock"), NULL };
+  Run run;
+
+  /* No timer in the test: threadviz sees the cycle stand still and stops
+   * the program itself, with the status of a deadlock (2). */
+  run_program_with (options, argv, TRUE, &run);
+  g_assert_cmpstr (run.out, ==, "waiting\n");
+  g_assert_cmpint (run.status, ==, 2);
+  g_assert_cmpstr (run.err, ==, "threadviz trace: deadlock: the program was stopped\n");
+  assert_deadlock (run.trace, thread_named (run.trace, "left"), thread_named (run.trace, "right"));
+  run_clear (&run);
 }
 
 static void
@@ -669,6 +724,36 @@ test_python_subprocess (void)
   run_clear (&run);
 }
 
+static void
+test_python_deadlock (void)
+{
+  const char *py = python ();
+  g_autofree char *script = python_fixture ("deadlock.py");
+  const char *options[] = { "--stop-on-deadlock", NULL };
+  g_autoptr(GPtrArray) threads = NULL;
+  GArray *problems;
+  Run run;
+
+  if (py == NULL)
+    return;
+  {
+    const char *argv[] = { py, script, NULL };
+
+    run_program_with (options, argv, TRUE, &run);
+  }
+  g_assert_cmpstr (run.out, ==, "waiting\n");
+  g_assert_cmpint (run.status, ==, 2);
+  threads = python_threads (run.trace);
+  g_assert_cmpuint (threads->len, ==, 3);
+
+  /* threading.Lock is a semaphore: the cycle goes through two of them. */
+  assert_deadlock (run.trace, threads->pdata[1], threads->pdata[2]);
+  problems = tv_trace_get_problems (run.trace);
+  g_assert_cmpint (tv_trace_get_object (run.trace, g_array_index (problems, TvProblem, 0).object)->kind,
+                   ==, TV_OBJ_SEMAPHORE);
+  run_clear (&run);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -682,6 +767,7 @@ main (int    argc,
   g_test_add_func ("/tv/preload/mutex-race", test_mutex_race);
   g_test_add_func ("/tv/preload/condvar-queue", test_condvar_queue);
   g_test_add_func ("/tv/preload/deadlock", test_deadlock);
+  g_test_add_func ("/tv/preload/deadlock-stop", test_deadlock_stop);
   g_test_add_func ("/tv/preload/fork", test_fork);
   g_test_add_func ("/tv/preload/exit-status", test_exit_status);
   g_test_add_func ("/tv/preload/exec", test_exec);
@@ -691,6 +777,7 @@ main (int    argc,
   g_test_add_func ("/tv/preload/python/gil", test_python_gil);
   g_test_add_func ("/tv/preload/python/multiprocessing", test_python_multiprocessing);
   g_test_add_func ("/tv/preload/python/child-process", test_python_subprocess);
+  g_test_add_func ("/tv/preload/python/deadlock", test_python_deadlock);
 
   result = g_test_run ();
   {
