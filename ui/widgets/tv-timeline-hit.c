@@ -6,109 +6,13 @@
 
 #include <string.h>
 
-#include "tv-renderer-private.h"
 #include "tv-timeline-hit.h"
 
 /*
- * The part of the renderer's frame_init() that places things: rows, the
- * label column and the time ↔ x mapping.  Fonts must match tv-renderer.c's
- * (the label column is as wide as the widest name).
+ * Everything here asks the renderer (tv_renderer_get_geometry(),
+ * tv_renderer_row_at()), which lays the rows out as it draws them: the
+ * widget and the drawing cannot disagree about where a row is.
  */
-static void
-frame_layout (TvFrame               *frame,
-              TvTrace               *trace,
-              const TvRenderOptions *options,
-              cairo_t               *cr)
-{
-  memset (frame, 0, sizeof *frame);
-  frame->trace = trace;
-  frame->options = options;
-  frame->cr = cr;
-  frame->layout = pango_cairo_create_layout (cr);
-  frame->font = pango_font_description_from_string ("Sans 9");
-  frame->start = options->start;
-  frame->end = MAX (options->end, options->start + 1);
-
-  tv_layout_rows (frame);
-  frame->label_width = tv_layout_label_width (frame);
-  frame->area_x = frame->label_width;
-  frame->area_width = MAX (options->width - frame->label_width - TV_RIGHT_PAD, 1.0);
-  frame->px_per_ns = frame->area_width / (double) (frame->end - frame->start);
-  frame->axis_y = options->show_title ? TV_TITLE_HEIGHT : 0.0;
-  frame->rows_top = frame->axis_y + TV_AXIS_HEIGHT;
-  frame->rows_offset = frame->rows_top - options->scroll_y;
-}
-
-static void
-frame_free (TvFrame *frame)
-{
-  g_clear_pointer (&frame->font, pango_font_description_free);
-  g_clear_object (&frame->layout);
-  tv_layout_clear (frame);
-}
-
-static gboolean
-hit_test (TvTrace               *trace,
-          const TvRenderOptions *options,
-          double                 x,
-          double                 y,
-          TvHit                 *hit)
-{
-  cairo_surface_t *surface;
-  cairo_t *cr;
-  TvFrame frame;
-  gboolean found = FALSE;
-
-  memset (hit, 0, sizeof *hit);
-
-  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
-  cr = cairo_create (surface);
-  frame_layout (&frame, trace, options, cr);
-
-  hit->area_x = frame.area_x;
-  hit->area_width = frame.area_width;
-  hit->px_per_ns = frame.px_per_ns;
-  hit->in_area = x >= frame.area_x && x < frame.area_x + frame.area_width;
-  hit->time = tv_frame_time (&frame, x);
-
-  if (y >= frame.rows_top)
-    {
-      for (guint i = 0; i < frame.rows->len; i++)
-        {
-          const TvRow *row = &g_array_index (frame.rows, TvRow, i);
-          double top = tv_frame_row_top (&frame, row);
-
-          if (y < top || y >= top + row->height)
-            continue;
-
-          hit->id = row->id;
-          switch (row->kind)
-            {
-            case TV_ROW_THREAD:
-              hit->kind = TV_HIT_THREAD;
-              break;
-            case TV_ROW_SYNC:
-            case TV_ROW_QUEUE:
-            case TV_ROW_VAR:
-              hit->kind = TV_HIT_OBJECT;
-              break;
-            case TV_ROW_GROUP:
-            case TV_ROW_SECTION:
-            default:
-              hit->kind = TV_HIT_OTHER;
-              break;
-            }
-          found = TRUE;
-          break;
-        }
-    }
-
-  frame_free (&frame);
-  cairo_destroy (cr);
-  cairo_surface_destroy (surface);
-
-  return found;
-}
 
 void
 tv_timeline_time_area (TvTrace               *trace,
@@ -116,14 +20,14 @@ tv_timeline_time_area (TvTrace               *trace,
                        double                *area_x,
                        double                *area_width)
 {
-  TvHit hit;
+  TvRendererGeometry geometry;
 
   g_return_if_fail (TV_IS_TRACE (trace));
   g_return_if_fail (options != NULL);
 
-  hit_test (trace, options, 0, -1, &hit);
-  *area_x = hit.area_x;
-  *area_width = hit.area_width;
+  tv_renderer_get_geometry (trace, options, &geometry);
+  *area_x = geometry.area_x;
+  *area_width = geometry.area_width;
 }
 
 gboolean
@@ -133,9 +37,43 @@ tv_timeline_hit_test (TvTrace               *trace,
                       double                 y,
                       TvHit                 *hit)
 {
+  TvRendererGeometry geometry;
+  guint32 id = 0;
+  gint64 span;
+
   g_return_val_if_fail (TV_IS_TRACE (trace), FALSE);
   g_return_val_if_fail (options != NULL, FALSE);
   g_return_val_if_fail (hit != NULL, FALSE);
 
-  return hit_test (trace, options, x, y, hit);
+  memset (hit, 0, sizeof *hit);
+
+  tv_renderer_get_geometry (trace, options, &geometry);
+  span = MAX (options->end - options->start, 1);
+  hit->area_x = geometry.area_x;
+  hit->area_width = MAX (geometry.area_width, 1.0);
+  hit->px_per_ns = hit->area_width / (double) span;
+  hit->in_area = x >= geometry.area_x && x < geometry.area_x + geometry.area_width;
+  hit->time = options->start + (gint64) ((x - geometry.area_x) / hit->px_per_ns);
+
+  switch (tv_renderer_row_at (trace, options, y, &id))
+    {
+    case TV_RENDER_ROW_THREAD:
+      hit->kind = TV_HIT_THREAD;
+      break;
+
+    case TV_RENDER_ROW_OBJECT:
+      hit->kind = TV_HIT_OBJECT;
+      break;
+
+    case TV_RENDER_ROW_HEADER:
+      hit->kind = TV_HIT_OTHER;
+      break;
+
+    case TV_RENDER_ROW_NONE:
+    default:
+      return FALSE;
+    }
+
+  hit->id = id;
+  return TRUE;
 }

@@ -1,10 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * tv-timeline-hit.h: what the renderer drew at a point of the widget.
- *
- * The renderer lays its rows out anew for every frame; to answer "what is
- * under the pointer" this file builds the same layout (tv_layout_rows(), the
- * renderer's own) without drawing anything.
+ * tv-timeline-hit.h: what the renderer drew at a point of the widget, in
+ * the terms the tooltips need (a thread or object row, and a time).
  */
 #pragma once
 
