@@ -162,8 +162,14 @@ tv_cli_main (int      argc,
           char *help_argv[] = { (char *) command->name, (char *) "--help", NULL };
           return command->func (2, help_argv);
         }
+      if (argc > 2)
+        {
+          g_printerr ("threadviz: no help on '%s' (commands: run, export, check)\n",
+                      argv[2]);
+          return TV_CLI_EXIT_USAGE;
+        }
       tv_cli_print_usage (stdout, have_gui);
-      return argc > 2 ? TV_CLI_EXIT_USAGE : TV_CLI_EXIT_OK;
+      return TV_CLI_EXIT_OK;
     }
   if (g_str_equal (first, "--version") || g_str_equal (first, "-V"))
     {
