@@ -386,6 +386,36 @@ test_scroll_rows (void)
   g_unlink (path);
 }
 
+/* Closing a window in the middle of a run stops it; nothing waits on it. */
+static void
+test_close_while_running (void)
+{
+  g_autofree char *path = write_scenario ("tv-window-close.tvs",
+                                          "lock L\n"
+                                          "thread holder:\n"
+                                          "    forever:\n"
+                                          "        with L:\n"
+                                          "            work 2ms\n"
+                                          "thread waiter:\n"
+                                          "    forever:\n"
+                                          "        acquire L\n"
+                                          "        release L\n");
+  TvWindow *window = open_window (path);
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.run", NULL);
+  g_assert_true (tv_window_is_running (window));
+  for (int i = 0; i < 100; i++)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+
+  /* The run is stopped and reaped in a worker; the window goes at once. */
+  close_window (window);
+
+  g_unlink (path);
+}
+
 static gboolean
 file_written (gpointer data)
 {
@@ -551,6 +581,7 @@ main (int   argc,
   g_test_add_data_func ("/tv/window/stop", (gconstpointer) test_stop, window_test);
   g_test_add_data_func ("/tv/window/export", (gconstpointer) test_export, window_test);
   g_test_add_data_func ("/tv/window/scroll-rows", (gconstpointer) test_scroll_rows, window_test);
+  g_test_add_data_func ("/tv/window/close-while-running", (gconstpointer) test_close_while_running, window_test);
 
   status = g_test_run ();
   g_clear_object (&app);
