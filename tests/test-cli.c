@@ -275,6 +275,21 @@ test_run_help (void)
 }
 
 static void
+test_help_command (void)
+{
+  g_auto(CliResult) check = { 0 };
+  g_auto(CliResult) unknown = { 0 };
+
+  run_cli (&check, "help", "check", NULL);
+  assert_exit (&check, 0);
+  assert_contains (check.out, "threadviz check [OPTION");
+
+  run_cli (&unknown, "help", "frobnicate", NULL);
+  assert_exit (&unknown, 64);
+  assert_contains (unknown.err, "no help on 'frobnicate'");
+}
+
+static void
 test_unknown_command (void)
 {
   g_auto(CliResult) result = { 0 };
@@ -632,6 +647,20 @@ test_export_deadlock (void)
 }
 
 static void
+test_export_range (void)
+{
+  g_autofree char *path = write_fixture ("export-range.tvs", order_tvs);
+  g_autofree char *out = g_build_filename (fixture_dir, "range.svg", NULL);
+  g_auto(CliResult) result = { 0 };
+
+  run_cli (&result, "export", path, "-o", out, "--range", ":1ms",
+           "--width", "800", "--no-title", "--no-legend", NULL);
+  assert_exit (&result, 0);
+  assert_file_starts_with (out, "<?xml", 5);
+  g_unlink (out);
+}
+
+static void
 test_export_usage (void)
 {
   g_autofree char *path = write_fixture ("export-usage.tvs", order_tvs);
@@ -688,6 +717,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tv/cli/version", test_version);
   g_test_add_func ("/tv/cli/help", test_help);
   g_test_add_func ("/tv/cli/run/help", test_run_help);
+  g_test_add_func ("/tv/cli/help/command", test_help_command);
   g_test_add_func ("/tv/cli/unknown-command", test_unknown_command);
   g_test_add_func ("/tv/cli/run/no-file", test_run_no_file);
   g_test_add_func ("/tv/cli/run/race", test_run_race);
@@ -707,6 +737,7 @@ main (int argc, char **argv)
 #ifdef TV_WITH_EXPORT
   g_test_add_func ("/tv/cli/export/formats", test_export);
   g_test_add_func ("/tv/cli/export/deadlock", test_export_deadlock);
+  g_test_add_func ("/tv/cli/export/range", test_export_range);
   g_test_add_func ("/tv/cli/export/usage", test_export_usage);
 #endif
 
