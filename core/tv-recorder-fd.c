@@ -74,7 +74,7 @@ tv_recorder_new_in_fd (uint32_t n_rings,
   size_t size, extra_size = page_round (extra_bytes > 0 ? extra_bytes : 1);
   size_t head_size = page_round (sizeof header);
   char *block;
-  int fd, saved;
+  int fd = -1, saved;
 
   self = tv_recorder_new (n_rings, ring_capacity, string_bytes);
   if (self == NULL)
@@ -148,13 +148,10 @@ tv_recorder_attach_fd (int     fd,
       return NULL;
     }
 
-  block = mmap (NULL, header.extra_offset + header.extra_size,
-                PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (block == MAP_FAILED)
-    return NULL;
-
-  /* Old kernels ignore MAP_FIXED_NOREPLACE and map elsewhere: the pointers
-   * inside the recorder would then be wrong, so that is a failure too. */
+  /* The recorder first, at its fixed address, before anything else of
+   * ours could land there.  Old kernels ignore MAP_FIXED_NOREPLACE and map
+   * elsewhere: the pointers inside the recorder would then be wrong, so
+   * that is a failure too. */
   recorder = mmap ((void *) (uintptr_t) header.recorder_address, header.recorder_size,
                    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE, fd,
                    (off_t) header.recorder_offset);
@@ -162,8 +159,18 @@ tv_recorder_attach_fd (int     fd,
     {
       if (recorder != MAP_FAILED)
         munmap (recorder, header.recorder_size);
-      munmap (block, header.extra_offset + header.extra_size);
       errno = EEXIST;
+      return NULL;
+    }
+
+  block = mmap (NULL, header.extra_offset + header.extra_size,
+                PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (block == MAP_FAILED)
+    {
+      int saved = errno;
+
+      munmap (recorder, header.recorder_size);
+      errno = saved;
       return NULL;
     }
 

@@ -12,14 +12,20 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
 #include "tv-capture-reader.h"
+#include "tv-recorder-fd.h"
 #include "tv-run.h"
 #include "tv-trace.h"
 
@@ -190,6 +196,69 @@ count_processes (TvTrace *trace)
         g_hash_table_add (pids, (gpointer) &thread->pid);
     }
   return g_hash_table_size (pids);
+}
+
+/* --- The recorder in a memfd ------------------------------------------------ */
+
+static void
+test_recorder_fd (void)
+{
+  g_autofree char *path = g_build_filename (tmp_dir, "not-a-recorder", NULL);
+  _Atomic uint32_t hint = 0;
+  TvRecorder *recorder;
+  void *extra = NULL, *again = NULL;
+  TvEvent event = { .time = 5, .kind = TV_EV_THREAD_EXIT };
+  int fd = -1, other;
+  pid_t pid;
+  int wait_status;
+
+  recorder = tv_recorder_new_in_fd (3, 4, 256, 100, &fd, &extra);
+  g_assert_nonnull (recorder);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpuint (((guint8 *) extra)[99], ==, 0);
+
+  /* Rings are claimed once each, in order, and then there are none. */
+  g_assert_cmpint (tv_recorder_claim_ring (recorder, &hint), ==, 0);
+  g_assert_cmpint (tv_recorder_claim_ring (recorder, &hint), ==, 1);
+  g_assert_cmpint (tv_recorder_claim_ring (recorder, NULL), ==, 2);
+  g_assert_cmpint (tv_recorder_claim_ring (recorder, &hint), ==, -1);
+
+  /* Here the recorder's address is taken (by itself). */
+  g_assert_null (tv_recorder_attach_fd (fd, &again, NULL));
+  g_assert_cmpint (errno, ==, EEXIST);
+
+  /* A file that is not one is refused. */
+  g_assert_true (g_file_set_contents (path, "not a recorder, not at all, no", -1, NULL));
+  other = open (path, O_RDWR);
+  g_assert_cmpint (other, >=, 0);
+  g_assert_null (tv_recorder_attach_fd (other, &again, NULL));
+  g_assert_cmpint (errno, ==, EINVAL);
+  close (other);
+
+  /* Where the address is free — a child that unmapped it — the file maps
+   * back at the same address and records into the same rings. */
+  pid = fork ();
+  if (pid == 0)
+    {
+      TvRecorder *attached;
+      size_t extra_size = 0;
+
+      tv_recorder_detach (recorder, extra);
+      attached = tv_recorder_attach_fd (fd, &again, &extra_size);
+      if (attached != recorder || extra_size < 100)
+        _exit (1);
+      ((guint8 *) again)[0] = 42;
+      _exit (tv_ring_emit (tv_recorder_get_ring (attached, 1), &event) ? 0 : 2);
+    }
+  g_assert_cmpint (waitpid (pid, &wait_status, 0), ==, pid);
+  g_assert_true (WIFEXITED (wait_status));
+  g_assert_cmpint (WEXITSTATUS (wait_status), ==, 0);
+  g_assert_cmpuint (((guint8 *) extra)[0], ==, 42);
+  g_assert_cmpuint (atomic_load (&tv_recorder_get_ring (recorder, 1)->head), ==, 1);
+  g_assert_cmpint (tv_recorder_get_ring (recorder, 1)->events[0].time, ==, 5);
+
+  tv_recorder_detach (recorder, extra);
+  close (fd);
 }
 
 /* --- C programs ------------------------------------------------------------ */
@@ -764,6 +833,7 @@ main (int    argc,
   tmp_dir = g_dir_make_tmp ("test-preload-XXXXXX", NULL);
   g_assert_nonnull (tmp_dir);
 
+  g_test_add_func ("/tv/preload/recorder-fd", test_recorder_fd);
   g_test_add_func ("/tv/preload/mutex-race", test_mutex_race);
   g_test_add_func ("/tv/preload/condvar-queue", test_condvar_queue);
   g_test_add_func ("/tv/preload/deadlock", test_deadlock);
