@@ -17,6 +17,9 @@
 #include <glib-unix.h>
 
 #include "tv-cli.h"
+#ifdef TV_WITH_TRACE
+# include "tv-trace-cmd.h"
+#endif
 
 /* How often the loop drains the rings and looks at signals. */
 #define TV_CLI_POLL_MS 20
@@ -36,6 +39,12 @@ static const TvCliCommand commands[] = {
     "run a scenario headless and draw its timeline to an image" },
   { "check", tv_cli_command_check, "check FILE.tvs…",
     "load scenarios without running them and report every error" },
+#ifdef TV_WITH_TRACE
+  /* main.c dispatches it first, so that the traced command's own arguments
+   * never open the window; it is listed here for the usage and `help`. */
+  { "trace", tv_trace_cmd_main, "trace [-o OUT.tvt] [--export OUT] -- COMMAND [ARG…]",
+    "run a real program under the tracer and record its threads" },
+#endif
 };
 
 static const TvCliCommand *
@@ -47,6 +56,22 @@ find_command (const char *name)
         return &commands[i];
     }
   return NULL;
+}
+
+/* "run, export, check": the commands this build has. */
+static char *
+dup_command_names (void)
+{
+  g_autoptr(GString) names = g_string_new (NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      if (commands[i].func == tv_cli_command_export && !tv_cli_have_export ())
+        continue;
+      g_string_append_printf (names, "%s%s", names->len ? ", " : "",
+                              commands[i].name);
+    }
+  return g_string_free (g_steal_pointer (&names), FALSE);
 }
 
 static gboolean
@@ -82,6 +107,10 @@ tv_cli_print_usage (FILE    *stream,
            "Exit status: 0 success, 1 load errors, 2 run-time error (deadlock,\n"
            "stall, release of a lock not held...), 64 bad command line,\n"
            "130 interrupted (Ctrl+C).\n"
+#ifdef TV_WITH_TRACE
+           "trace exits with the traced program's own status (127: it could\n"
+           "not be traced).\n"
+#endif
            "\n"
            "Examples:\n"
            "  threadviz run data/scenarios/race.tvs\n"
@@ -89,6 +118,10 @@ tv_cli_print_usage (FILE    *stream,
   if (tv_cli_have_export ())
     fprintf (stream,
              "  threadviz export data/scenarios/deadlock.tvs -o deadlock.png --scale 2\n");
+#ifdef TV_WITH_TRACE
+  fprintf (stream,
+           "  threadviz trace -o run.tvt -- python3 my_threads.py\n");
+#endif
   fprintf (stream,
            "  threadviz check data/scenarios/*.tvs\n"
            "\n"
@@ -164,8 +197,10 @@ tv_cli_main (int      argc,
         }
       if (argc > 2)
         {
-          g_printerr ("threadviz: no help on '%s' (commands: run, export, check)\n",
-                      argv[2]);
+          g_autofree char *names = dup_command_names ();
+
+          g_printerr ("threadviz: no help on '%s' (commands: %s)\n",
+                      argv[2], names);
           return TV_CLI_EXIT_USAGE;
         }
       tv_cli_print_usage (stdout, have_gui);
@@ -192,8 +227,12 @@ tv_cli_main (int      argc,
   if (first[0] == '-')
     g_printerr ("threadviz: unknown option '%s'\n", first);
   else
-    g_printerr ("threadviz: unknown command '%s' (commands: run, export, check)\n",
-                first);
+    {
+      g_autofree char *names = dup_command_names ();
+
+      g_printerr ("threadviz: unknown command '%s' (commands: %s)\n",
+                  first, names);
+    }
   g_printerr ("Try 'threadviz --help'.\n");
   return TV_CLI_EXIT_USAGE;
 }
