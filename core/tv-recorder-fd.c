@@ -4,8 +4,9 @@
  * (the preload tracer).  See tv-recorder-fd.h.
  *
  * Built on the public API of tv-recorder.c only: the recorder is made as
- * usual (an anonymous shared mapping), copied into the memfd while nobody
- * uses it yet, and the file is mapped over it at the same address
+ * usual (an anonymous shared mapping), its bookkeeping (everything before
+ * the first ring's events) copied into the memfd while nobody uses it yet,
+ * and the file is mapped over it at the same address
  * (MAP_FIXED replaces the anonymous pages atomically).  From then on the
  * creator and every attached program share the file's pages, and
  * tv_recorder_free() / tv_recorder_detach() unmap them like any mapping.
@@ -71,7 +72,7 @@ tv_recorder_new_in_fd (uint32_t n_rings,
 {
   TvRecorderFdHeader header = { 0 };
   TvRecorder *self;
-  size_t size, extra_size = page_round (extra_bytes > 0 ? extra_bytes : 1);
+  size_t size, used, extra_size = page_round (extra_bytes > 0 ? extra_bytes : 1);
   size_t head_size = page_round (sizeof header);
   char *block;
   int fd = -1, saved;
@@ -94,12 +95,19 @@ tv_recorder_new_in_fd (uint32_t n_rings,
   header.recorder_offset = head_size + extra_size;
   header.recorder_size = size;
 
+  /* Only the bookkeeping before the first ring's events was written: the
+   * events and the strings are still zero, and the file's holes read as
+   * zero without taking memory (copying them would commit all of it). */
+  used = (size_t) ((char *) tv_recorder_get_ring (self, 0)->events - (char *) self);
+  if (used > size)
+    used = size;
+
   fd = memfd_create ("threadviz-recorder", MFD_CLOEXEC);
   if (fd < 0)
     goto fail;
   if (ftruncate (fd, (off_t) (header.recorder_offset + size)) < 0
       || pwrite (fd, &header, sizeof header, 0) != (ssize_t) sizeof header
-      || pwrite (fd, self, size, (off_t) header.recorder_offset) != (ssize_t) size)
+      || pwrite (fd, self, used, (off_t) header.recorder_offset) != (ssize_t) used)
     goto fail;
 
   block = mmap (NULL, head_size + extra_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
