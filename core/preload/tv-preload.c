@@ -660,7 +660,10 @@ tv_preload_init (void)
   tv_preload_recorder = attach (&extra);
   if (tv_preload_recorder == NULL)
     {
-      if (getenv (TV_PRELOAD_ENV_FD) != NULL)
+      /* Said only when this process's memory is in the way: any other
+       * failure means the tracer has gone (a program that outlived it),
+       * and the program's stderr is not ours to fill. */
+      if (getenv (TV_PRELOAD_ENV_FD) != NULL && errno == EEXIST)
         fprintf (stderr, "threadviz: cannot attach to the trace of pid %s: %s "
                  "(process %d is not traced)\n",
                  getenv (TV_PRELOAD_ENV_PID), strerror (errno), (int) getpid ());
