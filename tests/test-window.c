@@ -416,6 +416,29 @@ test_close_while_running (void)
   g_unlink (path);
 }
 
+/* A new window starts with the speed and the sidebar the last one had. */
+static void
+test_settings (void)
+{
+  g_autofree char *path = lesson_path ("lifecycle.tvs");
+  g_autoptr(GVariant) state = NULL;
+  TvWindow *window = open_window (path);
+
+  g_action_group_activate_action (G_ACTION_GROUP (window), "speed", g_variant_new_string ("0.5"));
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.toggle-sidebar", NULL);
+  close_window (window);
+
+  window = open_window (path);
+  state = g_action_group_get_action_state (G_ACTION_GROUP (window), "speed");
+  g_assert_cmpstr (g_variant_get_string (state, NULL), ==, "0.5");
+  g_assert_false (adw_flap_get_reveal_flap (ADW_FLAP (gtk_widget_get_ancestor (gtk_widget_get_parent (GTK_WIDGET (tv_window_get_timeline (window))), ADW_TYPE_FLAP))));
+
+  /* Back to the defaults for the other tests. */
+  g_action_group_activate_action (G_ACTION_GROUP (window), "speed", g_variant_new_string ("1"));
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.toggle-sidebar", NULL);
+  close_window (window);
+}
+
 static gboolean
 file_written (gpointer data)
 {
@@ -581,6 +604,7 @@ main (int   argc,
   g_test_add_data_func ("/tv/window/stop", (gconstpointer) test_stop, window_test);
   g_test_add_data_func ("/tv/window/export", (gconstpointer) test_export, window_test);
   g_test_add_data_func ("/tv/window/scroll-rows", (gconstpointer) test_scroll_rows, window_test);
+  g_test_add_data_func ("/tv/window/settings", (gconstpointer) test_settings, window_test);
   g_test_add_data_func ("/tv/window/close-while-running", (gconstpointer) test_close_while_running, window_test);
 
   status = g_test_run ();

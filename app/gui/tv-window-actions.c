@@ -128,6 +128,7 @@ speed_change_state (GSimpleAction *action,
 
   tv_window_set_speed (self, speed);
   g_simple_action_set_state (action, state);
+  tv_window_save_speed (self, g_variant_get_string (state, NULL));
 }
 
 /* --- Export ------------------------------------------------------------ */

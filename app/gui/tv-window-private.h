@@ -47,6 +47,7 @@ struct _TvWindow
   GCancellable         *cancellable;       /* lessons and exports; cancelled on close */
   GCancellable         *load_cancellable;  /* the scenario being loaded */
   GPtrArray            *lessons;           /* TvLesson */
+  GSettings            *settings;          /* NULL when the schema is not installed */
   double                speed;
   guint                 n_prints_shown;
   guint                 n_problems_shown;
@@ -73,6 +74,8 @@ void     tv_window_run              (TvWindow   *self);
 void     tv_window_stop             (TvWindow   *self);
 void     tv_window_set_speed        (TvWindow   *self,
                                      double      speed);
+void     tv_window_save_speed       (TvWindow   *self,
+                                     const char *speed);
 void     tv_window_console_clear    (TvWindow   *self);
 /* Appends `text` and a new line; `tag` is NULL, "dim", "error" or "warning". */
 void     tv_window_console_append   (TvWindow   *self,

@@ -789,6 +789,112 @@ view_range_cb (TvWindow       *self,
   gtk_entry_set_placeholder_text (self->range_entry, text);
 }
 
+/* --- Settings ---------------------------------------------------------- */
+
+/*
+ * The installed schema, or the one compiled in the build directory when
+ * running from there; NULL (nothing remembered) when there is neither,
+ * rather than GSettings' abort.
+ */
+static GSettings *
+new_settings (void)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr(GSettingsSchemaSource) build = NULL;
+  g_autoptr(GSettingsSchema) schema = NULL;
+
+  if (source != NULL)
+    schema = g_settings_schema_source_lookup (source, APPLICATION_ID, TRUE);
+
+  if (schema == NULL)
+    {
+      build = g_settings_schema_source_new_from_directory (TV_SCHEMA_BUILD_DIR, source, FALSE, NULL);
+      if (build != NULL)
+        schema = g_settings_schema_source_lookup (build, APPLICATION_ID, FALSE);
+    }
+
+  return schema != NULL ? g_settings_new_full (schema, NULL, NULL) : NULL;
+}
+
+static void
+speed_changed_cb (TvWindow  *self,
+                  const char *key,
+                  GSettings  *settings)
+{
+  g_autofree char *speed = g_settings_get_string (settings, "speed");
+
+  g_action_group_change_action_state (G_ACTION_GROUP (self), "speed", g_variant_new_string (speed));
+}
+
+static void
+setup_settings (TvWindow *self)
+{
+  self->settings = new_settings ();
+  if (self->settings == NULL)
+    return;
+
+  gtk_window_set_default_size (GTK_WINDOW (self),
+                               g_settings_get_int (self->settings, "window-width"),
+                               g_settings_get_int (self->settings, "window-height"));
+  if (g_settings_get_boolean (self->settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
+
+  g_settings_bind (self->settings, "show-lessons", self->flap, "reveal-flap", G_SETTINGS_BIND_DEFAULT);
+  g_signal_connect_object (self->settings, "changed::speed",
+                           G_CALLBACK (speed_changed_cb), self, G_CONNECT_SWAPPED);
+  speed_changed_cb (self, "speed", self->settings);
+}
+
+/* The size a new window starts with is the last one closed. */
+static void
+save_window_state (TvWindow *self)
+{
+  int width, height;
+
+  if (self->settings == NULL)
+    return;
+
+  gtk_window_get_default_size (GTK_WINDOW (self), &width, &height);
+  g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (GTK_WINDOW (self)));
+  if (!gtk_window_is_maximized (GTK_WINDOW (self)) && width > 0 && height > 0)
+    {
+      g_settings_set_int (self->settings, "window-width", width);
+      g_settings_set_int (self->settings, "window-height", height);
+    }
+}
+
+void
+tv_window_save_speed (TvWindow   *self,
+                      const char *speed)
+{
+  g_autoptr(GSettingsSchema) schema = NULL;
+  g_autoptr(GSettingsSchemaKey) key = NULL;
+  g_autoptr(GVariant) value = NULL;
+  g_autofree char *current = NULL;
+
+  if (self->settings == NULL)
+    return;
+
+  /* Only the menu's speeds are remembered; writing the same one is a no-op. */
+  current = g_settings_get_string (self->settings, "speed");
+  if (g_strcmp0 (current, speed) == 0)
+    return;
+
+  g_object_get (self->settings, "settings-schema", &schema, NULL);
+  key = g_settings_schema_get_key (schema, "speed");
+  value = g_variant_ref_sink (g_variant_new_string (speed));
+  if (g_settings_schema_key_range_check (key, value))
+    g_settings_set_value (self->settings, "speed", value);
+}
+
+static gboolean
+tv_window_close_request (GtkWindow *window)
+{
+  save_window_state (TV_WINDOW (window));
+
+  return GTK_WINDOW_CLASS (tv_window_parent_class)->close_request (window);
+}
+
 /* --- GObject ----------------------------------------------------------- */
 
 static void
@@ -820,6 +926,7 @@ tv_window_finalize (GObject *object)
   g_clear_object (&self->load_cancellable);
   g_clear_pointer (&self->scenario, tv_scenario_unref);
   g_clear_pointer (&self->lessons, g_ptr_array_unref);
+  g_clear_object (&self->settings);
 
   G_OBJECT_CLASS (tv_window_parent_class)->finalize (object);
 }
@@ -852,10 +959,13 @@ tv_window_class_init (TvWindowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
 
   object_class->dispose = tv_window_dispose;
   object_class->finalize = tv_window_finalize;
   object_class->get_property = tv_window_get_property;
+
+  window_class->close_request = tv_window_close_request;
 
   properties[PROP_LOADING] =
     g_param_spec_boolean ("loading", NULL, NULL,
@@ -920,6 +1030,7 @@ tv_window_init (TvWindow *self)
   gtk_paned_set_position (self->paned, 480);
 
   tv_window_init_actions (self);
+  setup_settings (self);
   tv_window_update_recent (self);
   tv_window_update_actions (self);
 
