@@ -23,6 +23,7 @@
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 
 #include "tv-capture-reader.h"
 #include "tv-recorder-fd.h"
@@ -525,6 +526,47 @@ test_exec (void)
 }
 
 static void
+test_export (void)
+{
+  g_autofree char *json = g_build_filename (tmp_dir, "race.json", NULL);
+  g_autofree char *png = g_build_filename (tmp_dir, "race.png", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  const char *json_options[] = { "--export", json, NULL };
+  const char *png_options[] = { "--export", png, NULL };
+  const char *argv[] = { fixture ("mutex-race"), NULL };
+  gsize length = 0;
+  Run run;
+
+  /* Chrome JSON: always there; the threads by name. */
+  run_program_with (json_options, argv, TRUE, &run);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_cmpstr (run.out, ==, "counter = 4000\n");
+  g_assert_true (json_parser_load_from_file (parser, json, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (json, &contents, &length, NULL));
+  g_assert_nonnull (strstr (contents, "\"adder-a\""));
+  g_assert_nonnull (strstr (contents, "counter_lock"));
+  run_clear (&run);
+  g_clear_pointer (&contents, g_free);
+
+  /* PNG, where this build has the renderer. */
+  run_program_with (png_options, argv, TRUE, &run);
+  if (strstr (run.err, "exports .json only") != NULL)
+    {
+      g_assert_cmpint (run.status, ==, 2);
+      run_clear (&run);
+      return;
+    }
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_true (g_file_get_contents (png, &contents, &length, NULL));
+  g_assert_cmpuint (length, >, 8);
+  g_assert_cmpint (memcmp (contents, "\x89PNG\r\n\x1a\n", 8), ==, 0);
+  run_clear (&run);
+}
+
+static void
 test_refused (void)
 {
   g_autofree char *setuid_copy = g_build_filename (tmp_dir, "setuid-race", NULL);
@@ -841,6 +883,7 @@ main (int    argc,
   g_test_add_func ("/tv/preload/fork", test_fork);
   g_test_add_func ("/tv/preload/exit-status", test_exit_status);
   g_test_add_func ("/tv/preload/exec", test_exec);
+  g_test_add_func ("/tv/preload/export", test_export);
   g_test_add_func ("/tv/preload/refused", test_refused);
   g_test_add_func ("/tv/preload/python/threads", test_python_threads);
   g_test_add_func ("/tv/preload/python/queue", test_python_queue);
