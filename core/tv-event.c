@@ -65,6 +65,8 @@ static const char *const event_kind_names[TV_N_EVENT_KINDS] = {
   [TV_EV_DEADLOCK]       = "deadlock",
   [TV_EV_RUN_END]        = "run-end",
   [TV_EV_DROPPED]        = "dropped",
+  [TV_EV_PAUSE]          = "pause",
+  [TV_EV_RESUME]         = "resume",
 };
 
 /* Values outside the enumerations come from damaged trace files: they get a

@@ -115,6 +115,18 @@ typedef enum
   /* Events were dropped on this thread's ring: arg = how many (emitted by
    * the consumer, never on the recording path). */
   TV_EV_DROPPED,
+  /* The run was paused (tv_run_pause, or the end of a step): from here to
+   * the next TV_EV_RESUME no thread begins a statement and the scenario
+   * clock stands still, so that TV_EV_RESUME has the same time unless a
+   * step ran in between.  Recorded by the controller on a ring of its own:
+   * thread = TV_NO_THREAD; aux = the thread whose step ended, or
+   * TV_NO_THREAD for a pause asked by the user. */
+  TV_EV_PAUSE,
+  /* The run goes on after a TV_EV_PAUSE: thread = TV_NO_THREAD,
+   * arg = wall ns it stood paused; aux = TV_NO_THREAD when every thread
+   * goes on (tv_run_resume), or the one thread a step lets run (it runs
+   * until the next TV_EV_PAUSE, whose aux names it). */
+  TV_EV_RESUME,
   TV_N_EVENT_KINDS
 } TvEventKind;
 

@@ -305,6 +305,8 @@ tv_interp_thread_end (TvCtx *ctx)
   ctx->slot->exit_time = now (ctx);
   tv_emit_at (ctx, ctx->slot->exit_time, TV_EV_THREAD_EXIT, 0, 0, 0, 0);
   ctx->slot->life = TV_SLOT_ENDED;
+  if (sh->step_thread == ctx->index)
+    tv_control_step_done_locked (ctx->run);
   sh->progress++;
   pthread_cond_broadcast (&ctx->slot->cond);
   pthread_cond_broadcast (&sh->all_ended);
@@ -400,6 +402,10 @@ add_assign (TvCtx *ctx, const TvStmt *stmt)
     return TV_FLOW_STOP;
   if (stmt->duration > 0 && tv_interp_work (ctx, stmt->duration, line) != TV_FLOW_OK)
     return TV_FLOW_STOP;
+  /* A boundary of its own, so that a step runs the read and the write
+   * apart and a learner can lose an update by hand. */
+  if (tv_control_gate (ctx, line) != TV_FLOW_OK)
+    return TV_FLOW_STOP;
   tv_var_write (ctx, (guint) stmt->var, (gint64) ((guint64) old + (guint64) delta), line);
   return TV_FLOW_OK;
 }
@@ -437,6 +443,9 @@ with_block (TvCtx *ctx, const TvStmt *stmt)
   if (tv_prim_acquire (ctx, stmt, id, -1, TRUE) != TV_FLOW_OK)
     return TV_FLOW_STOP;
   if (stmt->body && tv_interp_block (ctx, stmt->body) != TV_FLOW_OK)
+    return TV_FLOW_STOP;
+  /* The release at the end of the block is a step of its own. */
+  if (tv_control_gate (ctx, stmt->location.line) != TV_FLOW_OK)
     return TV_FLOW_STOP;
   return tv_prim_release (ctx, stmt, id);
 }
@@ -553,7 +562,9 @@ tv_interp_block (TvCtx *ctx, const TvBlock *block)
 {
   for (guint i = 0; i < block->n_stmts; i++)
     {
-      if (tv_shared_stopping (ctx->sh))
+      /* Checks the stop flag too, so a `forever` of statements that never
+       * block ends promptly. */
+      if (tv_control_gate (ctx, block->stmts[i].location.line) != TV_FLOW_OK)
         return TV_FLOW_STOP;
       if (exec_stmt (ctx, &block->stmts[i]) != TV_FLOW_OK)
         return TV_FLOW_STOP;

@@ -157,6 +157,8 @@ child_died_locked (TvRun *run, guint32 index, pid_t pid, int status)
         continue;
       any = TRUE;
       slot->life = TV_SLOT_ENDED;
+      if (sh->step_thread == i)
+        tv_control_step_done_locked (run);
       slot->exit_time = t;
       /* Its own producer is gone: the ring is free to record the end. */
       if (run->ctxs[i].ring != NULL)

@@ -7,7 +7,7 @@
  * thread), tv-shared.c (the shared block, waits, stop), tv-primitives.c
  * (lock ... queue), tv-gil.c, tv-process.c (fork), tv-expr.c (expressions,
  * conditions, templates), tv-interp.c (statements, thread bodies),
- * tv-watchdog.c (deadlock and stall detection).
+ * tv-watchdog.c (deadlock and stall detection), tv-control.c (pause, step).
  */
 #pragma once
 
@@ -69,6 +69,10 @@ struct _TvRun
   TvScenario   *scenario;
   TvRunOptions  options;
   TvRecorder   *recorder;
+  /* The controller's ring (the last one): TV_EV_PAUSE / TV_EV_RESUME, on
+   * no thread.  Written under the engine lock only, so whoever ends a step
+   * (a thread of any process) may write it too. */
+  TvRing       *control_ring;
 
   TvShared     *sh;
   size_t        sh_size;
@@ -129,6 +133,11 @@ gboolean      tv_shared_stopping (TvShared *sh);
 void          tv_shared_stop_locked (TvShared *sh);
 /* Wakes every wait so that it recomputes its deadline.  Lock held. */
 void          tv_shared_wake_all_locked (TvShared *sh);
+/* pthread_cond_wait / _timedwait (absolute wall ns, CLOCK_MONOTONIC) on a
+ * process-shared `cond` with the engine lock, recovering it from a dead
+ * holder.  FALSE when the time has passed. */
+void          tv_shared_wait (TvShared *sh, pthread_cond_t *cond);
+gboolean      tv_shared_wait_until (TvShared *sh, pthread_cond_t *cond, gint64 wall_ns);
 /* Whether what `slot` waits for is there now.  Lock held. */
 gboolean      tv_slot_ready (TvShared *sh, const TvSlot *slot);
 /*
@@ -253,7 +262,24 @@ void          tv_process_reap (TvRun *run, gboolean block);
 /* The object id of the GIL of process object `process`, 0 when gil off. */
 guint32       tv_process_gil (TvRun *run, guint32 process);
 
+/* --- tv-control.c ---------------------------------------------------- */
+/*
+ * The statement boundary: records the line the thread is at and, while the
+ * run is paused, holds it there (giving its GIL up meanwhile) until resume,
+ * a step of this thread, or stop.  Called before every statement and
+ * between the read and the write of `x += e`.  One relaxed load when not
+ * paused.
+ */
+TvFlow        tv_control_gate (TvCtx *ctx, guint line);
+/* The thread running a step blocks, ends or reaches its boundary: pause
+ * again and tell the controller.  Lock held. */
+void          tv_control_step_done_locked (TvRun *run);
+/* tv_run_start(): a run paused before its start starts paused. */
+void          tv_control_start (TvRun *run);
+
 /* --- tv-watchdog.c ---------------------------------------------------- */
+/* "waits for lock 'L' (file:9)" and the like, for reports.  Lock held. */
+void          tv_watchdog_describe_wait (TvRun *run, GString *out, const TvSlot *slot);
 void         *tv_watchdog_main (void *data);
 /* One examination of the wait-for graph (exposed for tests). */
 gboolean      tv_watchdog_scan (TvRun *run, guint64 *last_progress, guint *stall_scans);

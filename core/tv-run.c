@@ -139,7 +139,8 @@ tv_run_new (TvScenario         *scenario,
   tv_runner_lay_out (run);
 
   capacity = run->options.ring_capacity ? run->options.ring_capacity : TV_DEFAULT_RING;
-  run->recorder = tv_recorder_new (run->n_slots, capacity, TV_STRING_BYTES);
+  /* One ring per thread slot, and the controller's. */
+  run->recorder = tv_recorder_new (run->n_slots + 1, capacity, TV_STRING_BYTES);
   if (run->recorder == NULL)
     {
       int saved = errno;
@@ -147,6 +148,7 @@ tv_run_new (TvScenario         *scenario,
                    "cannot create the run's recorder: %s", g_strerror (saved));
       return NULL;
     }
+  run->control_ring = tv_recorder_get_ring (run->recorder, run->n_slots);
   if (!tv_shared_map (run, error))
     return NULL;
 
@@ -176,6 +178,7 @@ tv_run_start (TvRun *self, GError **error)
   /* Scenario time 0 is the start, not the preparation. */
   tv_clock_init (&self->sh->clock, self->options.speed);
   atomic_store (&self->status, TV_RUN_RUNNING);
+  tv_control_start (self);
 
   err = pthread_create (&self->runner, NULL, tv_runner_main, self);
   if (err != 0)
@@ -360,9 +363,10 @@ tv_run_set_speed (TvRun *self, double speed)
 {
   g_return_if_fail (self != NULL);
 
-  tv_clock_set_speed (&self->sh->clock, speed);
-  /* Every timed wait recomputes its wall deadline. */
+  /* Under the engine lock, as every clock write (see tv-control.c); then
+   * every timed wait recomputes its wall deadline. */
   tv_shared_lock (self->sh);
+  tv_clock_set_speed (&self->sh->clock, speed);
   tv_shared_wake_all_locked (self->sh);
   tv_shared_unlock (self->sh);
 }
@@ -372,6 +376,13 @@ tv_run_get_speed (TvRun *self)
 {
   g_return_val_if_fail (self != NULL, 1.0);
   return tv_clock_get_speed (&self->sh->clock);
+}
+
+guint64
+tv_run_get_dropped (TvRun *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return tv_recorder_get_dropped (self->recorder);
 }
 
 const char *

@@ -104,4 +104,85 @@ double        tv_run_get_speed (TvRun *self);
 
 const char   *tv_run_status_to_string (TvRunStatus status);
 
+/*
+ * Events the recorder could not keep (its rings were full): the count the
+ * window and the CLI summary show.  Any thread, any time.
+ */
+guint64       tv_run_get_dropped (TvRun *self);
+
+/* --- run control (docs/engine.md, "Run control") -------------------------
+ *
+ * Driven from the controlling thread.  While paused, no thread begins a
+ * statement (each stops at its next statement boundary, in whatever process
+ * it runs) and the scenario clock stands still, so sleeps and `work` do not
+ * advance; a thread already blocked stays blocked.  The trace gets a
+ * TV_EV_PAUSE / TV_EV_RESUME pair.  tv_run_stop() ends a paused run too.
+ */
+
+/* Where a thread is, for the editor's line marks and for tv_run_step(). */
+typedef enum
+{
+  TV_RUN_PLACE_NONE = 0,  /* not started yet, or ended */
+  TV_RUN_PLACE_RUNNING,   /* inside the statement at its line: running,
+                           * working, sleeping, waiting for the GIL */
+  TV_RUN_PLACE_PAUSED,    /* held by the pause before the statement at its
+                           * line (or between the read and the write of an
+                           * `x += e` at its line) */
+  TV_RUN_PLACE_WAITING,   /* blocked in the statement at its line until
+                           * another thread acts (lock, queue, event, join ...) */
+} TvRunPlace;
+
+#define TV_RUN_CONTROL_ERROR (tv_run_control_error_quark ())
+GQuark        tv_run_control_error_quark (void);
+
+typedef enum
+{
+  TV_RUN_CONTROL_ERROR_NOT_PAUSED,  /* step while the run is not paused */
+  TV_RUN_CONTROL_ERROR_NOT_ALIVE,   /* no such thread, not started, ended, or the run ended */
+  TV_RUN_CONTROL_ERROR_WAITING,     /* the thread is blocked: step another one */
+  TV_RUN_CONTROL_ERROR_BUSY,        /* a step is still running */
+} TvRunControlError;
+
+/*
+ * Pauses the run (no-op when paused or ended).  May be called before
+ * tv_run_start(): the run then starts paused, before the main body's first
+ * statement.
+ */
+void          tv_run_pause (TvRun *self);
+/* Lets every thread go on (no-op when not paused); ends a step too. */
+void          tv_run_resume (TvRun *self);
+/* Whether the run is paused (also while a step runs). */
+gboolean      tv_run_is_paused (TvRun *self);
+
+/*
+ * With the run paused, lets thread `thread_index` (a trace thread index) run
+ * its next statement while every other thread stays paused, then pauses
+ * again; returns at once (tv_run_is_stepping(), tv_run_wait_step()).  The
+ * scenario clock runs during the step (a sleep in it takes its time).  A
+ * step ends when the thread reaches its next statement boundary, blocks on
+ * something another thread must provide, or ends.  `x += e` takes two
+ * steps: the read (and `e`, and the `window`), then the write, so a lost
+ * update can be made by hand.  A thread inside a statement when the run was
+ * paused (in a sleep, `work`) finishes that statement.  Fails (FALSE, error
+ * set) when not paused, while another step runs, or when the thread is not
+ * alive or is blocked (the message says on what, at which line).
+ */
+gboolean      tv_run_step (TvRun *self, guint32 thread_index, GError **error);
+/* Whether a step is running. */
+gboolean      tv_run_is_stepping (TvRun *self);
+/* Waits at most `timeout_ms` for the running step to end; TRUE when no step
+ * runs any more. */
+gboolean      tv_run_wait_step (TvRun *self, guint timeout_ms);
+
+/* Thread indices run from 0 to this (exclusive); unused ones are NONE. */
+guint         tv_run_get_n_threads (TvRun *self);
+/*
+ * The scenario line thread `thread_index` is at (0 when none) and, in
+ * `place` (may be NULL), how it is there.  Meant to be read while paused
+ * (every thread then stands still), but safe at any time.
+ */
+guint         tv_run_get_thread_line (TvRun      *self,
+                                      guint32     thread_index,
+                                      TvRunPlace *place);
+
 G_END_DECLS

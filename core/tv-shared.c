@@ -92,6 +92,9 @@ tv_shared_map (TvRun *run, GError **error)
   init_mutex (&sh->lock);
   init_mutex (&sh->print_lock);
   init_cond (&sh->all_ended);
+  init_cond (&sh->gate);
+  init_cond (&sh->control);
+  sh->step_thread = TV_NO_THREAD;
   sh->n_slots = run->n_slots;
   sh->n_objects = n_ids;
   sh->slots = (TvSlot *) (base + off_slots);
@@ -201,6 +204,31 @@ tv_shared_unlock (TvShared *sh)
   pthread_mutex_unlock (&sh->lock);
 }
 
+static void
+wall_to_timespec (gint64 wall, struct timespec *ts)
+{
+  ts->tv_sec = wall / G_GINT64_CONSTANT (1000000000);
+  ts->tv_nsec = wall % G_GINT64_CONSTANT (1000000000);
+}
+
+void
+tv_shared_wait (TvShared *sh, pthread_cond_t *cond)
+{
+  recover (&sh->lock, pthread_cond_wait (cond, &sh->lock));
+}
+
+gboolean
+tv_shared_wait_until (TvShared *sh, pthread_cond_t *cond, gint64 wall_ns)
+{
+  struct timespec ts;
+  int result;
+
+  wall_to_timespec (wall_ns, &ts);
+  result = pthread_cond_timedwait (cond, &sh->lock, &ts);
+  recover (&sh->lock, result);
+  return result != ETIMEDOUT;
+}
+
 gboolean
 tv_shared_stopping (TvShared *sh)
 {
@@ -214,6 +242,8 @@ tv_shared_wake_all_locked (TvShared *sh)
     pthread_cond_broadcast (&sh->slots[i].cond);
   for (guint i = 0; i < sh->n_objects; i++)
     pthread_cond_broadcast (&sh->objects[i].cond);
+  pthread_cond_broadcast (&sh->gate);
+  pthread_cond_broadcast (&sh->control);
 }
 
 void
@@ -261,13 +291,6 @@ tv_slot_ready (TvShared *sh, const TvSlot *slot)
   return TRUE;
 }
 
-static void
-wall_to_timespec (gint64 wall, struct timespec *ts)
-{
-  ts->tv_sec = wall / G_GINT64_CONSTANT (1000000000);
-  ts->tv_nsec = wall % G_GINT64_CONSTANT (1000000000);
-}
-
 TvBlockResult
 tv_block (TvCtx          *ctx,
           pthread_cond_t *cond,
@@ -300,26 +323,27 @@ tv_block (TvCtx          *ctx,
           result = TV_BLOCK_STOP;
           break;
         }
+      if (deadline >= 0 && tv_clock_now (&sh->clock) >= deadline)
+        {
+          result = TV_BLOCK_TIMEOUT;
+          break;
+        }
+      /* A step ends where its thread must wait for another one (a sleep
+       * or the GIL come by themselves: the step goes on through them). */
+      if (sh->step_thread == ctx->index && kind != TV_WAIT_SLEEP && kind != TV_WAIT_GIL)
+        tv_control_step_done_locked (ctx->run);
       if (deadline >= 0)
         {
-          TvClock *clock = &sh->clock;
-          struct timespec ts;
-          gint64 wall;
+          gint64 wall = tv_clock_wall_deadline (&sh->clock, deadline);
 
-          if (tv_clock_now (clock) >= deadline)
-            {
-              result = TV_BLOCK_TIMEOUT;
-              break;
-            }
-          wall = tv_clock_wall_deadline (clock, deadline);
-          /* Paused: look again now and then (resume does not signal). */
+          /* Paused: look again now and then (tv_run_resume() wakes every
+           * wait, but the clock may also be paused by someone else). */
           if (wall == G_MAXINT64)
             wall = tv_clock_wall_ns () + 50 * G_GINT64_CONSTANT (1000000);
-          wall_to_timespec (wall, &ts);
-          recover (&sh->lock, pthread_cond_timedwait (cond, &sh->lock, &ts));
+          tv_shared_wait_until (sh, cond, wall);
         }
       else
-        recover (&sh->lock, pthread_cond_wait (cond, &sh->lock));
+        tv_shared_wait (sh, cond);
     }
 
   if (result == TV_BLOCK_STOP && slot->deadlocked)

@@ -79,6 +79,13 @@ typedef struct
   uint32_t notifier;
   int64_t  notify_time;
 
+  /* Run control (tv-control.c): the line of the statement it runs or is
+   * about to run (written at every statement boundary, read by the
+   * controller without the lock), and whether the pause holds it at a
+   * statement boundary (under the engine lock). */
+  _Atomic uint32_t line;
+  bool     gated;
+
   /* Set by the watchdog: this thread is in a deadlock cycle. */
   bool     deadlocked;
   uint32_t deadlock_object;
@@ -156,6 +163,14 @@ typedef struct
   TvSlot          *slots;
   TvObj           *objects;       /* objects[id - 1] */
   _Atomic int64_t *shared_vars;   /* indexed like the scenario's vars */
+  /* Run control (tv-control.c).  `paused` is read without the lock at every
+   * statement boundary and written under it; the rest is under the lock. */
+  _Atomic uint32_t paused;        /* the controller paused the run */
+  uint32_t         step_thread;   /* the thread running a step, or TV_NO_THREAD */
+  uint32_t         step_passes;   /* statement boundaries it may still pass */
+  int64_t          pause_wall;    /* wall ns of the last pause */
+  pthread_cond_t   gate;          /* threads held by the pause wait here */
+  pthread_cond_t   control;       /* the controller waits here for a step */
   /* The first error's message, here so that an error in a child process
    * reaches the parent (under the engine lock). */
   char             error_text[8192];

@@ -63,13 +63,16 @@ describe_object (TvRun *run, GString *out, guint32 id)
                           tv_run_object_name (run, id));
 }
 
-/* "waits for lock 'L2' (file:9)" and the like. */
-static void
-describe_wait (TvRun *run, GString *out, const TvSlot *slot)
+void
+tv_watchdog_describe_wait (TvRun *run, GString *out, const TvSlot *slot)
 {
   TvShared *sh = run->sh;
   TvObj *obj = slot->wait_object ? &sh->objects[slot->wait_object - 1] : NULL;
-  g_autofree char *where = tv_run_where (run, slot->wait_line);
+  /* A process's main thread waits for its threads after its body, on no
+   * statement: its body's line says where. */
+  g_autofree char *where = tv_run_where (run, slot->wait_line > 0
+                                              ? slot->wait_line
+                                              : run->scenario->bodies[slot->body].location.line);
 
   switch ((TvWaitKind) slot->wait_kind)
     {
@@ -147,7 +150,7 @@ report_deadlock (TvRun *run, const guint32 *cycle, guint n)
           describe_object (run, out, prev->wait_object);
           g_string_append_printf (out, " (%s) and ", where);
         }
-      describe_wait (run, out, slot);
+      tv_watchdog_describe_wait (run, out, slot);
 
       slot->deadlocked = TRUE;
       slot->deadlock_object = slot->wait_object;
@@ -169,7 +172,7 @@ report_stall (TvRun *run)
       if (slot->life != TV_SLOT_ALIVE)
         continue;
       g_string_append_printf (out, "\n  thread '%s' ", slot->name);
-      describe_wait (run, out, slot);
+      tv_watchdog_describe_wait (run, out, slot);
       slot->deadlocked = TRUE;
       slot->deadlock_object = slot->wait_object;
       slot->deadlock_holder = edge_of (sh, slot);
@@ -227,7 +230,12 @@ tv_watchdog_scan (TvRun *run, guint64 *last_progress, guint *stall_scans)
         color[path[k]] = 2;
     }
 
-  if (!found && n_live > 0 && n_stuck == n_live)
+  /* A paused run is no stall: held threads have no wait (they are never
+   * stuck), and while the clock stands still nothing is declared either,
+   * whoever paused it. */
+  if (!found && n_live > 0 && n_stuck == n_live
+      && !atomic_load_explicit (&sh->paused, memory_order_relaxed)
+      && !tv_clock_is_paused (&sh->clock))
     {
       if (*stall_scans > 0 && *last_progress == sh->progress)
         {
