@@ -380,21 +380,41 @@ tally_range (Query  *q,
     }
 }
 
-/* The first span after `lo` that starts after `time`, galloping from `lo`:
- * O(log distance). */
+/* The first span at or after `lo` that starts after `time` (spans->len if
+ * none), galloping from `lo + hint` in whichever direction it lies: with
+ * `hint` the previous column's number of spans, that is a few probes, and
+ * never more than O(log distance). */
 static guint
 first_span_after (const GArray *spans,
                   guint         lo,
-                  gint64        time)
+                  gint64        time,
+                  guint         hint)
 {
-  guint hi, step = 1;
+  guint hi = spans->len, step = 1;
+  guint p = hint < hi - lo ? lo + hint : hi - 1;
 
-  while (lo + step < spans->len && g_array_index (spans, TvSpan, lo + step).start <= time)
+  if (p > lo && g_array_index (spans, TvSpan, p).start > time)
     {
-      lo += step;
-      step *= 2;
+      /* Past it: the answer is in (lo, p]; gallop back. */
+      hi = p;
+      while (p - lo > step && g_array_index (spans, TvSpan, p - step).start > time)
+        {
+          hi = p - step;
+          step *= 2;
+        }
+      lo = step < p - lo ? p - step : lo;
     }
-  hi = MIN (lo + step, spans->len);
+  else
+    {
+      /* At or before it: gallop forward from p. */
+      lo = MAX (lo, p);
+      while (lo + step < spans->len && g_array_index (spans, TvSpan, lo + step).start <= time)
+        {
+          lo += step;
+          step *= 2;
+        }
+      hi = MIN (lo + step, spans->len);
+    }
   while (lo < hi)
     {
       guint mid = lo + (hi - lo) / 2;
@@ -420,7 +440,7 @@ tv_trace_thread_query (TvTrace            *self,
   const GArray *spans;
   double ns_per_px;
   gint64 t;
-  guint i;
+  guint i, hint = 1;
 
   g_return_val_if_fail (TV_IS_TRACE (self), 0);
   g_return_val_if_fail (func != NULL, 0);
@@ -437,7 +457,7 @@ tv_trace_thread_query (TvTrace            *self,
   ns_per_px = (double) (end - start) / n_pixels;
 
   /* The span that holds `start`, or the first one. */
-  i = first_span_after (spans, 0, start);
+  i = first_span_after (spans, 0, start, 0);
   i = i > 0 ? i - 1 : 0;
   t = MAX (g_array_index (spans, TvSpan, i).start, start);
 
@@ -473,7 +493,8 @@ tv_trace_thread_query (TvTrace            *self,
       col = floor ((double) (t - start) / ns_per_px);
       col_end = start + (gint64) ceil ((col + 1.0) * ns_per_px);
       col_end = MIN (MAX (col_end, t + 1), end);
-      j = first_span_after (spans, i, col_end - 1);
+      j = first_span_after (spans, i, col_end - 1, hint);
+      hint = j - i;
 
       memset (&tally, 0, sizeof tally);
       tally_range (&q, &tally, i, j, t, col_end);

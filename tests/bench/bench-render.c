@@ -166,6 +166,36 @@ draw_segment (const TvTraceSegment *seg,
   cairo_fill (row->cr);
 }
 
+static void
+count_segment (const TvTraceSegment *seg,
+               gpointer              user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+/* The queries alone, without drawing: the level of detail's own cost. */
+static double
+time_queries (TvTrace *trace,
+              gint64   start,
+              gint64   end,
+              guint   *n_segments)
+{
+  double best = 1e30;
+
+  for (int round = 0; round < 4; round++)
+    {
+      gint64 t0 = bench_now_ns ();
+      guint n = 0;
+
+      for (guint th = 0; th < N_THREADS; th++)
+        tv_trace_thread_query (trace, th, start, end, WIDTH - 180, count_segment, &n);
+      if (round > 0)
+        best = MIN (best, (bench_now_ns () - t0) / 1e6);
+      *n_segments = n;
+    }
+  return best;
+}
+
 static double
 time_rows (TvTrace *trace,
            gint64   start,
@@ -294,6 +324,7 @@ bench_render (BenchRender *out,
   trace = make_trace (10000000);
   end = tv_trace_get_end_time (trace);
   out->query_10m_ms = time_rows (trace, 0, end);
+  out->query_only_10m_ms = time_queries (trace, 0, end, &out->segments_10m);
   out->query_zoomed_10m_ms = time_rows (trace, end / 2, end / 2 + end / 100);
   out->bytes_per_event_10m = (double) (resident_bytes () - before_rss)
                              / (double) tv_trace_get_n_events (trace);

@@ -47,6 +47,8 @@ typedef struct
   double query_1m_ms;
   double query_10m_ms;
   double query_zoomed_10m_ms;
+  double query_only_10m_ms;   /* the 50 queries without drawing */
+  guint  segments_10m;        /* how many segments they gave */
   gboolean have_renderer;
 } BenchRender;
 

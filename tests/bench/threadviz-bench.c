@@ -88,11 +88,12 @@ main (int   argc,
               "\"render_zoomed_10m_ms\": %.2f, \"export_png_1m_ms\": %.2f, "
               "\"bytes_per_event_10m\": %.2f, \"heap_bytes_per_event_10m\": %.2f, "
               "\"model_bytes_per_event_10m\": %.2f, \"rows_1k_ms\": %.2f, "
-              "\"rows_1m_ms\": %.2f, \"rows_10m_ms\": %.2f, \"rows_zoomed_10m_ms\": %.2f}\n",
+              "\"rows_1m_ms\": %.2f, \"rows_10m_ms\": %.2f, \"rows_zoomed_10m_ms\": %.2f, "
+              "\"query_10m_ms\": %.2f, \"query_10m_segments\": %u}\n",
               r.render_1k_ms, r.render_1m_ms, r.render_10m_ms, r.render_zoomed_10m_ms,
               r.export_png_1m_ms, r.bytes_per_event_10m, r.heap_bytes_per_event_10m,
               r.model_bytes_per_event_10m, r.query_1k_ms, r.query_1m_ms, r.query_10m_ms,
-              r.query_zoomed_10m_ms);
+              r.query_zoomed_10m_ms, r.query_only_10m_ms, r.segments_10m);
       return 0;
     }
   clock_ns = bench_clock_ns ();
@@ -136,6 +137,8 @@ main (int   argc,
       { "rows_1m_ms", r.query_1m_ms, "rows_1k_ms", r.query_1k_ms, 2, FALSE, FALSE },
       { "rows_10m_ms", r.query_10m_ms, "rows_1k_ms", r.query_1k_ms, 3, FALSE, FALSE },
       { "rows_zoomed_10m_ms", r.query_zoomed_10m_ms, "rows_1k_ms", r.query_1k_ms, 2, FALSE, FALSE },
+      { "query_10m_ms", r.query_only_10m_ms, NULL, 0, 0, FALSE, FALSE },
+      { "query_10m_segments", r.segments_10m, NULL, 0, 0, FALSE, FALSE },
       { "tsc_hz", tv_clock_tsc_hz (), NULL, 0, 0, FALSE, FALSE },
     };
     gboolean all = TRUE;
