@@ -436,6 +436,20 @@ tv_trace_thread_query (TvTrace            *self,
                        TvTraceSegmentFunc  func,
                        gpointer            user_data)
 {
+  return tv_trace_thread_query_until (self, thread_index, start, end, n_pixels, 0,
+                                      func, user_data);
+}
+
+guint
+tv_trace_thread_query_until (TvTrace            *self,
+                             guint               thread_index,
+                             gint64              start,
+                             gint64              end,
+                             guint               n_pixels,
+                             gint64              now,
+                             TvTraceSegmentFunc  func,
+                             gpointer            user_data)
+{
   Query q = { 0 };
   const GArray *spans;
   double ns_per_px;
@@ -449,7 +463,7 @@ tv_trace_thread_query (TvTrace            *self,
   if (q.thread == NULL || q.thread->spans->len == 0 || end <= start || n_pixels == 0)
     return 0;
   q.trace = self;
-  q.trace_end = self->end_time;
+  q.trace_end = MAX (self->end_time, now);
   q.func = func;
   q.user_data = user_data;
   q.summary = summary_update (self, q.thread);

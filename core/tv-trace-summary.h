@@ -53,6 +53,17 @@ guint tv_trace_thread_query (TvTrace            *self,
                              TvTraceSegmentFunc  func,
                              gpointer            user_data);
 
+/* The same, for a live view: the last span of a thread still alive ends at
+ * `now` when that is later than the trace's end time. */
+guint tv_trace_thread_query_until (TvTrace            *self,
+                                   guint               thread,
+                                   gint64              start,
+                                   gint64              end,
+                                   guint               n_pixels,
+                                   gint64              now,
+                                   TvTraceSegmentFunc  func,
+                                   gpointer            user_data);
+
 /* The bytes the trace holds for its model and summaries (array capacities
  * and strings not counted exactly: for benchmarks and the status bar). */
 gsize tv_trace_get_memory_size (TvTrace *self);

@@ -803,6 +803,20 @@ test_query_wide (void)
   g_assert_cmpint (seg->end, ==, 480);
   g_assert_cmpuint (seg->object, ==, 1);
 
+  /* A live thread's last span ends at the trace's end, or at `now`. */
+  NEW_THREAD (trace, 1000, 1, "live");
+  STATE (trace, 1100, 1, TV_STATE_SLEEPING, 0, 8);
+  g_clear_pointer (&segments, g_array_unref);
+  segments = query (trace, 1, 0, 2000, 2000);
+  g_assert_cmpint (g_array_index (segments, TvTraceSegment, segments->len - 1).end, ==, 1100);
+  g_array_set_size (segments, 0);
+  g_assert_cmpuint (tv_trace_thread_query_until (trace, 1, 0, 2000, 2000, 1500,
+                                                 collect_segment, segments), ==, 2);
+  seg = segment_at (segments, 1499);
+  g_assert_cmpint (seg->state, ==, TV_STATE_SLEEPING);
+  g_assert_cmpint (seg->start, ==, 1100);
+  g_assert_cmpint (seg->end, ==, 1500);
+
   /* No such thread, or an empty window: nothing. */
   g_assert_cmpuint (tv_trace_thread_query (trace, 7, 0, 1000, 100, collect_segment, NULL), ==, 0);
   g_assert_cmpuint (tv_trace_thread_query (trace, 0, 500, 500, 100, collect_segment, NULL), ==, 0);
