@@ -14,12 +14,16 @@
  * and every change (speed, pause, resume) first moves the origin to "now",
  * so that scenario time stays continuous across it.
  *
- * "wall" is CLOCK_MONOTONIC, or, where the TSC is invariant, the TSC scaled
- * to ns: tsc_wall_base + (tsc - tsc_base) * tsc_mult / 2^32.  The scale is
- * calibrated once per process against CLOCK_MONOTONIC (tv-clock-tsc below),
- * the base pair is taken afresh by every tv_clock_init(), and all of it is
- * stored in the clock itself, so that forked children read the same time
- * without calibrating again.
+ * with "wall" CLOCK_MONOTONIC.  Where the TSC is invariant, the clock uses
+ * it instead (tv_clock_now() then costs about half a clock_gettime()):
+ *
+ *   scene_origin + (tsc - tsc_origin) * tsc_rate / 2^32
+ *
+ * where tsc_rate folds the calibration (ns per tick, 32.32) and the speed,
+ * and is 0 while paused.  The calibration is measured once per process
+ * against CLOCK_MONOTONIC, the base pair is taken afresh by every
+ * tv_clock_init(), and all of it is stored in the clock itself, so that
+ * forked children read the same time without calibrating again.
  */
 
 #include "tv-clock.h"
@@ -215,29 +219,19 @@ tv_clock_tsc_hz (void)
   return cal->usable ? cal->hz : 0.0;
 }
 
-/* The clock's wall time.  The TSC read is fenced only against the compiler:
- * see TSC_WRITE_GUARD_NS for why the CPU may move it. */
-static inline int64_t
-clock_wall (TvClock *self,
-            bool     ordered)
-{
 #if TV_HAVE_TSC
-  if (atomic_load_explicit (&self->source, memory_order_relaxed) == TV_CLOCK_SOURCE_TSC)
-    {
-      uint64_t base = atomic_load_explicit (&self->tsc_base, memory_order_relaxed);
-      int64_t wall_base = atomic_load_explicit (&self->tsc_wall_base, memory_order_relaxed);
-      uint64_t mult = atomic_load_explicit (&self->tsc_mult, memory_order_relaxed);
-      uint64_t tsc;
+/* The monotonic ns of TSC value `tsc`, by the clock's calibration. */
+static int64_t
+tsc_to_wall (TvClock  *self,
+             uint64_t  tsc)
+{
+  uint64_t base = atomic_load_explicit (&self->tsc_base, memory_order_relaxed);
+  int64_t wall_base = atomic_load_explicit (&self->tsc_wall_base, memory_order_relaxed);
+  uint64_t mult = atomic_load_explicit (&self->tsc_mult, memory_order_relaxed);
 
-      atomic_signal_fence (memory_order_seq_cst);
-      tsc = ordered ? tsc_read_ordered () : __rdtsc ();
-      atomic_signal_fence (memory_order_seq_cst);
-      return wall_base + (int64_t) (((__int128) (int64_t) (tsc - base) * (__int128) mult) >> 32);
-    }
-#endif
-  (void) ordered;
-  return monotonic_ns ();
+  return wall_base + (int64_t) (((__int128) (int64_t) (tsc - base) * (__int128) mult) >> 32);
 }
+#endif
 
 typedef struct
 {
@@ -308,10 +302,8 @@ clock_read (TvClock    *self,
       state->paused = atomic_load_explicit (&self->paused, memory_order_acquire) != 0;
       if (wall != NULL)
         {
-          *wall = clock_wall (self, false);
-          /* The TSC source needs no fence (TSC_WRITE_GUARD_NS). */
-          if (atomic_load_explicit (&self->source, memory_order_relaxed) != TV_CLOCK_SOURCE_TSC)
-            atomic_thread_fence (memory_order_seq_cst);
+          *wall = monotonic_ns ();
+          atomic_thread_fence (memory_order_seq_cst);
         }
 
       if (atomic_load_explicit (&self->seq, memory_order_relaxed) == seq)
@@ -335,9 +327,7 @@ clock_begin_write (TvClock    *self,
   state->scene_origin = atomic_load_explicit (&self->scene_origin, memory_order_relaxed);
   state->speed = bits_to_double (atomic_load_explicit (&self->speed_bits, memory_order_relaxed));
   state->paused = atomic_load_explicit (&self->paused, memory_order_relaxed) != 0;
-  *wall = clock_wall (self, true);
-  if (atomic_load_explicit (&self->source, memory_order_relaxed) == TV_CLOCK_SOURCE_TSC)
-    *wall += TSC_WRITE_GUARD_NS;
+  *wall = monotonic_ns ();
   return seq;
 }
 
@@ -374,6 +364,146 @@ scene_at (const ClockState *state,
 
   return state->scene_origin + (int64_t) ((double) elapsed * state->speed);
 }
+
+/* ---- The TSC source's scenario time ----------------------------------- */
+
+/* Scenario ns per tick, 32.32: the calibration times the speed. */
+static uint64_t
+tsc_rate_for (uint64_t mult,
+              double   speed,
+              bool     paused)
+{
+  if (paused)
+    return 0;
+  if (speed == 1.0)
+    return mult;
+  return (uint64_t) ((double) mult * speed + 0.5);
+}
+
+static inline int64_t
+tsc_scene (int64_t  scene_origin,
+           uint64_t tsc_origin,
+           uint64_t rate,
+           uint64_t tsc)
+{
+  int64_t delta = (int64_t) (tsc - tsc_origin);
+
+  /* Before the origin: a change not yet in effect, or another CPU's TSC a
+   * few cycles behind. */
+  if (delta <= 0)
+    return scene_origin;
+  return scene_origin + (int64_t) (((unsigned __int128) delta * rate) >> 32);
+}
+
+#if TV_HAVE_TSC
+/*
+ * The hot path of every recorded event: three loads, an rdtsc and a
+ * multiply inside the seqlock, and no fence (TSC_WRITE_GUARD_NS says why
+ * none is needed).
+ */
+static int64_t
+tsc_now (TvClock *self)
+{
+  for (;;)
+    {
+      uint32_t seq = atomic_load_explicit (&self->seq, memory_order_acquire);
+      int64_t scene_origin;
+      uint64_t origin, rate, tsc;
+
+      if (seq & 1)
+        continue;
+      scene_origin = atomic_load_explicit (&self->scene_origin, memory_order_acquire);
+      origin = atomic_load_explicit (&self->tsc_origin, memory_order_acquire);
+      rate = atomic_load_explicit (&self->tsc_rate, memory_order_acquire);
+      atomic_signal_fence (memory_order_seq_cst);
+      tsc = __rdtsc ();
+      atomic_signal_fence (memory_order_seq_cst);
+      if (atomic_load_explicit (&self->seq, memory_order_relaxed) == seq)
+        return tsc_scene (scene_origin, origin, rate, tsc);
+    }
+}
+
+/*
+ * A speed change, pause or resume on the TSC source: the scenario time goes
+ * on from where it is TSC_WRITE_GUARD_NS from now, at the new rate.  Only
+ * the engine's control thread writes (see tv-clock.h).
+ */
+static void
+tsc_change (TvClock *self,
+            double   speed,
+            bool     paused)
+{
+  uint32_t seq = atomic_load_explicit (&self->seq, memory_order_relaxed);
+  uint64_t mult = atomic_load_explicit (&self->tsc_mult, memory_order_relaxed);
+  uint64_t guard = (uint64_t) (((unsigned __int128) TSC_WRITE_GUARD_NS << 32) / mult);
+  uint64_t tsc;
+  int64_t scene;
+
+  atomic_store_explicit (&self->seq, seq + 1, memory_order_relaxed);
+  atomic_thread_fence (memory_order_seq_cst);
+  tsc = tsc_read_ordered () + guard;
+  scene = tsc_scene (atomic_load_explicit (&self->scene_origin, memory_order_relaxed),
+                     atomic_load_explicit (&self->tsc_origin, memory_order_relaxed),
+                     atomic_load_explicit (&self->tsc_rate, memory_order_relaxed),
+                     tsc);
+
+  atomic_store_explicit (&self->scene_origin, scene, memory_order_release);
+  atomic_store_explicit (&self->tsc_origin, tsc, memory_order_release);
+  atomic_store_explicit (&self->tsc_rate, tsc_rate_for (mult, speed, paused), memory_order_release);
+  atomic_store_explicit (&self->wall_origin, tsc_to_wall (self, tsc), memory_order_release);
+  atomic_store_explicit (&self->speed_bits, double_to_bits (speed), memory_order_release);
+  atomic_store_explicit (&self->paused, paused ? 1 : 0, memory_order_release);
+  atomic_store_explicit (&self->seq, seq + 2, memory_order_release);
+}
+
+/* Monotonic ns at which the TSC source reaches `scene_ns`. */
+static int64_t
+tsc_deadline (TvClock *self,
+              int64_t  scene_ns)
+{
+  int64_t scene_origin, mono, wait_ns;
+  uint64_t origin, rate, ticks, now, mult;
+  uint32_t seq;
+
+  do
+    {
+      seq = atomic_load_explicit (&self->seq, memory_order_acquire);
+      scene_origin = atomic_load_explicit (&self->scene_origin, memory_order_acquire);
+      origin = atomic_load_explicit (&self->tsc_origin, memory_order_acquire);
+      rate = atomic_load_explicit (&self->tsc_rate, memory_order_acquire);
+    }
+  while ((seq & 1) || atomic_load_explicit (&self->seq, memory_order_acquire) != seq);
+
+  if (rate == 0)
+    return INT64_MAX;
+  if (scene_ns <= scene_origin)
+    ticks = origin;
+  else
+    {
+      unsigned __int128 t = (((unsigned __int128) (uint64_t) (scene_ns - scene_origin) << 32)
+                             + rate - 1) / rate;
+
+      if (t >= (unsigned __int128) INT64_MAX)
+        return INT64_MAX;
+      /* One tick more for the rounding down of tsc_scene(). */
+      ticks = origin + (uint64_t) t + 1;
+    }
+
+  /* From TSC ticks to CLOCK_MONOTONIC as the two stand now: the
+   * calibration's few ppm then only count over the wait itself, and a
+   * waiter woken a little early computes its deadline again. */
+  mult = atomic_load_explicit (&self->tsc_mult, memory_order_relaxed);
+  tsc_sample (&now, &mono);
+  if (ticks <= now)
+    return mono;
+  if ((ticks - now) >> 62)
+    return INT64_MAX;
+  wait_ns = (int64_t) ((((unsigned __int128) (ticks - now)) * mult + 0xffffffffu) >> 32) + 1;
+  if (wait_ns > INT64_MAX - mono)
+    return INT64_MAX;
+  return mono + wait_ns;
+}
+#endif
 
 int64_t
 tv_clock_wall_ns (void)
@@ -432,6 +562,8 @@ tv_clock_init_with_source (TvClock       *self,
   atomic_init (&self->scene_origin, 0);
   atomic_init (&self->speed_bits, double_to_bits (clamp_speed (speed)));
   atomic_init (&self->paused, 0);
+  atomic_init (&self->tsc_origin, tsc_base);
+  atomic_init (&self->tsc_rate, tsc_rate_for (mult, clamp_speed (speed), false));
   atomic_thread_fence (memory_order_release);
 }
 
@@ -441,6 +573,10 @@ tv_clock_now (TvClock *self)
   ClockState state;
   int64_t wall;
 
+#if TV_HAVE_TSC
+  if (atomic_load_explicit (&self->source, memory_order_relaxed) == TV_CLOCK_SOURCE_TSC)
+    return tsc_now (self);
+#endif
   clock_read (self, &state, &wall);
   return scene_at (&state, wall);
 }
@@ -466,7 +602,17 @@ tv_clock_set_speed (TvClock *self,
 {
   ClockState state;
   int64_t wall;
-  uint32_t seq = clock_begin_write (self, &state, &wall);
+  uint32_t seq;
+
+#if TV_HAVE_TSC
+  if (atomic_load_explicit (&self->source, memory_order_relaxed) == TV_CLOCK_SOURCE_TSC)
+    {
+      tsc_change (self, clamp_speed (speed),
+                  atomic_load_explicit (&self->paused, memory_order_relaxed) != 0);
+      return;
+    }
+#endif
+  seq = clock_begin_write (self, &state, &wall);
 
   /* While paused the origin stays; resuming moves it. */
   if (!state.paused)
@@ -490,7 +636,19 @@ tv_clock_set_paused (TvClock *self,
 {
   ClockState state;
   int64_t wall;
-  uint32_t seq = clock_begin_write (self, &state, &wall);
+  uint32_t seq;
+
+#if TV_HAVE_TSC
+  if (atomic_load_explicit (&self->source, memory_order_relaxed) == TV_CLOCK_SOURCE_TSC)
+    {
+      if ((atomic_load_explicit (&self->paused, memory_order_relaxed) != 0) != paused)
+        tsc_change (self,
+                    bits_to_double (atomic_load_explicit (&self->speed_bits, memory_order_relaxed)),
+                    paused);
+      return;
+    }
+#endif
+  seq = clock_begin_write (self, &state, &wall);
 
   if (state.paused != paused)
     {
@@ -533,18 +691,9 @@ int64_t
 tv_clock_wall_deadline (TvClock *self,
                         int64_t  scene_ns)
 {
-  int64_t deadline = clock_deadline (self, scene_ns);
-  int64_t offset;
-
-  if (deadline == INT64_MAX
-      || atomic_load_explicit (&self->source, memory_order_relaxed) != TV_CLOCK_SOURCE_TSC)
-    return deadline;
-
-  /* From the TSC's time base to CLOCK_MONOTONIC's, as they stand now: the
-   * calibration's few ppm only count over the wait itself, and a waiter
-   * woken a little early computes its deadline again. */
-  offset = monotonic_ns () - clock_wall (self, true);
-  if (offset > 0 && deadline > INT64_MAX - offset)
-    return INT64_MAX;
-  return deadline + offset;
+#if TV_HAVE_TSC
+  if (atomic_load_explicit (&self->source, memory_order_relaxed) == TV_CLOCK_SOURCE_TSC)
+    return tsc_deadline (self, scene_ns);
+#endif
+  return clock_deadline (self, scene_ns);
 }

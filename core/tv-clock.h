@@ -52,6 +52,11 @@ typedef struct
   _Atomic uint64_t tsc_base;
   _Atomic int64_t  tsc_wall_base;
   _Atomic uint64_t tsc_mult;       /* ns per tick, 32.32 fixed point */
+  /* The TSC source's scenario time, under `seq` like the fields above:
+   *   scene_origin + max (0, tsc - tsc_origin) * tsc_rate >> 32
+   * where tsc_rate is tsc_mult times the speed, and 0 while paused. */
+  _Atomic uint64_t tsc_origin;
+  _Atomic uint64_t tsc_rate;
 } TvClock;
 
 /* Wall time, CLOCK_MONOTONIC, in ns. */

@@ -265,9 +265,11 @@ check_agrees_with_monotonic (TvClockSource source)
   g_assert_cmpint (s1 - s0, <=, outer + outer / 10000 + 1000);
   g_assert_cmpint (s_in1 - s_in0, >=, inner - inner / 10000 - 1000);
 
-  /* And it started at 0 when it was made, not at some other origin. */
+  /* And it started at 0 when it was made, not at some other origin (the
+   * TSC's base pair is known to the width of its bracket: generously,
+   * 50 µs under sanitizers). */
   g_assert_cmpint (s0, >=, 0);
-  g_assert_cmpint (s0, <=, w0 - before + 1000);
+  g_assert_cmpint (s0, <=, w0 - before + 50000);
 }
 
 static void
