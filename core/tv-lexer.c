@@ -332,6 +332,32 @@ tokenize (Scan   *s,
   line->tokens = (TvToken *) (void *) g_array_free (tokens, FALSE);
 }
 
+/* The checks of lex_line() that every line gets, for lines it skips. */
+static void
+check_text (GPtrArray  *diagnostics,
+            const char *text,
+            guint       length,
+            guint       number)
+{
+  const char *bad_byte = NULL;
+
+  if (!g_utf8_validate_len (text, length, &bad_byte))
+    {
+      guint column = tv_lexer_columns (text, bad_byte - text) + 1;
+      if (*bad_byte == '\0')
+        tv_parser_error (diagnostics, number, column,
+                         "NUL byte in the text (a scenario is UTF-8 text)");
+      else
+        tv_parser_error (diagnostics, number, column,
+                         "invalid UTF-8 byte 0x%02X (a scenario is UTF-8 text)",
+                         (guchar) *bad_byte);
+    }
+  else if (tv_lexer_columns (text, length) > TV_SCENARIO_MAX_LINE_LENGTH)
+    tv_parser_error (diagnostics, number, TV_SCENARIO_MAX_LINE_LENGTH + 1,
+                     "line too long: %u characters (the limit is %d)",
+                     tv_lexer_columns (text, length), TV_SCENARIO_MAX_LINE_LENGTH);
+}
+
 static gboolean
 lex_line (GPtrArray  *diagnostics,
           const char *text,
@@ -362,7 +388,12 @@ lex_line (GPtrArray  *diagnostics,
         line->indent++;
     }
   if (k >= length || text[k] == '#')
-    return FALSE;   /* blank or comment-only: not a line of the program */
+    {
+      /* Blank or comment-only: not a line of the program, but still text
+       * that the editor shows, so the encoding and the length apply. */
+      check_text (diagnostics, text, length, number);
+      return FALSE;
+    }
 
   if (line->has_tab)
     tv_parser_error (diagnostics, number, tab_column, "tab in indentation: indent with spaces");
