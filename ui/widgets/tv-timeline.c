@@ -29,6 +29,10 @@ struct _TvTimeline
 
   /* Borrowed: the window owns the run until ::run-ended. */
   TvRun          *run;
+  TvCaptureWriter *writer;
+  /* Or another live source (a traced program). */
+  TvTimelineLiveFunc live_func;
+  gpointer        live_data;
 
   /*
    * The renderer's drawing of the current trace, view and size: hovering
@@ -155,7 +159,7 @@ fill_options (TvTimeline      *self,
   options->show_legend = FALSE;
 
   /* While a run goes on, bars reach "now", not just the latest event. */
-  if (self->run != NULL)
+  if (self->run != NULL || self->live_func != NULL)
     options->now = tv_timeline_view_get_duration (self->view);
 }
 
@@ -244,7 +248,7 @@ tick_cb (GtkWidget     *widget,
 
   tv_timeline_poll (self);
 
-  if (self->run == NULL)
+  if (self->run == NULL && self->live_func == NULL)
     {
       self->tick_id = 0;
       return G_SOURCE_REMOVE;
@@ -606,6 +610,8 @@ tv_timeline_dispose (GObject *object)
 
   stop_ticking (self);
   self->run = NULL;
+  self->live_func = NULL;
+  self->writer = NULL;
 
   tv_timeline_set_trace (self, NULL);
   g_clear_pointer (&self->cache, gsk_render_node_unref);
@@ -641,7 +647,7 @@ tv_timeline_get_property (GObject    *object,
       break;
 
     case PROP_LIVE:
-      g_value_set_boolean (value, self->run != NULL);
+      g_value_set_boolean (value, self->run != NULL || self->live_func != NULL);
       break;
 
     case PROP_HADJUSTMENT:
@@ -910,13 +916,48 @@ tv_timeline_set_run (TvTimeline *self,
     return;
 
   self->run = run;
+  if (run != NULL)
+    self->live_func = NULL;
 
   if (run != NULL && self->tick_id == 0)
     self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), tick_cb, NULL, NULL);
-  else if (run == NULL)
+  else if (run == NULL && self->live_func == NULL)
     stop_ticking (self);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LIVE]);
+}
+
+void
+tv_timeline_set_capture_writer (TvTimeline      *self,
+                                TvCaptureWriter *writer)
+{
+  g_return_if_fail (TV_IS_TIMELINE (self));
+
+  self->writer = writer;
+}
+
+void
+tv_timeline_set_live_func (TvTimeline        *self,
+                           TvTimelineLiveFunc func,
+                           gpointer           user_data)
+{
+  gboolean was_live;
+
+  g_return_if_fail (TV_IS_TIMELINE (self));
+
+  was_live = tv_timeline_is_live (self);
+  self->live_func = func;
+  self->live_data = user_data;
+  if (func != NULL)
+    self->run = NULL;
+
+  if (func != NULL && self->tick_id == 0)
+    self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), tick_cb, NULL, NULL);
+  else if (func == NULL && self->run == NULL)
+    stop_ticking (self);
+
+  if (was_live != tv_timeline_is_live (self))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LIVE]);
 }
 
 gboolean
@@ -924,7 +965,7 @@ tv_timeline_is_live (TvTimeline *self)
 {
   g_return_val_if_fail (TV_IS_TIMELINE (self), FALSE);
 
-  return self->run != NULL;
+  return self->run != NULL || self->live_func != NULL;
 }
 
 void
@@ -935,19 +976,33 @@ tv_timeline_poll (TvTimeline *self)
 
   g_return_if_fail (TV_IS_TIMELINE (self));
 
-  if (self->run == NULL || self->trace == NULL)
+  if (self->trace == NULL || (self->run == NULL && self->live_func == NULL))
     return;
 
-  /*
-   * Read "finished" before draining: a run that has ended has published all
-   * its events, so the drain below is then the last one needed.
-   */
-  finished = tv_run_is_finished (self->run);
-  tv_trace_drain (self->trace, tv_run_get_recorder (self->run));
+  if (self->live_func != NULL)
+    {
+      now = -1;
+      finished = self->live_func (self->trace, &now, self->live_data);
+      now = MAX (now, tv_trace_get_end_time (self->trace));
+    }
+  else
+    {
+      TvRecorder *recorder = tv_run_get_recorder (self->run);
 
-  now = tv_trace_get_end_time (self->trace);
-  if (!finished)
-    now = MAX (now, tv_clock_now (tv_run_get_clock (self->run)));
+      /*
+       * Read "finished" before draining: a run that has ended has published
+       * all its events, so the drain below is then the last one needed.
+       */
+      finished = tv_run_is_finished (self->run);
+      if (self->writer != NULL)
+        tv_capture_writer_drain (self->writer, self->trace, recorder);
+      else
+        tv_trace_drain (self->trace, recorder);
+
+      now = tv_trace_get_end_time (self->trace);
+      if (!finished)
+        now = MAX (now, tv_clock_now (tv_run_get_clock (self->run)));
+    }
   tv_timeline_view_set_duration (self->view, now);
 
   /* Bars grow with the clock even when no event arrives. */
@@ -955,7 +1010,10 @@ tv_timeline_poll (TvTimeline *self)
 
   if (finished)
     {
-      tv_timeline_set_run (self, NULL);
+      if (self->run != NULL)
+        tv_timeline_set_run (self, NULL);
+      else
+        tv_timeline_set_live_func (self, NULL, NULL);
       g_signal_emit (self, signals[RUN_ENDED], 0);
     }
 }

@@ -11,6 +11,7 @@
 
 #include <gtk/gtk.h>
 
+#include "tv-capture-writer.h"
 #include "tv-run.h"
 #include "tv-scenario.h"
 #include "tv-timeline-view.h"
@@ -43,6 +44,28 @@ void            tv_timeline_set_scenario (TvTimeline     *self,
 void            tv_timeline_set_run      (TvTimeline     *self,
                                           TvRun          *run);
 gboolean        tv_timeline_is_live      (TvTimeline     *self);
+
+/*
+ * Where the run's events go besides the trace (borrowed; NULL for none):
+ * with a writer, every drain is tv_capture_writer_drain() instead of
+ * tv_trace_drain(), so that the run can be saved, also while it goes on.
+ */
+void            tv_timeline_set_capture_writer (TvTimeline      *self,
+                                                TvCaptureWriter *writer);
+
+/*
+ * A live source that is not a TvRun (a traced program).  `func` is called
+ * on every frame and by tv_timeline_poll(): it drains its events into
+ * `trace`, sets `*now` to its clock (or leaves it at the trace's end), and
+ * returns TRUE once the source has ended and is fully drained; the widget
+ * then lets go of it and emits ::run-ended.  NULL stops following.
+ */
+typedef gboolean (*TvTimelineLiveFunc) (TvTrace  *trace,
+                                        gint64   *now,
+                                        gpointer  user_data);
+void            tv_timeline_set_live_func (TvTimeline        *self,
+                                           TvTimelineLiveFunc func,
+                                           gpointer           user_data);
 
 /*
  * Drains the run now.  The frame clock does it while the widget is mapped;
