@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "tv-chrome-export.h"
 #include "tv-cli.h"
 #include "tv-export.h"
 
@@ -54,7 +55,7 @@ tv_cli_command_export (int argc, char **argv)
   gboolean no_legend = FALSE;
   const GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
-      "Write to OUT; .png, .svg or .pdf gives the format", "OUT" },
+      "Write to OUT; .png, .svg, .pdf or .json (Chrome trace) gives the format", "OUT" },
     { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &scale,
       "PNG: pixels per point, 0.5 to 4 (default 1)", "S" },
     { "width", 0, 0, G_OPTION_ARG_INT, &width,
@@ -72,15 +73,16 @@ tv_cli_command_export (int argc, char **argv)
     { "until", 0, 0, G_OPTION_ARG_STRING, &until_text,
       "Stop the run at this scenario time (5s, 250ms)", "TIME" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files,
-      NULL, "FILE.tvs" },
+      NULL, "FILE.tvs|tvt|json" },
     { NULL }
   };
-  g_autoptr(GOptionContext) context = g_option_context_new ("-o OUT.png|svg|pdf");
+  g_autoptr(GOptionContext) context = g_option_context_new ("-o OUT.png|svg|pdf|json");
   g_autoptr(GError) error = NULL;
   g_autoptr(TvScenario) scenario = NULL;
   g_autoptr(TvTrace) trace = NULL;
   TvExportOptions options;
-  TvCliRunSetup setup = { 1.0, -1, -1 };
+  TvCliRunSetup setup = { 1.0, -1, -1, NULL };
+  gboolean json = FALSE;
   TvCliRunResult result;
   gint64 range_start = -1, range_end = -1;
   int status;
@@ -88,18 +90,23 @@ tv_cli_command_export (int argc, char **argv)
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_summary (context,
     "Runs a scenario headless to its end (no display needed) and draws its\n"
-    "timeline, as the window shows it, to a PNG, SVG or PDF file.  The\n"
-    "picture is in scenario time: --speed changes only how long it takes.");
+    "timeline, as the window shows it, to a PNG, SVG or PDF file, or writes\n"
+    "it as Chrome trace JSON (.json: Perfetto UI, chrome://tracing).  The\n"
+    "picture is in scenario time: --speed changes only how long it takes.\n"
+    "The input may also be a saved trace (.tvt) or a Chrome trace (.json):\n"
+    "it is drawn as it was recorded, with no run.");
   g_option_context_set_description (context,
     "Examples:\n"
     "  threadviz export data/scenarios/deadlock.tvs -o deadlock.png --scale 2\n"
     "  threadviz export data/scenarios/gil-cpu.tvs -o gil-cpu.svg --speed 4\n"
     "  threadviz export data/scenarios/race.tvs -o race.pdf --range 0:20ms --dark\n"
+    "  threadviz export run.tvt -o run.json\n"
     "\n"
     "A run that ends in a deadlock or another run-time error is still drawn\n"
     "(the error is reported on stderr): showing it is often the point.\n"
     "\n"
-    "Exit status: 0 the image was written, 1 load errors, 2 the run could\n"
+    "Exit status: 0 the image was written, 1 load errors (or a bad trace\n"
+    "file), 2 the run could\n"
     "not be made or the image not written, 64 bad command line,\n"
     "130 interrupted (what ran until then is still drawn).\n");
 
@@ -115,15 +122,16 @@ tv_cli_command_export (int argc, char **argv)
     }
 
   tv_export_options_init (&options);
+  json = output != NULL && g_str_has_suffix (output, ".json");
   if (output == NULL)
     {
       g_printerr ("threadviz export: say where to write the image with -o OUT.png, "
-                  "OUT.svg or OUT.pdf\n");
+                  "OUT.svg, OUT.pdf or OUT.json\n");
       return TV_CLI_EXIT_USAGE;
     }
-  if (!tv_export_format_from_path (output, &options.format))
+  if (!json && !tv_export_format_from_path (output, &options.format))
     {
-      g_printerr ("threadviz export: '%s': the name must end in .png, .svg or .pdf\n",
+      g_printerr ("threadviz export: '%s': the name must end in .png, .svg, .pdf or .json\n",
                   output);
       return TV_CLI_EXIT_USAGE;
     }
@@ -162,19 +170,30 @@ tv_cli_command_export (int argc, char **argv)
   options.title = !no_title;
   options.legend = !no_legend;
 
-  scenario = tv_cli_load (files[0]);
-  if (scenario == NULL)
-    return TV_CLI_EXIT_LOAD_ERROR;
+  if (tv_cli_is_trace_file (files[0]))
+    {
+      /* A recorded run: drawn as it was, nothing to run. */
+      trace = tv_cli_load_trace (files[0]);
+      if (trace == NULL)
+        return TV_CLI_EXIT_LOAD_ERROR;
+      status = TV_CLI_EXIT_OK;
+    }
+  else
+    {
+      scenario = tv_cli_load (files[0]);
+      if (scenario == NULL)
+        return TV_CLI_EXIT_LOAD_ERROR;
 
-  trace = tv_trace_new ();
-  if (!tv_cli_execute (scenario, &setup, trace, &result))
-    return TV_CLI_EXIT_RUN_ERROR;
+      trace = tv_trace_new ();
+      if (!tv_cli_execute (scenario, &setup, trace, &result))
+        return TV_CLI_EXIT_RUN_ERROR;
 
-  /* A failed run is reported, then drawn anyway. */
-  status = tv_cli_finish (&result);
-  if (status == TV_CLI_EXIT_RUN_ERROR && result.status == TV_RUN_FAILED)
-    status = TV_CLI_EXIT_OK;
-  tv_cli_run_result_clear (&result);
+      /* A failed run is reported, then drawn anyway. */
+      status = tv_cli_finish (&result);
+      if (status == TV_CLI_EXIT_RUN_ERROR && result.status == TV_RUN_FAILED)
+        status = TV_CLI_EXIT_OK;
+      tv_cli_run_result_clear (&result);
+    }
 
   if (range_text != NULL)
     {
@@ -189,6 +208,16 @@ tv_cli_command_export (int argc, char **argv)
         }
     }
 
+  if (json)
+    {
+      /* The whole trace: --range, --width and the theme are for pictures. */
+      if (!tv_chrome_export (trace, output, &error))
+        {
+          g_printerr ("threadviz export: %s\n", error->message);
+          return TV_CLI_EXIT_RUN_ERROR;
+        }
+      return status;
+    }
   if (!tv_export_to_file (trace, &options, output, &error))
     {
       g_printerr ("threadviz export: %s\n", error->message);

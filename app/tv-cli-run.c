@@ -16,6 +16,7 @@ tv_cli_command_run (int argc, char **argv)
   double speed = 1.0;
   gboolean summary = FALSE;
   g_autofree char *until_text = NULL;
+  g_autofree char *save_path = NULL;
   g_auto(GStrv) files = NULL;
   const GOptionEntry entries[] = {
     { "speed", 's', 0, G_OPTION_ARG_DOUBLE, &speed,
@@ -24,6 +25,8 @@ tv_cli_command_run (int argc, char **argv)
       "At the end, print a summary to stderr", NULL },
     { "until", 0, 0, G_OPTION_ARG_STRING, &until_text,
       "Stop cleanly at this scenario time (5s, 250ms)", "TIME" },
+    { "save", 0, 0, G_OPTION_ARG_FILENAME, &save_path,
+      "Save the run as a trace file (.tvt) that the window opens", "OUT.tvt" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files,
       NULL, "FILE.tvs" },
     { NULL }
@@ -31,7 +34,9 @@ tv_cli_command_run (int argc, char **argv)
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
   g_autoptr(TvScenario) scenario = NULL;
   g_autoptr(TvTrace) trace = NULL;
-  TvCliRunSetup setup = { 1.0, STDOUT_FILENO, -1 };
+  g_autoptr(TvCaptureWriter) writer = NULL;
+  g_autoptr(GError) error = NULL;
+  TvCliRunSetup setup = { 1.0, STDOUT_FILENO, -1, NULL };
   TvCliRunResult result;
   int status;
 
@@ -41,12 +46,14 @@ tv_cli_command_run (int argc, char **argv)
     "The lines it prints go to stdout, one per line, in the order they were\n"
     "printed; errors and the summary go to stderr.  Ctrl+C stops it cleanly.\n"
     "Every time shown is scenario time: --speed changes only how long the\n"
-    "run takes.  --until ends a scenario that loops forever.");
+    "run takes.  --until ends a scenario that loops forever.  --save keeps\n"
+    "the run in a .tvt file (also an interrupted or failed one).");
   g_option_context_set_description (context,
     "Examples:\n"
     "  threadviz run data/scenarios/race.tvs\n"
     "  threadviz run data/scenarios/gil-cpu.tvs --speed 4 --summary\n"
     "  threadviz run data/scenarios/producer-consumer.tvs --until 10s\n"
+    "  threadviz run data/scenarios/deadlock.tvs --save deadlock.tvt\n"
     "\n"
     "Exit status: 0 the run ended normally (or at --until), 1 load errors,\n"
     "2 run-time error (deadlock, stall, release of a lock not held...),\n"
@@ -77,10 +84,19 @@ tv_cli_command_run (int argc, char **argv)
     return TV_CLI_EXIT_LOAD_ERROR;
 
   trace = tv_trace_new ();
+  if (save_path != NULL)
+    setup.writer = writer = tv_capture_writer_new ();
   if (!tv_cli_execute (scenario, &setup, trace, &result))
     return TV_CLI_EXIT_RUN_ERROR;
 
   status = tv_cli_finish (&result);
+  /* Saved whatever the run's end: a deadlock is worth keeping. */
+  if (writer != NULL && !tv_capture_writer_save (writer, save_path, &error))
+    {
+      g_printerr ("threadviz run: %s\n", error->message);
+      if (status == TV_CLI_EXIT_OK)
+        status = TV_CLI_EXIT_RUN_ERROR;
+    }
   if (summary)
     tv_cli_print_summary (trace, &result);
   tv_cli_run_result_clear (&result);

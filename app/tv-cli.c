@@ -16,6 +16,8 @@
 
 #include <glib-unix.h>
 
+#include "tv-capture-reader.h"
+#include "tv-chrome-import.h"
 #include "tv-cli.h"
 #ifdef TV_WITH_TRACE
 # include "tv-trace-cmd.h"
@@ -33,10 +35,10 @@ typedef struct
 } TvCliCommand;
 
 static const TvCliCommand commands[] = {
-  { "run", tv_cli_command_run, "run FILE.tvs [--speed F] [--summary] [--until TIME]",
+  { "run", tv_cli_command_run, "run FILE.tvs [--speed F] [--summary] [--until TIME] [--save OUT.tvt]",
     "run a scenario in the terminal; its printed lines go to stdout" },
-  { "export", tv_cli_command_export, "export FILE.tvs -o OUT.png|svg|pdf [OPTION…]",
-    "run a scenario headless and draw its timeline to an image" },
+  { "export", tv_cli_command_export, "export FILE.tvs|tvt|json -o OUT.png|svg|pdf|json [OPTION…]",
+    "draw a scenario's run (or a saved trace) to an image, or write Chrome JSON" },
   { "check", tv_cli_command_check, "check FILE.tvs…",
     "load scenarios without running them and report every error" },
 #ifdef TV_WITH_TRACE
@@ -77,7 +79,7 @@ dup_command_names (void)
 static gboolean
 looks_like_file (const char *arg)
 {
-  return g_str_has_suffix (arg, ".tvs")
+  return g_str_has_suffix (arg, ".tvs") || g_str_has_suffix (arg, ".tvt")
          || g_file_test (arg, G_FILE_TEST_IS_REGULAR);
 }
 
@@ -87,7 +89,7 @@ tv_cli_print_usage (FILE    *stream,
 {
   fprintf (stream,
            "Usage:\n"
-           "  threadviz [FILE.tvs]        %s\n",
+           "  threadviz [FILE.tvs|tvt]    %s\n",
            have_gui ? "open the window (on FILE)"
                     : "run FILE in the terminal (this build has no window)");
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
@@ -300,6 +302,38 @@ tv_cli_load (const char *path)
   return NULL;
 }
 
+gboolean
+tv_cli_is_trace_file (const char *path)
+{
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  return g_str_has_suffix (path, ".tvt") || g_str_has_suffix (path, ".json");
+}
+
+TvTrace *
+tv_cli_load_trace (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  TvTrace *trace;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (g_str_has_suffix (path, ".json"))
+    trace = tv_chrome_load (path, &error);
+  else
+    trace = tv_capture_load (path, NULL, NULL, NULL, &error);
+  if (trace != NULL)
+    return trace;
+
+  /* The readers' messages start with the file's name already. */
+  if (error != NULL && g_str_has_prefix (error->message, path))
+    g_printerr ("threadviz: %s\n", error->message);
+  else
+    g_printerr ("threadviz: %s: %s\n", path,
+                error != NULL ? error->message : "cannot read the trace");
+  return NULL;
+}
+
 /* --- Option values -------------------------------------------------- */
 
 gboolean
@@ -427,7 +461,10 @@ tv_cli_execute (TvScenario          *scenario,
     {
       gboolean ended = tv_run_wait_timeout (run, TV_CLI_POLL_MS);
 
-      tv_trace_drain (trace, recorder);
+      if (setup->writer != NULL)
+        tv_capture_writer_drain (setup->writer, trace, recorder);
+      else
+        tv_trace_drain (trace, recorder);
       if (ended)
         break;
 
@@ -451,12 +488,22 @@ tv_cli_execute (TvScenario          *scenario,
     }
 
   tv_run_wait (run);
-  tv_trace_drain (trace, recorder);
+  if (setup->writer != NULL)
+    tv_capture_writer_drain (setup->writer, trace, recorder);
+  else
+    tv_trace_drain (trace, recorder);
   dispatch_pending ();
   g_source_remove (sigint_id);
   g_source_remove (sigterm_id);
 
   result->status = tv_run_get_status (run);
+  if (setup->writer != NULL)
+    {
+      tv_capture_writer_set_scenario (setup->writer, scenario->source);
+      tv_capture_writer_set_title (setup->writer, scenario->title);
+      tv_capture_writer_set_speed (setup->writer, setup->speed);
+      tv_capture_writer_set_status (setup->writer, result->status);
+    }
   result->error_message = g_strdup (tv_run_get_error_message (run));
 
   dropped = tv_trace_get_dropped (trace);

@@ -12,6 +12,7 @@
 
 #include <glib.h>
 
+#include "tv-capture-writer.h"
 #include "tv-run.h"
 #include "tv-scenario.h"
 #include "tv-trace.h"
@@ -34,6 +35,7 @@ typedef struct
   double   speed;       /* 0.1 .. 10 */
   int      print_fd;    /* where printed lines go, or -1 */
   gint64   until;       /* stop at this scenario time (ns), or -1 */
+  TvCaptureWriter *writer; /* also records the run here (to save it), or NULL */
 } TvCliRunSetup;
 
 typedef struct
@@ -70,12 +72,18 @@ gboolean    tv_cli_parse_options (GOptionContext *context,
                                   int             argc,
                                   char          **argv);
 TvScenario *tv_cli_load        (const char *path);
+/* Whether `path` names a trace (.tvt capture or .json Chrome trace) rather
+ * than a scenario, by its name. */
+gboolean    tv_cli_is_trace_file (const char *path);
+/* Opens a .tvt or imports a .json; on error prints it (naming the file)
+ * and returns NULL. */
+TvTrace    *tv_cli_load_trace  (const char *path);
 gboolean    tv_cli_check_speed (double speed);
 gboolean    tv_cli_parse_duration (const char *text,
                                    gint64     *nanoseconds);
 /*
  * Runs `scenario` to its end (or until a signal or setup->until), draining
- * it into `trace` every 20 ms.  Returns FALSE only when the run could not be
+ * it into `trace` (and setup->writer, when set) every 20 ms.  Returns FALSE only when the run could not be
  * made or started (the reason on stderr).
  */
 gboolean    tv_cli_execute     (TvScenario          *scenario,

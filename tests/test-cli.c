@@ -255,7 +255,7 @@ test_help (void)
   assert_contains (result.out, "threadviz run FILE.tvs");
   assert_contains (result.out, "threadviz check FILE.tvs");
 #ifdef TV_WITH_EXPORT
-  assert_contains (result.out, "threadviz export FILE.tvs -o OUT.png|svg|pdf");
+  assert_contains (result.out, "threadviz export FILE.tvs|tvt|json -o OUT.png|svg|pdf|json");
 #endif
   assert_contains (result.out, "Exit status:");
   assert_contains (result.out, "130 interrupted");
@@ -676,7 +676,7 @@ test_export_usage (void)
 
   run_cli (&bad_format, "export", path, "-o", gif, NULL);
   assert_exit (&bad_format, 64);
-  assert_contains (bad_format.err, "must end in .png, .svg or .pdf");
+  assert_contains (bad_format.err, "must end in .png, .svg, .pdf or .json");
 
   run_cli (&bad_range, "export", path, "-o", png, "--range", "2s:1s", NULL);
   assert_exit (&bad_range, 64);
@@ -684,6 +684,126 @@ test_export_usage (void)
   g_assert_false (g_file_test (png, G_FILE_TEST_EXISTS));
 }
 #endif
+
+/* run --save, then the saved run drawn and written as JSON with no run. */
+static void
+test_save_round_trip (void)
+{
+  g_autofree char *path = write_fixture ("save.tvs", order_tvs);
+  g_autofree char *tvt = g_build_filename (fixture_dir, "order.tvt", NULL);
+  g_autofree char *png = g_build_filename (fixture_dir, "from-tvt.png", NULL);
+  g_autofree char *json = g_build_filename (fixture_dir, "from-tvt.json", NULL);
+  g_autofree char *contents = NULL;
+  g_auto(CliResult) run = { 0 };
+  g_auto(CliResult) to_png = { 0 };
+  g_auto(CliResult) to_json = { 0 };
+
+  run_cli (&run, "run", path, "--save", tvt, NULL);
+  assert_exit (&run, 0);
+  /* The printed lines still go to stdout, nothing else. */
+  g_assert_cmpstr (run.out, ==, "first: a\nsecond: quote \" and back\\slash\nthird\n");
+  assert_file_starts_with (tvt, "TVT\0", 4);
+
+  run_cli (&to_png, "export", tvt, "-o", png, NULL);
+  assert_exit (&to_png, 0);
+  g_assert_cmpstr (to_png.err, ==, "");
+  assert_file_starts_with (png, "\x89PNG\r\n\x1a\n", 8);
+
+  run_cli (&to_json, "export", tvt, "-o", json, NULL);
+  assert_exit (&to_json, 0);
+  g_assert_true (g_file_get_contents (json, &contents, NULL, NULL));
+  g_assert_true (g_str_has_prefix (contents, "{\"traceEvents\":["));
+  /* The threads by name and the printed lines, as the run had them. */
+  assert_contains (contents, "\"thread_name\",\"args\":{\"name\":\"a\"}");
+  assert_contains (contents, "\"thread_name\",\"args\":{\"name\":\"b\"}");
+  assert_contains (contents, "\"text\":\"third\"");
+  g_unlink (tvt);
+  g_unlink (png);
+  g_unlink (json);
+}
+
+/* A deadlocked run is saved too: showing it is the point. */
+static void
+test_save_deadlock (void)
+{
+  g_autofree char *path = write_fixture ("save-deadlock.tvs", deadlock_tvs);
+  g_autofree char *tvt = g_build_filename (fixture_dir, "deadlock.tvt", NULL);
+  g_autofree char *json = g_build_filename (fixture_dir, "deadlock.json", NULL);
+  g_autofree char *contents = NULL;
+  g_auto(CliResult) run = { 0 };
+  g_auto(CliResult) export = { 0 };
+
+  run_cli (&run, "run", path, "--save", tvt, NULL);
+  assert_exit (&run, 2);
+  run_cli (&export, "export", tvt, "-o", json, NULL);
+  assert_exit (&export, 0);
+  g_assert_true (g_file_get_contents (json, &contents, NULL, NULL));
+  assert_contains (contents, "\"name\":\"deadlock\"");
+  g_unlink (tvt);
+  g_unlink (json);
+}
+
+static void
+test_bad_trace (void)
+{
+  static const char header[] = "TVT\0\1\0\x40\0";
+  g_autofree char *truncated = g_build_filename (fixture_dir, "truncated.tvt", NULL);
+  g_autofree char *garbage = write_fixture ("garbage.tvt", "hello, I am not a trace\n");
+  g_autofree char *json = write_fixture ("not-a-trace.json", "{\"foo\": 1}\n");
+  g_autofree char *broken = write_fixture ("broken.json", "[\n{\"ph\":\"X\",}\n");
+  g_autofree char *png = g_build_filename (fixture_dir, "never.png", NULL);
+  const char *files[] = { truncated, garbage, json, broken };
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (truncated, header, sizeof header - 1, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_auto(CliResult) result = { 0 };
+      g_autofree char *expected = g_strdup_printf ("threadviz: %s", files[i]);
+
+      run_cli (&result, "export", files[i], "-o", png, NULL);
+      assert_exit (&result, 1);
+      /* One clear line naming the file, no crash, no picture. */
+      g_assert_true (g_str_has_prefix (result.err, expected));
+      g_assert_cmpint (strchr (result.err, '\n') - result.err, ==, strlen (result.err) - 1);
+      g_assert_false (g_file_test (png, G_FILE_TEST_EXISTS));
+    }
+}
+
+/* A Chrome trace from elsewhere: drawn, and written back as JSON. */
+static void
+test_export_imported (void)
+{
+  g_autofree char *path = write_fixture ("other.json",
+    "{\"traceEvents\":[\n"
+    "{\"ph\":\"M\",\"pid\":7,\"tid\":1,\"name\":\"thread_name\",\"args\":{\"name\":\"renderer\"}},\n"
+    "{\"ph\":\"X\",\"pid\":7,\"tid\":1,\"ts\":10,\"dur\":40,\"name\":\"paint\"},\n"
+    "{\"ph\":\"B\",\"pid\":7,\"tid\":2,\"ts\":20,\"name\":\"decode\"},\n"
+    "{\"ph\":\"E\",\"pid\":7,\"tid\":2,\"ts\":70},\n"
+    "{\"ph\":\"i\",\"pid\":7,\"tid\":2,\"ts\":30,\"name\":\"hello\",\"s\":\"t\"}\n"
+    "]}\n");
+  g_autofree char *png = g_build_filename (fixture_dir, "imported.png", NULL);
+  g_autofree char *json = g_build_filename (fixture_dir, "imported-again.json", NULL);
+  g_autofree char *contents = NULL;
+  g_auto(CliResult) to_png = { 0 };
+  g_auto(CliResult) to_json = { 0 };
+
+  run_cli (&to_png, "export", path, "-o", png, NULL);
+  assert_exit (&to_png, 0);
+  assert_file_starts_with (png, "\x89PNG\r\n\x1a\n", 8);
+
+  run_cli (&to_json, "export", path, "-o", json, NULL);
+  assert_exit (&to_json, 0);
+  g_assert_true (g_file_get_contents (json, &contents, NULL, NULL));
+  assert_contains (contents, "\"name\":\"renderer\"");
+  assert_contains (contents, "\"name\":\"thread 2\"");
+  /* paint: 10..50 µs, ns from the earliest event (10 µs). */
+  assert_contains (contents, "\"ts\":0.000,\"dur\":40.000");
+  g_unlink (png);
+  g_unlink (json);
+}
 
 static void
 remove_fixtures (void)
@@ -739,6 +859,10 @@ main (int argc, char **argv)
   g_test_add_func ("/tv/cli/export/deadlock", test_export_deadlock);
   g_test_add_func ("/tv/cli/export/range", test_export_range);
   g_test_add_func ("/tv/cli/export/usage", test_export_usage);
+  g_test_add_func ("/tv/cli/save/round-trip", test_save_round_trip);
+  g_test_add_func ("/tv/cli/save/deadlock", test_save_deadlock);
+  g_test_add_func ("/tv/cli/export/bad-trace", test_bad_trace);
+  g_test_add_func ("/tv/cli/export/imported", test_export_imported);
 #endif
 
   status = g_test_run ();
