@@ -11,6 +11,60 @@
 #include "tv-chrome-import.h"
 #include "tv-fuzz.h"
 
+/*
+ * json-glib 1.6 (Debian 12) accepts a JSON value followed by an object or
+ * an array, keeps the first as the root, and leaks the rest: `3 {"a":1}`
+ * loads as 3 and leaks the object.  That leak is json-glib's, so such
+ * inputs are left out: this says whether, after the first top-level value
+ * (strings and nesting followed), an '{' or '[' comes.  Comments, which
+ * json-glib's scanner skips, could hide where the value ends: inputs with
+ * "/" outside strings are left out too (Chrome JSON has none).
+ */
+static gboolean
+hits_json_glib_leak (const char *d, size_t n)
+{
+  size_t i = 0;
+  int depth = 0;
+  gboolean in_string = FALSE, ended = FALSE;
+
+  for (; i < n; i++)
+    {
+      char c = d[i];
+
+      if (in_string)
+        {
+          if (c == '\\')
+            i++;
+          else if (c == '"')
+            {
+              in_string = FALSE;
+              if (depth == 0)
+                ended = TRUE;
+            }
+          continue;
+        }
+      if (c == '/')
+        return TRUE;
+      if (ended && (c == '{' || c == '['))
+        return TRUE;
+      if (ended)
+        continue;
+      if (c == '"')
+        in_string = TRUE;
+      else if (c == '{' || c == '[')
+        depth++;
+      else if (c == '}' || c == ']')
+        {
+          if (--depth <= 0)
+            ended = TRUE;
+        }
+      else if (depth == 0 && !g_ascii_isspace (c)
+               && (i + 1 >= n || g_ascii_isspace (d[i + 1]) || d[i + 1] == '{' || d[i + 1] == '['))
+        ended = TRUE;   /* the end of a top-level number or word */
+    }
+  return FALSE;
+}
+
 int
 LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
 {
@@ -24,6 +78,8 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
   g_autofree char *text = NULL;
 
   tv_fuzz_init ();
+  if (hits_json_glib_leak ((const char *) data, size))
+    return 0;
 
   /* A copy without a NUL after it, so that ASan sees any read past the end. */
   text = tv_fuzz_copy (data, size);
