@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <time.h>
 
 #include "tv-collector.h"
@@ -32,6 +33,12 @@ struct _TvCollector
   gboolean    stopping;   /* under `lock` */
   GArray     *staged;     /* TvEvent, under `lock` */
   GArray     *local;      /* TvEvent, the collector thread's own */
+  guint32     ring_capacity;
+  /* The collector thread's own: the most events one ring held at the last
+   * collection, and which ring is being counted. */
+  guint64     busiest;
+  guint64     ring_count;
+  guint32     ring_index;
 };
 
 static void
@@ -40,9 +47,17 @@ collect_cb (uint32_t       ring_index,
             size_t         n_events,
             void          *user_data)
 {
-  GArray *local = user_data;
+  TvCollector *self = user_data;
 
-  g_array_append_vals (local, events, (guint) n_events);
+  /* A ring's events come in one or two runs, one ring after the other. */
+  if (ring_index != self->ring_index)
+    {
+      self->ring_index = ring_index;
+      self->ring_count = 0;
+    }
+  self->ring_count += n_events;
+  self->busiest = MAX (self->busiest, self->ring_count);
+  g_array_append_vals (self->local, events, (guint) n_events);
 }
 
 /* Drains the rings into `local` (no lock: only this thread drains), then
@@ -51,7 +66,10 @@ static void
 collect_once (TvCollector *self)
 {
   g_array_set_size (self->local, 0);
-  tv_recorder_drain (self->recorder, collect_cb, self->local);
+  self->busiest = 0;
+  self->ring_count = 0;
+  self->ring_index = G_MAXUINT32;
+  tv_recorder_drain (self->recorder, collect_cb, self);
   if (self->local->len == 0)
     return;
   pthread_mutex_lock (&self->lock);
@@ -64,6 +82,8 @@ collector_main (void *data)
 {
   TvCollector *self = data;
 
+  guint sleep_us = self->interval_us;
+
   for (;;)
     {
       gboolean stopping;
@@ -71,8 +91,31 @@ collector_main (void *data)
 
       collect_once (self);
 
+      /* Idle (nothing recorded): look less and less often, up to 16 times
+       * the interval; busy: at the interval again. */
+      if (self->local->len == 0)
+        sleep_us = MIN (sleep_us * 2, self->interval_us * 16);
+      else
+        sleep_us = self->interval_us;
+
+      /* A ring that filled an eighth of itself since the last collection
+       * is recorded into flat out: collect again at once, yielding only,
+       * or it overflows before the next interval is up. */
+      if (self->busiest >= self->ring_capacity / 8)
+        {
+          gboolean stop_now;
+
+          pthread_mutex_lock (&self->lock);
+          stop_now = self->stopping;
+          pthread_mutex_unlock (&self->lock);
+          if (stop_now)
+            break;
+          sched_yield ();
+          continue;
+        }
+
       clock_gettime (CLOCK_MONOTONIC, &until);
-      until.tv_nsec += (long) self->interval_us * 1000;
+      until.tv_nsec += (long) sleep_us * 1000;
       until.tv_sec += until.tv_nsec / 1000000000;
       until.tv_nsec %= 1000000000;
       pthread_mutex_lock (&self->lock);
@@ -100,7 +143,8 @@ tv_collector_new (TvRecorder *recorder,
 
   self = g_new0 (TvCollector, 1);
   self->recorder = recorder;
-  self->interval_us = CLAMP (interval_us, 50, 999999);
+  self->ring_capacity = tv_recorder_get_ring (recorder, 0)->mask + 1;
+  self->interval_us = CLAMP (interval_us, 50, 999999 / 16);
   pthread_mutex_init (&self->lock, NULL);
   pthread_condattr_init (&attr);
   pthread_condattr_setclock (&attr, CLOCK_MONOTONIC);

@@ -8,7 +8,9 @@
  * the rings every `interval_us` (a copy: a few ns per event) into a staging
  * buffer, and the trace's own thread adds them to the trace at its pace
  * with tv_collector_feed().  The rings then only need to hold what is
- * recorded between two collections.
+ * recorded between two collections.  While nothing is recorded the
+ * collector looks less often (up to 16 × `interval_us`); while a ring
+ * fills fast it collects again at once.
  */
 #pragma once
 

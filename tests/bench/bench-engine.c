@@ -8,7 +8,7 @@
  *   contended_ratio      two threads doing lock/increment/unlock 1M times
  *                        each: engine ÷ bare pthread mutexes, wall time
  *   dropped_events       a run of ~10M events, collected from the rings by a
- *                        TvCollector every 500 µs and fed to the trace every
+ *                        TvCollector every 100 µs and fed to the trace every
  *                        20 ms; and, for comparison, drained by
  *                        tv_trace_drain() every 20 ms as `threadviz run`
  *                        does today
@@ -20,6 +20,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 
 #include "bench.h"
 #include "tv-collector.h"
@@ -29,8 +30,9 @@
 
 /* The CLI's poll interval (app/tv-cli.c). */
 #define DRAIN_MS 20
-/* How often a collector empties the rings. */
-#define COLLECT_US 500
+/* How often a collector empties the rings (100 µs: a 16384-event ring
+ * then holds what a thread records flat out between two collections). */
+#define COLLECT_US 100
 
 /* Runs `text` to its end, draining every DRAIN_MS into a trace.  Returns
  * the wall ns of the run (start to end) or -1. */
@@ -65,7 +67,13 @@ run_scenario (const char *text,
 
   start = bench_now_ns ();
   if (collector)
-    collect = tv_collector_new (tv_run_get_recorder (run), COLLECT_US);
+    {
+      /* TV_BENCH_COLLECT_US: try other intervals. */
+      const char *us = g_getenv ("TV_BENCH_COLLECT_US");
+
+      collect = tv_collector_new (tv_run_get_recorder (run),
+                                  us != NULL ? (guint) atoi (us) : COLLECT_US);
+    }
   if (!tv_run_start (run, &error))
     {
       g_printerr ("threadviz-bench: %s\n", error->message);
