@@ -35,6 +35,7 @@ struct _TvTracedProgram
   TvRecorder      *recorder;
   TvPreloadShared *shared;
   int              fd;
+  int              output_fd;
   GPid             pid;
   gboolean         own_group;
   gboolean         reaped;
@@ -196,6 +197,7 @@ spawn (const char  *path,
        const char  *cwd,
        int          fd,
        gboolean     own_group,
+       int          output_fd,
        GError     **error)
 {
   int report[2], child_errno = 0;
@@ -229,6 +231,15 @@ spawn (const char  *path,
       sigprocmask (SIG_SETMASK, &none, NULL);
       if (own_group)
         setpgid (0, 0);
+      if (output_fd >= 0)
+        {
+          int null_fd = open ("/dev/null", O_RDONLY);
+
+          if (null_fd >= 0)
+            dup2 (null_fd, STDIN_FILENO);
+          dup2 (output_fd, STDOUT_FILENO);
+          dup2 (output_fd, STDERR_FILENO);
+        }
       if (cwd != NULL && chdir (cwd) < 0)
         goto failed;
       fcntl (fd, F_SETFD, 0);
@@ -267,6 +278,7 @@ tv_traced_program_spawn (char * const         *argv,
   g_auto(GStrv) env = NULL;
   void *extra = NULL;
   int high_fd;
+  int output[2] = { -1, -1 };
 
   g_return_val_if_fail (argv != NULL && argv[0] != NULL, NULL);
 
@@ -290,6 +302,7 @@ tv_traced_program_spawn (char * const         *argv,
 
   self = g_new0 (TvTracedProgram, 1);
   self->fd = -1;
+  self->output_fd = -1;
   self->own_group = (flags & TV_TRACED_PROGRAM_OWN_GROUP) != 0;
   self->recorder = tv_recorder_new_in_fd (TV_PRELOAD_N_RINGS, TV_PRELOAD_RING_EVENTS,
                                           TV_PRELOAD_STRING_BYTES, sizeof (TvPreloadShared),
@@ -309,7 +322,20 @@ tv_traced_program_spawn (char * const         *argv,
   tv_preload_shared_init (self->shared);
 
   env = make_environment (library, self->fd);
-  self->pid = spawn (program, argv, env, cwd, self->fd, self->own_group, error);
+  if ((flags & TV_TRACED_PROGRAM_CAPTURE_OUTPUT) != 0)
+    {
+      if (pipe2 (output, O_CLOEXEC) < 0)
+        {
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+                       "pipe: %s", g_strerror (errno));
+          return NULL;
+        }
+      self->output_fd = output[0];
+      fcntl (self->output_fd, F_SETFL, O_NONBLOCK);
+    }
+  self->pid = spawn (program, argv, env, cwd, self->fd, self->own_group, output[1], error);
+  if (output[1] >= 0)
+    close (output[1]);
   if (self->pid < 0)
     return NULL;
   return g_steal_pointer (&self);
@@ -330,6 +356,8 @@ tv_traced_program_free (TvTracedProgram *self)
     tv_recorder_detach (self->recorder, self->shared);
   if (self->fd >= 0)
     close (self->fd);
+  if (self->output_fd >= 0)
+    close (self->output_fd);
   g_free (self);
 }
 
@@ -345,6 +373,20 @@ tv_traced_program_get_pid (TvTracedProgram *self)
 {
   g_return_val_if_fail (self != NULL, 0);
   return self->pid;
+}
+
+TvClock *
+tv_traced_program_get_clock (TvTracedProgram *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return &self->shared->clock;
+}
+
+int
+tv_traced_program_get_output_fd (TvTracedProgram *self)
+{
+  g_return_val_if_fail (self != NULL, -1);
+  return self->output_fd;
 }
 
 gboolean

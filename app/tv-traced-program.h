@@ -14,6 +14,7 @@
 
 #include <glib.h>
 
+#include "tv-clock.h"
 #include "tv-recorder.h"
 #include "tv-trace.h"
 
@@ -27,6 +28,9 @@ typedef enum
    * children too (the window).  Without it the program stays in ours and
    * keeps the terminal: Ctrl+C reaches it directly (the command line). */
   TV_TRACED_PROGRAM_OWN_GROUP = 1 << 0,
+  /* stdout and stderr go to a pipe (tv_traced_program_get_output_fd()) and
+   * stdin is /dev/null, for a window that shows the output itself. */
+  TV_TRACED_PROGRAM_CAPTURE_OUTPUT = 1 << 1,
 } TvTracedProgramFlags;
 
 /* The preload library to use: $THREADVIZ_PRELOAD, else the installed one,
@@ -50,6 +54,11 @@ void             tv_traced_program_free (TvTracedProgram *self);
 
 TvRecorder      *tv_traced_program_get_recorder (TvTracedProgram *self);
 GPid             tv_traced_program_get_pid (TvTracedProgram *self);
+/* The trace's clock (shared with the program): "now" for a live view. */
+TvClock         *tv_traced_program_get_clock (TvTracedProgram *self);
+/* With CAPTURE_OUTPUT: the read end of the program's stdout and stderr
+ * (non-blocking, owned by the program object), else -1. */
+int              tv_traced_program_get_output_fd (TvTracedProgram *self);
 
 /* Reaps the program if it has ended: TRUE then, with its exit status (128
  * + N when signal N killed it).  Never blocks. */
