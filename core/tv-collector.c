@@ -16,7 +16,6 @@
 #include "config.h"
 
 #include <pthread.h>
-#include <sched.h>
 #include <time.h>
 
 #include "tv-collector.h"
@@ -33,12 +32,6 @@ struct _TvCollector
   gboolean    stopping;   /* under `lock` */
   GArray     *staged;     /* TvEvent, under `lock` */
   GArray     *local;      /* TvEvent, the collector thread's own */
-  guint32     ring_capacity;
-  /* The collector thread's own: the most events one ring held at the last
-   * collection, and which ring is being counted. */
-  guint64     busiest;
-  guint64     ring_count;
-  guint32     ring_index;
 };
 
 static void
@@ -49,14 +42,6 @@ collect_cb (uint32_t       ring_index,
 {
   TvCollector *self = user_data;
 
-  /* A ring's events come in one or two runs, one ring after the other. */
-  if (ring_index != self->ring_index)
-    {
-      self->ring_index = ring_index;
-      self->ring_count = 0;
-    }
-  self->ring_count += n_events;
-  self->busiest = MAX (self->busiest, self->ring_count);
   g_array_append_vals (self->local, events, (guint) n_events);
 }
 
@@ -66,9 +51,6 @@ static void
 collect_once (TvCollector *self)
 {
   g_array_set_size (self->local, 0);
-  self->busiest = 0;
-  self->ring_count = 0;
-  self->ring_index = G_MAXUINT32;
   tv_recorder_drain (self->recorder, collect_cb, self);
   if (self->local->len == 0)
     return;
@@ -97,22 +79,6 @@ collector_main (void *data)
         sleep_us = MIN (sleep_us * 2, self->interval_us * 16);
       else
         sleep_us = self->interval_us;
-
-      /* A ring that filled an eighth of itself since the last collection
-       * is recorded into flat out: collect again at once, yielding only,
-       * or it overflows before the next interval is up. */
-      if (self->busiest >= self->ring_capacity / 8)
-        {
-          gboolean stop_now;
-
-          pthread_mutex_lock (&self->lock);
-          stop_now = self->stopping;
-          pthread_mutex_unlock (&self->lock);
-          if (stop_now)
-            break;
-          sched_yield ();
-          continue;
-        }
 
       clock_gettime (CLOCK_MONOTONIC, &until);
       until.tv_nsec += (long) sleep_us * 1000;
@@ -143,7 +109,6 @@ tv_collector_new (TvRecorder *recorder,
 
   self = g_new0 (TvCollector, 1);
   self->recorder = recorder;
-  self->ring_capacity = tv_recorder_get_ring (recorder, 0)->mask + 1;
   self->interval_us = CLAMP (interval_us, 50, 999999 / 16);
   pthread_mutex_init (&self->lock, NULL);
   pthread_condattr_init (&attr);

@@ -9,8 +9,9 @@
  * buffer, and the trace's own thread adds them to the trace at its pace
  * with tv_collector_feed().  The rings then only need to hold what is
  * recorded between two collections.  While nothing is recorded the
- * collector looks less often (up to 16 × `interval_us`); while a ring
- * fills fast it collects again at once.
+ * collector looks less often (up to 16 × `interval_us`).  (Collecting
+ * again at once while a ring fills fast was tried: on 2 cores the spinning
+ * collector competes with the recording threads, and more is dropped.)
  */
 #pragma once
 
