@@ -3,9 +3,9 @@
  * tv-collector.c: a thread that copies events out of the rings into a
  * staging array; tv_collector_feed() hands them to the trace.
  *
- * The staging array is guarded by a mutex held only for an append or a
- * swap: the collector never waits for the trace's thread to add events,
- * and the rings' producers never wait for anyone.
+ * The staging array is guarded by a mutex held for a drain or a swap: the
+ * collector never waits for the trace's thread to add events, and the
+ * rings' producers never wait for anyone.
  *
  * pthreads rather than GMutex: GLib's futex-based mutex is invisible to
  * ThreadSanitizer, which the engine's suite runs under.
@@ -31,7 +31,6 @@ struct _TvCollector
   pthread_cond_t  cond;    /* on CLOCK_MONOTONIC */
   gboolean    stopping;   /* under `lock` */
   GArray     *staged;     /* TvEvent, under `lock` */
-  GArray     *local;      /* TvEvent, the collector thread's own */
 };
 
 static void
@@ -42,21 +41,26 @@ collect_cb (uint32_t       ring_index,
 {
   TvCollector *self = user_data;
 
-  g_array_append_vals (self->local, events, (guint) n_events);
+  g_array_append_vals (self->staged, events, (guint) n_events);
 }
 
-/* Drains the rings into `local` (no lock: only this thread drains), then
- * appends it to the staging array under the lock. */
-static void
+/*
+ * Drains the rings straight into the staging array, under the lock: one
+ * copy per event, which matters when two threads record 20M events a
+ * second.  tv_collector_feed() waits for at most one drain to swap it.
+ * Returns the number of events collected.
+ */
+static guint
 collect_once (TvCollector *self)
 {
-  g_array_set_size (self->local, 0);
-  tv_recorder_drain (self->recorder, collect_cb, self);
-  if (self->local->len == 0)
-    return;
+  guint before, n;
+
   pthread_mutex_lock (&self->lock);
-  g_array_append_vals (self->staged, self->local->data, self->local->len);
+  before = self->staged->len;
+  tv_recorder_drain (self->recorder, collect_cb, self);
+  n = self->staged->len - before;
   pthread_mutex_unlock (&self->lock);
+  return n;
 }
 
 static void *
@@ -71,11 +75,9 @@ collector_main (void *data)
       gboolean stopping;
       struct timespec until;
 
-      collect_once (self);
-
       /* Idle (nothing recorded): look less and less often, up to 16 times
        * the interval; busy: at the interval again. */
-      if (self->local->len == 0)
+      if (collect_once (self) == 0)
         sleep_us = MIN (sleep_us * 2, self->interval_us * 16);
       else
         sleep_us = self->interval_us;
@@ -116,7 +118,6 @@ tv_collector_new (TvRecorder *recorder,
   pthread_cond_init (&self->cond, &attr);
   pthread_condattr_destroy (&attr);
   self->staged = g_array_new (FALSE, FALSE, sizeof (TvEvent));
-  self->local = g_array_new (FALSE, FALSE, sizeof (TvEvent));
   self->running = pthread_create (&self->thread, NULL, collector_main, self) == 0;
   if (!self->running)
     g_warning ("cannot start the collector thread: events are collected when fed");
@@ -145,7 +146,6 @@ tv_collector_free (TvCollector *self)
     return;
   tv_collector_stop (self);
   g_array_unref (self->staged);
-  g_array_unref (self->local);
   pthread_mutex_destroy (&self->lock);
   pthread_cond_destroy (&self->cond);
   g_free (self);
