@@ -457,6 +457,103 @@ test_dropped_counted (void)
                   tv_trace_get_dropped (trace), tv_trace_get_n_events (trace));
 }
 
+/* --- Odd scenarios through the engine ----------------------------------- */
+
+/* Runs `scenario` at full speed for at most `ms` of wall time. */
+static TvRunStatus
+run_briefly (TvScenario *scenario, int ms, const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TvRun) run = NULL;
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  TvRunOptions options = TV_RUN_OPTIONS_INIT;
+  gint64 begin = g_get_monotonic_time ();
+
+  options.speed = 10.0;
+  run = tv_run_new (scenario, &options, &error);
+  if (run == NULL)
+    g_error ("%s: the run could not be made: %s", name, error->message);
+  if (!tv_run_start (run, &error))
+    g_error ("%s: the run could not start: %s", name, error->message);
+  while (!tv_run_wait_timeout (run, 2))
+    {
+      tv_trace_drain (trace, tv_run_get_recorder (run));
+      if (g_get_monotonic_time () - begin > ms * G_TIME_SPAN_MILLISECOND)
+        tv_run_stop (run);
+    }
+  tv_run_wait (run);
+  tv_trace_drain (trace, tv_run_get_recorder (run));
+  g_assert_true (tv_trace_is_finished (trace));
+  return tv_run_get_status (run);
+}
+
+static void
+add_dir_files (GPtrArray *paths, const char *dir_path)
+{
+  g_autoptr(GDir) dir = g_dir_open (dir_path, 0, NULL);
+  const char *name;
+
+  if (dir == NULL)
+    return;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    g_ptr_array_add (paths, g_build_filename (dir_path, name, NULL));
+}
+
+/*
+ * Every input of the parser's fuzz corpus that loads (odd, often
+ * nonsensical scenarios the fuzzer made) and every shipped scenario runs
+ * for a moment and is stopped: the engine must end each cleanly, and leave
+ * nothing behind.
+ */
+static void
+test_corpus (void)
+{
+  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  const char *scenario_dir = g_getenv ("TV_SCENARIO_DIR");
+  guint loaded = 0, counts[TV_RUN_FAILED + 1] = { 0 };
+  Resources before, after;
+
+  add_dir_files (paths, g_test_get_filename (G_TEST_DIST, "fuzz", "corpus", "parser", NULL));
+  add_dir_files (paths, g_test_get_filename (G_TEST_DIST, "fuzz", "regressions", "parser", NULL));
+  if (scenario_dir != NULL)
+    add_dir_files (paths, scenario_dir);
+  /* More: the corpus a fuzzing run grew (docs/fuzzing.md). */
+  if (g_getenv ("TV_SOAK_CORPUS") != NULL)
+    add_dir_files (paths, g_getenv ("TV_SOAK_CORPUS"));
+  if (paths->len == 0)
+    {
+      g_test_skip ("no corpus found");
+      return;
+    }
+
+  assert_no_children ();
+  before = count_settled (1);
+  for (guint i = 0; i < paths->len; i++)
+    {
+      const char *path = g_ptr_array_index (paths, i);
+      g_autoptr(TvScenario) scenario = tv_scenario_load_file (path, NULL, NULL);
+      TvRunStatus status;
+
+      if (scenario == NULL)
+        continue;
+      loaded++;
+      status = run_briefly (scenario, 20, path);
+      g_assert_cmpint (status, >=, TV_RUN_FINISHED);
+      g_assert_cmpint (status, <=, TV_RUN_FAILED);
+      counts[status]++;
+    }
+  g_test_message ("%u of %u files loaded and ran: %u finished, %u stopped, %u failed",
+                  loaded, paths->len, counts[TV_RUN_FINISHED], counts[TV_RUN_STOPPED],
+                  counts[TV_RUN_FAILED]);
+  g_assert_cmpuint (loaded, >, 0);
+
+  assert_no_children ();
+  after = count_settled (before.tasks);
+  g_assert_cmpuint (after.tasks, ==, before.tasks);
+  g_assert_cmpuint (after.fds, ==, before.fds);
+  g_assert_cmpuint (after.shared_maps, ==, before.shared_maps);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -465,5 +562,6 @@ main (int argc, char **argv)
   g_test_add_func ("/tv/soak/limits", test_limits);
   g_test_add_func ("/tv/soak/dropped-counted", test_dropped_counted);
   g_test_add_func ("/tv/soak/runs", test_runs);
+  g_test_add_func ("/tv/soak/corpus", test_corpus);
   return g_test_run ();
 }
