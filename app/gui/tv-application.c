@@ -29,6 +29,9 @@ static const struct {
   { "win.run",            { "F5", NULL } },
   { "win.stop",           { "<Shift>F5", NULL } },
   { "win.export",         { "<Control>e", NULL } },
+  /* Ctrl+Shift+S is Save As of the scenario: Alt for the run's trace. */
+  { "win.save-trace",     { "<Control><Alt>s", NULL } },
+  { "win.trace-program",  { "<Control>t", NULL } },
   { "win.zoom-in",        { "<Control>plus", "<Control>equal", "<Control>KP_Add", NULL } },
   { "win.zoom-out",       { "<Control>minus", "<Control>KP_Subtract", NULL } },
   { "win.zoom-fit",       { "<Control>0", "<Control>KP_0", NULL } },

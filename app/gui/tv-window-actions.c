@@ -54,6 +54,9 @@ open_action (GSimpleAction *action,
   gtk_file_filter_add_mime_type (scenarios, "text/x-threadviz-scenario");
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), scenarios);
 
+  /* Saved runs and Chrome traces open as they were recorded, with no run. */
+  tv_window_files_add_open_filters (GTK_FILE_CHOOSER (chooser));
+
   gtk_file_filter_set_name (all, _("All Files"));
   gtk_file_filter_add_pattern (all, "*");
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), all);
@@ -206,6 +209,12 @@ tv_window_export_to_path (TvWindow   *self,
   if (self->trace == NULL || self->run != NULL)
     return;
 
+  if (g_str_has_suffix (path, ".json"))
+    {
+      tv_window_files_export_json (self, path);
+      return;
+    }
+
   data = g_new0 (ExportData, 1);
   data->trace = g_object_ref (self->trace);
   data->path = g_strdup (path);
@@ -254,6 +263,8 @@ path_with_extension (const char    *path,
     return g_strconcat (path, ".svg", NULL);
   if (g_str_equal (name, "PDF"))
     return g_strconcat (path, ".pdf", NULL);
+  if (g_str_has_prefix (name, "Chrome"))
+    return g_str_has_suffix (path, ".json") ? g_strdup (path) : g_strconcat (path, ".json", NULL);
   return g_strconcat (path, ".png", NULL);
 }
 
@@ -324,6 +335,7 @@ export_action (GSimpleAction *action,
   add_export_filter (GTK_FILE_CHOOSER (chooser), "PNG", "*.png", "image/png");
   add_export_filter (GTK_FILE_CHOOSER (chooser), "SVG", "*.svg", "image/svg+xml");
   add_export_filter (GTK_FILE_CHOOSER (chooser), "PDF", "*.pdf", "application/pdf");
+  add_export_filter (GTK_FILE_CHOOSER (chooser), _("Chrome trace (JSON)"), "*.json", "application/json");
 
   gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (chooser), "range", _("Range"),
                                range_ids, range_labels);
@@ -463,7 +475,7 @@ set_enabled (TvWindow   *self,
 void
 tv_window_update_actions (TvWindow *self)
 {
-  gboolean running = self->run != NULL;
+  gboolean running = self->run != NULL || tv_window_program_is_running (self);
   gboolean has_trace = self->trace != NULL;
 
   set_enabled (self, "run", self->scenario != NULL && !running && !self->loading);
@@ -478,6 +490,7 @@ tv_window_update_actions (TvWindow *self)
 
   /* Filter, range and zoom mean nothing before there is a timeline. */
   gtk_widget_set_visible (self->timeline_bar, has_trace);
+  tv_window_files_update_actions (self);
 }
 
 static void

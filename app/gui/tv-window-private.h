@@ -13,6 +13,8 @@
 
 G_BEGIN_DECLS
 
+typedef struct _TvWindowFiles TvWindowFiles;
+
 struct _TvWindow
 {
   AdwApplicationWindow  parent_instance;
@@ -57,6 +59,9 @@ struct _TvWindow
   gulong                trace_changed_id;
   gulong                recent_changed_id;
 
+  /* Trace files and traced programs (tv-window-files.c, tv-window-program.c) */
+  TvWindowFiles        *files;
+
   guint                 loading : 1;
 };
 
@@ -83,5 +88,33 @@ void     tv_window_console_append   (TvWindow   *self,
                                      const char *tag);
 void     tv_window_toast            (TvWindow   *self,
                                      const char *title);
+/* Shows `trace` (and its prints in the console): opened files, programs. */
+void     tv_window_set_trace        (TvWindow   *self,
+                                     TvTrace    *trace);
+/* The run buttons and actions as for a run that goes on (or not). */
+void     tv_window_set_running      (TvWindow   *self,
+                                     gboolean    running);
+
+/* tv-window-files.c: Save Trace, opening .tvt and .json, JSON export */
+void     tv_window_files_init       (TvWindow   *self);
+void     tv_window_files_dispose    (TvWindow   *self);
+void     tv_window_files_update_actions (TvWindow *self);
+/* A new run: its events are recorded so that Save Trace can keep them. */
+void     tv_window_files_run_started (TvWindow  *self);
+/* Whether `file` is a trace (.tvt, .json) rather than a scenario. */
+gboolean tv_window_files_is_trace   (GFile      *file);
+void     tv_window_files_open_trace (TvWindow   *self,
+                                     GFile      *file);
+void     tv_window_files_add_open_filters (GtkFileChooser *chooser);
+/* Writes the current trace as Chrome trace JSON (the Export dialog). */
+void     tv_window_files_export_json (TvWindow  *self,
+                                      const char *path);
+
+/* tv-window-program.c: Trace a Program… */
+gboolean tv_window_program_is_running (TvWindow *self);
+/* Stop: SIGTERM, then SIGKILL if it does not end; the trace is kept. */
+void     tv_window_program_stop     (TvWindow   *self);
+/* Ends a traced program at once (the window closes or opens something). */
+void     tv_window_program_abandon  (TvWindow   *self);
 
 G_END_DECLS

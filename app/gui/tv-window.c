@@ -355,6 +355,20 @@ set_trace (TvWindow *self,
   tv_timeline_set_trace (self->timeline, trace);
 }
 
+void
+tv_window_set_trace (TvWindow *self,
+                     TvTrace  *trace)
+{
+  set_trace (self, trace);
+}
+
+void
+tv_window_set_running (TvWindow *self,
+                       gboolean  running)
+{
+  set_running (self, running);
+}
+
 static char *
 describe_end (TvWindow       *self,
               TvRunStatus     status,
@@ -511,6 +525,7 @@ tv_window_run (TvWindow *self)
   tv_window_console_append (self, header, "dim");
 
   set_trace (self, trace);
+  tv_window_files_run_started (self);
   tv_timeline_set_scenario (self->timeline, self->scenario);
   tv_timeline_view_reset (self->view);
   gtk_stack_set_visible_child_name (self->main_stack, "timeline");
@@ -533,7 +548,10 @@ void
 tv_window_stop (TvWindow *self)
 {
   if (self->run == NULL)
-    return;
+    {
+      tv_window_program_stop (self);
+      return;
+    }
 
   /* Every wait in the engine wakes on stop; the timeline then sees the end. */
   tv_run_stop (self->run);
@@ -546,6 +564,7 @@ abandon_run (TvWindow *self)
 {
   TvRun *run = g_steal_pointer (&self->run);
 
+  tv_window_program_abandon (self);
   if (run == NULL)
     return;
 
@@ -722,6 +741,15 @@ tv_window_open (TvWindow *self,
   self->load_cancellable = g_cancellable_new ();
 
   g_set_object (&self->file, file);
+
+  /* A saved or imported trace: shown as it was recorded, with no run. */
+  if (tv_window_files_is_trace (file))
+    {
+      set_loading (self, FALSE);
+      tv_window_files_open_trace (self, file);
+      return;
+    }
+
   set_loading (self, TRUE);
 
   task = g_task_new (self, self->load_cancellable, loaded_cb, NULL);
@@ -906,6 +934,7 @@ tv_window_dispose (GObject *object)
   g_cancellable_cancel (self->load_cancellable);
   g_clear_handle_id (&self->console_scroll_id, g_source_remove);
   abandon_run (self);
+  tv_window_files_dispose (self);
   g_clear_signal_handler (&self->recent_changed_id, gtk_recent_manager_get_default ());
   g_clear_signal_handler (&self->trace_changed_id, self->trace);
 
@@ -1030,6 +1059,7 @@ tv_window_init (TvWindow *self)
   gtk_paned_set_position (self->paned, 480);
 
   tv_window_init_actions (self);
+  tv_window_files_init (self);
   setup_settings (self);
   tv_window_update_recent (self);
   tv_window_update_actions (self);
@@ -1073,7 +1103,7 @@ tv_window_is_running (TvWindow *self)
 {
   g_return_val_if_fail (TV_IS_WINDOW (self), FALSE);
 
-  return self->run != NULL;
+  return self->run != NULL || tv_window_program_is_running (self);
 }
 
 TvTimeline *
