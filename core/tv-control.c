@@ -115,15 +115,10 @@ tv_control_gate (TvCtx *ctx, guint line)
         }
       if (!is_paused (sh))
         break;
-      if (sh->step_thread == ctx->index)
+      if (sh->step_thread == ctx->index && sh->step_passes > 0)
         {
-          if (sh->step_passes > 0)
-            {
-              sh->step_passes--;
-              break;
-            }
-          /* Back at a boundary: its step is over. */
-          tv_control_step_done_locked (ctx->run);
+          sh->step_passes--;
+          break;
         }
       /* A held thread must not hold the GIL: the thread a step lets run
        * needs it. */
@@ -135,6 +130,10 @@ tv_control_gate (TvCtx *ctx, guint line)
           gil_dropped = TRUE;
           continue;
         }
+      /* Back at a boundary, its GIL given up: its step is over, and all it
+       * recorded is on its ring when the controller hears of it. */
+      if (sh->step_thread == ctx->index)
+        tv_control_step_done_locked (ctx->run);
       tv_shared_wait (sh, &sh->gate);
     }
   slot->gated = FALSE;

@@ -22,6 +22,8 @@
 
 #include <errno.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,6 +65,12 @@ child_main (TvRun *run, guint32 index)
   TvShared *sh = run->sh;
   TvCtx *ctx = &run->ctxs[index];
   const TvBodyDecl *body = &run->scenario->bodies[sh->slots[index].body];
+
+  /* A run is the parent's: if the parent dies (a crash, a failed test),
+   * the child must not live on, perhaps held by a pause forever. */
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid () != run->parent_pid)
+    _exit (1);
 
   /* This copy of the run has no threads and no children of its own yet. */
   run->in_child = TRUE;
@@ -115,6 +123,7 @@ tv_process_start (TvCtx *ctx, const TvStmt *stmt)
       sh->progress++;
       tv_shared_unlock (sh);
 
+      run->parent_pid = getpid ();
       pid = fork ();
       if (pid == 0)
         child_main (run, index);

@@ -119,6 +119,7 @@ struct _TvRun
   pid_t        *pids;
   gboolean     *reaped;
   gboolean      in_child;          /* this copy of the run is a forked process */
+  pid_t         parent_pid;        /* set before each fork: the child's parent */
 };
 
 /* --- tv-shared.c ------------------------------------------------------ */

@@ -346,7 +346,9 @@ tv_block (TvCtx          *ctx,
         tv_shared_wait (sh, cond);
     }
 
-  if (result == TV_BLOCK_STOP && slot->deadlocked)
+  /* Marked by the watchdog: a member of the deadlock or stall, whatever
+   * woke it (a joined member that unwound first makes a join ready). */
+  if (slot->deadlocked)
     {
       tv_emit (ctx, TV_EV_DEADLOCK, line, slot->deadlock_object,
                slot->deadlock_holder, 0);
