@@ -495,6 +495,288 @@ test_export (void)
   g_unlink (svg);
 }
 
+/* --- The editor ------------------------------------------------------- */
+
+static GtkTextBuffer *
+editor_buffer (TvWindow *window)
+{
+  return GTK_TEXT_BUFFER (tv_editor_get_buffer (tv_window_get_editor (window)));
+}
+
+static gboolean
+action_enabled (gpointer data)
+{
+  gpointer *pair = data;
+
+  return g_action_group_get_action_enabled (G_ACTION_GROUP (pair[0]), pair[1]);
+}
+
+static void
+wait_for_action (TvWindow   *window,
+                 const char *name)
+{
+  gpointer pair[2] = { window, (gpointer) name };
+
+  iterate_until (action_enabled, pair, name);
+}
+
+static void
+test_editor_load_edit (void)
+{
+  g_autofree char *path = lesson_path ("race.tvs");
+  g_autofree char *contents = NULL;
+  g_autofree char *text = NULL;
+  TvWindow *window = open_window (path);
+  TvEditor *editor = tv_window_get_editor (window);
+  GtkTextBuffer *buffer = editor_buffer (window);
+  GtkSourceLanguage *language;
+  GtkTextIter iter;
+
+  /* The editor holds the scenario's text, unmodified, highlighted as .tvs. */
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  text = tv_editor_dup_text (editor);
+  g_assert_cmpstr (text, ==, contents);
+  g_assert_false (gtk_text_buffer_get_modified (buffer));
+  language = gtk_source_buffer_get_language (GTK_SOURCE_BUFFER (buffer));
+  g_assert_nonnull (language);
+  g_assert_cmpstr (gtk_source_language_get_id (language), ==, "tvs");
+  g_assert_true (gtk_source_view_get_show_line_numbers (tv_editor_get_view (editor)));
+
+  /* Typing marks it modified; undo takes the edit back. */
+  gtk_text_buffer_get_start_iter (buffer, &iter);
+  gtk_text_buffer_begin_user_action (buffer);
+  gtk_text_buffer_insert (buffer, &iter, "# my note\n", -1);
+  gtk_text_buffer_end_user_action (buffer);
+  g_assert_true (gtk_text_buffer_get_modified (buffer));
+  g_assert_true (gtk_text_buffer_get_can_undo (buffer));
+  gtk_text_buffer_undo (buffer);
+  g_clear_pointer (&text, g_free);
+  text = tv_editor_dup_text (editor);
+  g_assert_cmpstr (text, ==, contents);
+
+  /* A lesson stays as shipped: nothing here writes to it. */
+  g_clear_pointer (&contents, g_free);
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  g_assert_null (strstr (contents, "# my note"));
+
+  gtk_text_buffer_set_modified (buffer, FALSE);
+  close_window (window);
+}
+
+static gboolean
+file_has_note (gpointer data)
+{
+  g_autofree char *contents = NULL;
+
+  return g_file_get_contents (data, &contents, NULL, NULL) &&
+         g_str_has_prefix (contents, "# saved note\n");
+}
+
+static gboolean
+unmodified (gpointer data)
+{
+  return !gtk_text_buffer_get_modified (editor_buffer (data));
+}
+
+static void
+test_editor_save (void)
+{
+  g_autofree char *path = write_scenario ("tv-window-save.tvs",
+                                          "thread t:\n"
+                                          "    sleep 1ms\n");
+  TvWindow *window = open_window (path);
+  GtkTextBuffer *buffer = editor_buffer (window);
+  GtkTextIter iter;
+
+  gtk_text_buffer_get_start_iter (buffer, &iter);
+  gtk_text_buffer_insert (buffer, &iter, "# saved note\n", -1);
+  g_assert_true (gtk_text_buffer_get_modified (buffer));
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.save", NULL);
+  iterate_until (file_has_note, path, "the file to be saved");
+  iterate_until (unmodified, window, "the buffer to be saved");
+
+  close_window (window);
+  g_unlink (path);
+}
+
+static gboolean
+run_enabled (gpointer data)
+{
+  return g_action_group_get_action_enabled (G_ACTION_GROUP (data), "run");
+}
+
+static void
+test_editor_errors (void)
+{
+  g_autofree char *path = write_scenario ("tv-window-underline.tvs",
+                                          "lock L\n"
+                                          "\n"
+                                          "thread t:\n"
+                                          "    acquire M\n"
+                                          "    release L\n");
+  TvWindow *window = open_window (path);
+  TvEditor *editor = tv_window_get_editor (window);
+  GtkTextBuffer *buffer = editor_buffer (window);
+  g_autofree char *console = NULL;
+  const char *message;
+  GtkTextIter start, end;
+
+  /* 4:13 is the M of `acquire M`: underlined there, and only there. */
+  message = tv_editor_get_message_at (editor, 4, 13);
+  g_assert_nonnull (message);
+  g_assert_nonnull (strstr (message, "unknown lock 'M'"));
+  g_assert_null (tv_editor_get_message_at (editor, 4, 12));
+  g_assert_null (tv_editor_get_message_at (editor, 5, 5));
+  g_assert_null (tv_editor_get_message_at (editor, 1, 1));
+
+  /* The console lists it, its place a link. */
+  console = tv_window_dup_console_text (window);
+  g_assert_nonnull (strstr (console, "tv-window-underline.tvs:4:13: unknown lock 'M'"));
+
+  /* Fixing the text removes the mark and lets it run, unsaved. */
+  gtk_text_buffer_get_iter_at_line_offset (buffer, &start, 3, 12);
+  end = start;
+  gtk_text_iter_forward_char (&end);
+  gtk_text_buffer_delete (buffer, &start, &end);
+  gtk_text_buffer_insert (buffer, &start, "L", -1);
+  iterate_until (run_enabled, window, "the fixed text to parse");
+  g_assert_null (tv_editor_get_message_at (editor, 4, 13));
+  g_assert_true (gtk_text_buffer_get_modified (buffer));
+
+  /* What runs is the editor's text, not the file's. */
+  run_to_end (window);
+  g_free (console);
+  console = tv_window_dup_console_text (window);
+  g_assert_nonnull (strstr (console, "Finished in"));
+
+  gtk_text_buffer_set_modified (buffer, FALSE);
+  close_window (window);
+  g_unlink (path);
+}
+
+/* --- Run control --------------------------------------------------------- */
+
+static guint64
+n_events (TvWindow *window)
+{
+  TvTrace *trace = tv_timeline_get_trace (tv_window_get_timeline (window));
+
+  tv_timeline_poll (tv_window_get_timeline (window));
+  return trace != NULL ? tv_trace_get_n_events (trace) : 0;
+}
+
+static void
+iterate_for (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * G_TIME_SPAN_MILLISECOND;
+
+  while (g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+static gboolean
+thread_a_started (gpointer data)
+{
+  TvTrace *trace = tv_timeline_get_trace (tv_window_get_timeline (data));
+  const TvTraceThread *thread;
+
+  tv_timeline_poll (tv_window_get_timeline (data));
+  thread = trace != NULL ? tv_trace_find_thread (trace, "a") : NULL;
+  return thread != NULL && thread->started >= 0;
+}
+
+static gboolean
+console_has (TvWindow   *window,
+             const char *text)
+{
+  g_autofree char *console = tv_window_dup_console_text (window);
+
+  return strstr (console, text) != NULL;
+}
+
+static void
+test_pause_step (void)
+{
+  g_autofree char *path = write_scenario ("tv-window-step.tvs",
+                                          "thread a:\n"
+                                          "    sleep 5s\n"
+                                          "    print \"one\"\n"
+                                          "    print \"two\"\n"
+                                          "    print \"three\"\n"
+                                          "thread b:\n"
+                                          "    repeat 3000:\n"
+                                          "        sleep 1ms\n"
+                                          "main:\n"
+                                          "    start a\n"
+                                          "    start b\n"
+                                          "    join a\n");
+  TvWindow *window = open_window (path);
+  TvEditor *editor = tv_window_get_editor (window);
+  TvTimelineView *view = tv_timeline_get_view (tv_window_get_timeline (window));
+  g_autofree char *at_line = NULL;
+  const TvTraceThread *a;
+  guint64 before;
+
+  g_action_group_activate_action (G_ACTION_GROUP (window), "speed", g_variant_new_string ("10"));
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "pause"));
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.run", NULL);
+  iterate_until (thread_a_started, window, "thread a to start");
+
+  /* Paused, the run records nothing more: b's sleeps stand still too. */
+  g_action_group_change_action_state (G_ACTION_GROUP (window), "pause", g_variant_new_boolean (TRUE));
+  iterate_for (100);
+  before = n_events (window);
+  iterate_for (300);
+  g_assert_cmpuint (n_events (window), ==, before);
+  g_assert_false (console_has (window, "one"));
+
+  /* Select a as the timeline does (a click on its name). */
+  a = tv_trace_find_thread (tv_timeline_get_trace (tv_window_get_timeline (window)), "a");
+  g_assert_nonnull (a);
+  tv_timeline_view_set_selected_thread (view, (int) a->index);
+  {
+    g_autoptr(GVariant) state = g_action_group_get_action_state (G_ACTION_GROUP (window), "select-thread");
+
+    g_assert_cmpint (g_variant_get_int32 (state), ==, (int) a->index);
+  }
+
+  /* a was inside its sleep: the first step ends it, a stands before line 3. */
+  wait_for_action (window, "step");
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.step", NULL);
+  wait_for_action (window, "step");
+  at_line = tv_editor_dup_threads_at (editor, 3);
+  g_assert_nonnull (at_line);
+  g_assert_nonnull (strstr (at_line, "a paused here"));
+  g_assert_false (console_has (window, "one"));
+
+  /* One step, one statement: "one" is printed, "two" is not. */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.step", NULL);
+  wait_for_action (window, "step");
+  tv_timeline_poll (tv_window_get_timeline (window));
+  iterate_for (50);
+  g_assert_true (console_has (window, "one"));
+  g_assert_false (console_has (window, "two"));
+  g_clear_pointer (&at_line, g_free);
+  at_line = tv_editor_dup_threads_at (editor, 4);
+  g_assert_nonnull (at_line);
+  g_assert_nonnull (strstr (at_line, "a paused here"));
+
+  /* Resume: the run ends on its own, the marks go. */
+  g_action_group_change_action_state (G_ACTION_GROUP (window), "pause", g_variant_new_boolean (FALSE));
+  iterate_until (not_running, window, "the run to end");
+  g_assert_true (console_has (window, "three"));
+  g_clear_pointer (&at_line, g_free);
+  g_assert_null (tv_editor_dup_threads_at (editor, 4));
+
+  g_action_group_activate_action (G_ACTION_GROUP (window), "speed", g_variant_new_string ("1"));
+  close_window (window);
+  g_unlink (path);
+}
+
 static void
 test_view_zoom_pan (void)
 {
@@ -606,6 +888,10 @@ main (int   argc,
   g_test_add_data_func ("/tv/window/scroll-rows", (gconstpointer) test_scroll_rows, window_test);
   g_test_add_data_func ("/tv/window/settings", (gconstpointer) test_settings, window_test);
   g_test_add_data_func ("/tv/window/close-while-running", (gconstpointer) test_close_while_running, window_test);
+  g_test_add_data_func ("/tv/window/editor/load-edit", (gconstpointer) test_editor_load_edit, window_test);
+  g_test_add_data_func ("/tv/window/editor/save", (gconstpointer) test_editor_save, window_test);
+  g_test_add_data_func ("/tv/window/editor/errors", (gconstpointer) test_editor_errors, window_test);
+  g_test_add_data_func ("/tv/window/pause-step", (gconstpointer) test_pause_step, window_test);
 
   status = g_test_run ();
   g_clear_object (&app);

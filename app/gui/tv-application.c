@@ -4,6 +4,8 @@
 
 #include "config.h"
 
+#include <gtksourceview/gtksource.h>
+
 #include "tv-application.h"
 #include "tv-lessons.h"
 #include "tv-resources.h"
@@ -26,8 +28,13 @@ static const struct {
   { "app.quit",           { "<Control>q", NULL } },
   { "window.close",       { "<Control>w", NULL } },
   { "win.open",           { "<Control>o", NULL } },
+  { "win.save",           { "<Control>s", NULL } },
+  { "win.save-as",        { "<Control><Shift>s", NULL } },
   { "win.run",            { "F5", NULL } },
   { "win.stop",           { "<Shift>F5", NULL } },
+  /* Space pauses too, from a bubble-phase shortcut (tv-window-control.c). */
+  { "win.pause",          { "F6", "Pause", NULL } },
+  { "win.step",           { "F7", NULL } },
   { "win.export",         { "<Control>e", NULL } },
   /* Ctrl+Shift+S is Save As of the scenario: Alt for the run's trace. */
   { "win.save-trace",     { "<Control><Alt>s", NULL } },
@@ -79,9 +86,12 @@ quit_action (GSimpleAction *action,
   TvApplication *self = user_data;
   g_autoptr(GList) windows = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (self)));
 
-  /* Destroying each window stops its run; then the application ends. */
+  /*
+   * Closing each window stops its run (and asks about unsaved edits
+   * first); the application ends with the last window.
+   */
   for (GList *l = windows; l != NULL; l = l->next)
-    gtk_window_destroy (l->data);
+    gtk_window_close (l->data);
 }
 
 static const GActionEntry app_actions[] = {
@@ -95,6 +105,9 @@ tv_application_startup (GApplication *app)
   TvApplication *self = TV_APPLICATION (app);
 
   G_APPLICATION_CLASS (tv_application_parent_class)->startup (app);
+
+  /* The editor's language and style schemes. */
+  gtk_source_init ();
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
                                    G_N_ELEMENTS (app_actions), self);

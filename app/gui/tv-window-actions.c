@@ -100,6 +100,24 @@ reload_action (GSimpleAction *action,
   tv_window_open (self, file);
 }
 
+/* --- Scenario: save (tv-window-editor.c) ------------------------------ */
+
+static void
+save_action (GSimpleAction *action,
+             GVariant      *param,
+             gpointer       user_data)
+{
+  tv_window_save (user_data);
+}
+
+static void
+save_as_action (GSimpleAction *action,
+                GVariant      *param,
+                gpointer       user_data)
+{
+  tv_window_save_as (user_data);
+}
+
 /* --- Run --------------------------------------------------------------- */
 
 static void
@@ -448,6 +466,8 @@ static const GActionEntry win_actions[] = {
   { "open", open_action },
   { "open-uri", open_uri_action, "s" },
   { "reload", reload_action },
+  { "save", save_action },
+  { "save-as", save_as_action },
   { "run", run_action },
   { "stop", stop_action },
   { "speed", NULL, "s", "'1'", speed_change_state },
@@ -490,6 +510,7 @@ tv_window_update_actions (TvWindow *self)
 
   /* Filter, range and zoom mean nothing before there is a timeline. */
   gtk_widget_set_visible (self->timeline_bar, has_trace);
+  tv_window_update_control (self);
   tv_window_files_update_actions (self);
 }
 

@@ -4,6 +4,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n.h>
 
 #include "tv-lessons.h"
@@ -89,6 +91,9 @@ console_add_markup (TvWindow   *self,
   gtk_label_set_selectable (GTK_LABEL (label), TRUE);
   gtk_widget_set_focusable (label, FALSE);
   gtk_widget_add_css_class (label, "console-line");
+  /* Links are scenario locations: "race.tvs:7:5" jumps there in the editor. */
+  g_signal_connect_object (label, "activate-link", G_CALLBACK (tv_window_console_link_cb),
+                           self, G_CONNECT_SWAPPED);
   if (css_class != NULL)
     gtk_widget_add_css_class (label, css_class);
   gtk_box_append (self->console_box, label);
@@ -105,8 +110,17 @@ tv_window_console_append (TvWindow   *self,
                           const char *text,
                           const char *tag)
 {
-  gboolean at_end = console_at_end (self);
   g_autofree char *markup = g_markup_escape_text (text, -1);
+
+  tv_window_console_append_markup (self, markup, tag);
+}
+
+void
+tv_window_console_append_markup (TvWindow   *self,
+                                 const char *markup,
+                                 const char *tag)
+{
+  gboolean at_end = console_at_end (self);
   const char *css_class = NULL;
 
   if (g_strcmp0 (tag, "error") == 0)
@@ -302,19 +316,46 @@ set_running (TvWindow *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
 }
 
-static void
-update_run_status (TvWindow *self)
+/* Events lost because a ring was full: the count the status line shows. */
+static char *
+dropped_text (guint64 dropped)
 {
+  return g_strdup_printf (g_dngettext (NULL,
+                                       "%" G_GUINT64_FORMAT " event lost",
+                                       "%" G_GUINT64_FORMAT " events lost",
+                                       dropped),
+                          dropped);
+}
+
+void
+tv_window_update_run_status (TvWindow *self)
+{
+  g_autofree char *text = NULL;
+  const char *state;
+  guint64 dropped;
   char buf[32];
 
-  if (self->run != NULL)
-    {
-      g_autofree char *text = NULL;
+  if (self->run == NULL)
+    return;
 
-      tv_time_format (tv_timeline_view_get_duration (self->view), 1, buf, sizeof buf);
-      text = g_strdup_printf (_("Running · %s"), buf);
-      gtk_label_set_label (self->run_status_label, text);
+  tv_time_format (tv_timeline_view_get_duration (self->view), 1, buf, sizeof buf);
+  if (tv_run_is_stepping (self->run))
+    state = _("Stepping");
+  else if (tv_run_is_paused (self->run))
+    state = _("Paused");
+  else
+    state = _("Running");
+
+  dropped = tv_run_get_dropped (self->run);
+  if (dropped > 0)
+    {
+      g_autofree char *lost = dropped_text (dropped);
+
+      text = g_strdup_printf ("%s · %s · %s", state, buf, lost);
     }
+  else
+    text = g_strdup_printf ("%s · %s", state, buf);
+  gtk_label_set_label (self->run_status_label, text);
 }
 
 static gboolean
@@ -324,7 +365,8 @@ poll_cb (gpointer user_data)
 
   /* The frame clock drains while the timeline is shown; this covers the rest. */
   tv_timeline_poll (self->timeline);
-  update_run_status (self);
+  tv_window_update_control (self);
+  tv_window_update_run_status (self);
 
   return G_SOURCE_CONTINUE;
 }
@@ -467,7 +509,11 @@ run_ended_cb (TvWindow   *self,
   status = tv_run_get_status (run);
   message = tv_run_get_error_message (run);
   if (message != NULL)
-    tv_window_console_append (self, message, "error");
+    {
+      g_autofree char *markup = tv_window_link_locations (self, message);
+
+      tv_window_console_append_markup (self, markup, "error");
+    }
 
   dropped = tv_trace_get_dropped (self->trace);
   if (dropped > 0)
@@ -483,7 +529,17 @@ run_ended_cb (TvWindow   *self,
 
   summary = describe_end (self, status, tv_run_get_error_kind (run), &tag);
   tv_window_console_append (self, summary, tag);
-  gtk_label_set_label (self->run_status_label, summary);
+  if (dropped > 0)
+    {
+      g_autofree char *lost = dropped_text (dropped);
+      g_autofree char *status_text = g_strdup_printf ("%s · %s", summary, lost);
+
+      gtk_label_set_label (self->run_status_label, status_text);
+    }
+  else
+    gtk_label_set_label (self->run_status_label, summary);
+  tv_window_mark_run_errors (self);
+  tv_window_control_run_ended (self);
 
   reap_run (run);
 
@@ -503,7 +559,8 @@ tv_window_run (TvWindow *self)
   TvRunOptions options = TV_RUN_OPTIONS_INIT;
   TvRun *run;
 
-  if (self->run != NULL || self->scenario == NULL)
+  /* The editor's text is what runs, saved or not. */
+  if (self->run != NULL || !tv_window_sync_scenario (self) || self->scenario == NULL)
     return;
 
   options.speed = self->speed;
@@ -538,9 +595,10 @@ tv_window_run (TvWindow *self)
     }
 
   self->run = run;
+  tv_editor_clear_error_lines (self->editor);
   tv_timeline_set_run (self->timeline, run);
   self->poll_id = g_timeout_add (POLL_INTERVAL_MS, poll_cb, self);
-  update_run_status (self);
+  tv_window_update_run_status (self);
   set_running (self, TRUE);
 }
 
@@ -585,6 +643,24 @@ tv_window_set_speed (TvWindow *self,
 
 /* --- Loading ----------------------------------------------------------- */
 
+typedef struct
+{
+  char       *text;
+  TvScenario *scenario;
+  GPtrArray  *diagnostics;
+  GError     *error;
+} Loaded;
+
+static void
+loaded_free (Loaded *loaded)
+{
+  g_free (loaded->text);
+  g_clear_pointer (&loaded->scenario, tv_scenario_unref);
+  g_clear_pointer (&loaded->diagnostics, g_ptr_array_unref);
+  g_clear_error (&loaded->error);
+  g_free (loaded);
+}
+
 static void
 load_thread (GTask        *task,
              gpointer      source_object,
@@ -596,7 +672,7 @@ load_thread (GTask        *task,
   g_autoptr(GError) error = NULL;
   g_autofree char *contents = NULL;
   g_autofree char *name = NULL;
-  TvScenario *scenario;
+  Loaded *loaded;
   gsize length;
 
   name = g_file_get_basename (file);
@@ -622,12 +698,14 @@ load_thread (GTask        *task,
       return;
     }
 
+  /* The editor shows text: a file that is not UTF-8 gets its errors there. */
+  loaded = g_new0 (Loaded, 1);
+  if (g_utf8_validate_len (contents, length, NULL) && memchr (contents, 0, length) == NULL)
+    loaded->text = g_strndup (contents, length);
+
   /* Messages name the file as people see it: "race.tvs:7:5: ...". */
-  scenario = tv_scenario_parse (name, contents, length, NULL, &error);
-  if (scenario == NULL)
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_pointer (task, scenario, (GDestroyNotify) tv_scenario_unref);
+  loaded->scenario = tv_scenario_parse (name, contents, length, &loaded->diagnostics, &loaded->error);
+  g_task_return_pointer (task, loaded, (GDestroyNotify) loaded_free);
 }
 
 static void
@@ -673,10 +751,17 @@ loaded_cb (GObject      *object,
   g_autoptr(TvScenario) scenario = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *uri = NULL;
+  Loaded *loaded;
 
-  scenario = g_task_propagate_pointer (G_TASK (result), &error);
+  loaded = g_task_propagate_pointer (G_TASK (result), &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
+  if (loaded != NULL)
+    {
+      scenario = g_steal_pointer (&loaded->scenario);
+      if (loaded->error != NULL)
+        error = g_steal_pointer (&loaded->error);
+    }
 
   set_loading (self, FALSE);
   g_clear_pointer (&self->scenario, tv_scenario_unref);
@@ -685,12 +770,20 @@ loaded_cb (GObject      *object,
   tv_window_console_clear (self);
   gtk_label_set_label (self->run_status_label, "");
 
+  self->read_only = is_lesson (self->file);
+  tv_window_editor_loaded (self,
+                           loaded != NULL ? loaded->text : NULL,
+                           loaded != NULL ? loaded->diagnostics : NULL);
+
   if (scenario == NULL)
     {
       g_autofree char *name = g_file_get_basename (self->file);
 
       show_file_titles (self, name);
-      tv_window_console_append (self, error->message, "error");
+      if (self->diagnostics != NULL && self->diagnostics->len > 0)
+        tv_window_console_diagnostics (self);
+      else
+        tv_window_console_append (self, error->message, "error");
       gtk_stack_set_visible_child_name (self->main_stack,
                                         g_error_matches (error, TV_SCENARIO_ERROR, TV_SCENARIO_ERROR_INVALID)
                                         ? "error" : "empty");
@@ -720,12 +813,63 @@ loaded_cb (GObject      *object,
     }
 
   select_current_lesson (self);
+  tv_window_update_titles (self);
   tv_window_update_actions (self);
+  g_clear_pointer (&loaded, loaded_free);
+}
+
+void
+tv_window_set_scenario (TvWindow   *self,
+                        TvScenario *scenario)
+{
+  gboolean has_trace = self->trace != NULL;
+
+  if (scenario != self->scenario)
+    {
+      g_clear_pointer (&self->scenario, tv_scenario_unref);
+      if (scenario != NULL)
+        self->scenario = tv_scenario_ref (scenario);
+    }
+
+  if (self->scenario != NULL)
+    {
+      show_file_titles (self, self->scenario->title);
+      adw_status_page_set_title (self->intro_page, self->scenario->title);
+      adw_status_page_set_description (self->intro_page, self->scenario->about);
+    }
+
+  /* A timeline on screen stays; otherwise the page says what can be done. */
+  if (!has_trace && !self->loading && self->file != NULL)
+    gtk_stack_set_visible_child_name (self->main_stack, self->scenario != NULL ? "empty" : "error");
+
+  tv_window_update_titles (self);
+  tv_window_update_actions (self);
+}
+
+static void
+open_pending (TvWindow *self)
+{
+  g_autoptr(GFile) file = g_steal_pointer (&self->pending_open);
+
+  if (file != NULL)
+    tv_window_open_now (self, file);
 }
 
 void
 tv_window_open (TvWindow *self,
                 GFile    *file)
+{
+  g_return_if_fail (TV_IS_WINDOW (self));
+  g_return_if_fail (G_IS_FILE (file));
+
+  /* Unsaved edits are settled first (Save / Discard / Cancel). */
+  g_set_object (&self->pending_open, file);
+  tv_window_settle_changes (self, open_pending);
+}
+
+void
+tv_window_open_now (TvWindow *self,
+                    GFile    *file)
 {
   g_autoptr(GTask) task = NULL;
 
@@ -915,10 +1059,26 @@ tv_window_save_speed (TvWindow   *self,
     g_settings_set_value (self->settings, "speed", value);
 }
 
+static void
+close_settled (TvWindow *self)
+{
+  self->close_confirmed = TRUE;
+  gtk_window_close (GTK_WINDOW (self));
+}
+
 static gboolean
 tv_window_close_request (GtkWindow *window)
 {
-  save_window_state (TV_WINDOW (window));
+  TvWindow *self = TV_WINDOW (window);
+
+  /* Unsaved edits: ask first, and close (or not) once answered. */
+  if (!self->close_confirmed && tv_window_is_modified (self))
+    {
+      tv_window_settle_changes (self, close_settled);
+      return TRUE;
+    }
+
+  save_window_state (self);
 
   return GTK_WINDOW_CLASS (tv_window_parent_class)->close_request (window);
 }
@@ -933,6 +1093,7 @@ tv_window_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_cancellable_cancel (self->load_cancellable);
   g_clear_handle_id (&self->console_scroll_id, g_source_remove);
+  g_clear_handle_id (&self->reparse_id, g_source_remove);
   abandon_run (self);
   tv_window_files_dispose (self);
   g_clear_signal_handler (&self->recent_changed_id, gtk_recent_manager_get_default ());
@@ -956,6 +1117,8 @@ tv_window_finalize (GObject *object)
   g_clear_pointer (&self->scenario, tv_scenario_unref);
   g_clear_pointer (&self->lessons, g_ptr_array_unref);
   g_clear_object (&self->settings);
+  g_clear_object (&self->pending_open);
+  g_clear_pointer (&self->diagnostics, g_ptr_array_unref);
 
   G_OBJECT_CLASS (tv_window_parent_class)->finalize (object);
 }
@@ -1008,11 +1171,16 @@ tv_window_class_init (TvWindowClass *klass)
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
+  g_type_ensure (TV_TYPE_EDITOR);
   g_type_ensure (TV_TYPE_TIMELINE);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/threadviz/ThreadViz/tv-window.ui");
   gtk_widget_class_bind_template_child (widget_class, TvWindow, console_scroller);
   gtk_widget_class_bind_template_child (widget_class, TvWindow, console_box);
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, editor);
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, editor_paned);
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, editor_position);
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, editor_title);
   gtk_widget_class_bind_template_child (widget_class, TvWindow, filter_entry);
   gtk_widget_class_bind_template_child (widget_class, TvWindow, flap);
   gtk_widget_class_bind_template_child (widget_class, TvWindow, header_bar);
@@ -1021,11 +1189,16 @@ tv_window_class_init (TvWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TvWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, TvWindow, open_button);
   gtk_widget_class_bind_template_child (widget_class, TvWindow, paned);
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, pause_label);
   gtk_widget_class_bind_template_child (widget_class, TvWindow, range_entry);
   gtk_widget_class_bind_template_child (widget_class, TvWindow, recent_section);
   gtk_widget_class_bind_template_child (widget_class, TvWindow, run_stack);
   gtk_widget_class_bind_template_child (widget_class, TvWindow, run_status_label);
   gtk_widget_class_bind_template_child (widget_class, TvWindow, sidebar_header);
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, speed_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, speed_button);
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, step_button);
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, step_section);
   gtk_widget_class_bind_template_child (widget_class, TvWindow, timeline);
   gtk_widget_class_bind_template_child (widget_class, TvWindow, timeline_bar);
   gtk_widget_class_bind_template_child (widget_class, TvWindow, toast_overlay);
@@ -1057,9 +1230,12 @@ tv_window_init (TvWindow *self)
   g_signal_connect_object (self->view, "notify::start", G_CALLBACK (view_range_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->view, "notify::end", G_CALLBACK (view_range_cb), self, G_CONNECT_SWAPPED);
   gtk_paned_set_position (self->paned, 480);
+  gtk_paned_set_position (self->editor_paned, 400);
 
   tv_window_init_actions (self);
   tv_window_files_init (self);
+  tv_window_init_editor (self);
+  tv_window_init_control (self);
   setup_settings (self);
   tv_window_update_recent (self);
   tv_window_update_actions (self);
@@ -1112,6 +1288,14 @@ tv_window_get_timeline (TvWindow *self)
   g_return_val_if_fail (TV_IS_WINDOW (self), NULL);
 
   return self->timeline;
+}
+
+TvEditor *
+tv_window_get_editor (TvWindow *self)
+{
+  g_return_val_if_fail (TV_IS_WINDOW (self), NULL);
+
+  return self->editor;
 }
 
 char *

@@ -8,6 +8,7 @@
 #include <adwaita.h>
 
 #include "tv-application.h"
+#include "tv-editor.h"
 #include "tv-scenario.h"
 #include "tv-timeline.h"
 
@@ -28,6 +29,7 @@ GFile      *tv_window_get_file          (TvWindow      *self);
 gboolean    tv_window_is_loading        (TvWindow      *self);
 gboolean    tv_window_is_running        (TvWindow      *self);
 TvTimeline *tv_window_get_timeline      (TvWindow      *self);
+TvEditor   *tv_window_get_editor        (TvWindow      *self);
 
 /* Everything the console shows, as plain text. */
 char       *tv_window_dup_console_text  (TvWindow      *self);

@@ -25,6 +25,7 @@ struct _TvTimelineView
   gint64    duration;
   char     *filter;
   double    scroll_y;
+  int       selected_thread;
   guint     follow_live : 1;
 };
 
@@ -38,6 +39,7 @@ enum {
   PROP_FOLLOW_LIVE,
   PROP_FILTER,
   PROP_SCROLL_Y,
+  PROP_SELECTED_THREAD,
   N_PROPS
 };
 
@@ -147,6 +149,10 @@ tv_timeline_view_get_property (GObject    *object,
       g_value_set_double (value, self->scroll_y);
       break;
 
+    case PROP_SELECTED_THREAD:
+      g_value_set_int (value, self->selected_thread);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -184,6 +190,10 @@ tv_timeline_view_set_property (GObject      *object,
 
     case PROP_SCROLL_Y:
       tv_timeline_view_set_scroll_y (self, g_value_get_double (value));
+      break;
+
+    case PROP_SELECTED_THREAD:
+      tv_timeline_view_set_selected_thread (self, g_value_get_int (value));
       break;
 
     default:
@@ -230,6 +240,11 @@ tv_timeline_view_class_init (TvTimelineViewClass *klass)
                          0.0, G_MAXDOUBLE, 0.0,
                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
+  properties[PROP_SELECTED_THREAD] =
+    g_param_spec_int ("selected-thread", NULL, NULL,
+                      -1, G_MAXINT, -1,
+                      (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -238,6 +253,7 @@ tv_timeline_view_init (TvTimelineView *self)
 {
   self->end = TV_TIMELINE_VIEW_DEFAULT_SPAN;
   self->follow_live = TRUE;
+  self->selected_thread = -1;
 }
 
 TvTimelineView *
@@ -444,4 +460,26 @@ tv_timeline_view_reset (TvTimelineView *self)
   tv_timeline_view_set_scroll_y (self, 0.0);
   tv_timeline_view_set_follow_live (self, TRUE);
   g_object_thaw_notify (G_OBJECT (self));
+}
+
+int
+tv_timeline_view_get_selected_thread (TvTimelineView *self)
+{
+  g_return_val_if_fail (TV_IS_TIMELINE_VIEW (self), -1);
+
+  return self->selected_thread;
+}
+
+void
+tv_timeline_view_set_selected_thread (TvTimelineView *self,
+                                      int             thread)
+{
+  g_return_if_fail (TV_IS_TIMELINE_VIEW (self));
+
+  thread = MAX (thread, -1);
+  if (self->selected_thread == thread)
+    return;
+
+  self->selected_thread = thread;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SELECTED_THREAD]);
 }

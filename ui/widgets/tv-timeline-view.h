@@ -46,6 +46,11 @@ double          tv_timeline_view_get_scroll_y    (TvTimelineView *self);
 void            tv_timeline_view_set_scroll_y    (TvTimelineView *self,
                                                   double          scroll_y);
 
+/* The thread row a click on its name selected (Step runs it), or -1. */
+int             tv_timeline_view_get_selected_thread (TvTimelineView *self);
+void            tv_timeline_view_set_selected_thread (TvTimelineView *self,
+                                                      int             thread);
+
 /*
  * Zooms by `factor` (> 1 zooms in) keeping the time at `anchor` (0 the left
  * edge, 1 the right edge) where it is.  While following live, the right edge

@@ -383,12 +383,39 @@ drag_update_cb (TvTimeline     *self,
                                  CLAMP (self->drag_scroll_y - offset_y, 0.0, max_scroll_y (self)));
 }
 
+/* A click on a thread's name selects it (the window's Step runs it); again unselects. */
+static void
+select_at (TvTimeline *self,
+           double      x,
+           double      y)
+{
+  TvRenderOptions options;
+  TvHit hit;
+
+  if (self->trace == NULL)
+    return;
+
+  fill_options (self, &options);
+  if (!tv_timeline_hit_test (self->trace, &options, x, y, &hit) ||
+      hit.kind != TV_HIT_THREAD || hit.in_area)
+    return;
+
+  tv_timeline_view_set_selected_thread (self->view,
+                                        tv_timeline_view_get_selected_thread (self->view) == (int) hit.id
+                                        ? -1 : (int) hit.id);
+}
+
 static void
 drag_end_cb (TvTimeline     *self,
              double          offset_x,
              double          offset_y,
              GtkGestureDrag *gesture)
 {
+  double x, y;
+
+  if (!self->dragging && gtk_gesture_drag_get_start_point (gesture, &x, &y))
+    select_at (self, x, y);
+
   self->dragging = FALSE;
   gtk_widget_set_cursor (GTK_WIDGET (self), NULL);
 }
@@ -518,6 +545,28 @@ tv_timeline_snapshot (GtkWidget   *widget,
 
   if (self->cache != NULL)
     gtk_snapshot_append_node (snapshot, self->cache);
+
+  /* The selected thread's row: an accent outline and a bar at its name. */
+  if (tv_timeline_view_get_selected_thread (self->view) >= 0)
+    {
+      double row_y, row_height;
+
+      fill_options (self, &options);
+      if (tv_renderer_get_thread_row (self->trace, &options,
+                                      (guint) tv_timeline_view_get_selected_thread (self->view),
+                                      &row_y, &row_height))
+        {
+          GdkRGBA accent = { 0.21, 0.52, 0.89, 1.0 };
+          GdkRGBA border[4] = { accent, accent, accent, accent };
+          float widths[4] = { 2, 2, 2, 2 };
+          GskRoundedRect outline;
+
+          gsk_rounded_rect_init_from_rect (&outline,
+                                           &GRAPHENE_RECT_INIT (1, row_y, width - 2, row_height), 0);
+          gtk_snapshot_append_border (snapshot, &outline, widths, border);
+          gtk_snapshot_append_color (snapshot, &accent, &GRAPHENE_RECT_INIT (1, row_y, 5, row_height));
+        }
+    }
 
   /* A hairline under the pointer helps read a time off the axis. */
   if (self->pointer_inside && !self->dragging)
