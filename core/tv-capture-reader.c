@@ -648,7 +648,7 @@ check_event (TvCaptureReader *self,
       break;
 
     case TV_EV_RUN_ERROR:
-      if (ev->aux > TV_RUN_ERROR_SYSTEM)
+      if (ev->aux > TV_RUN_ERROR_TASK_DONE)   /* the last TvRunErrorKind */
         return "has an unknown error kind";
       break;
 
