@@ -10,12 +10,19 @@
  * below.  Seeds that the real writers made start the fuzzer on files whose
  * every checksum, offset and string id is right, so that its mutations
  * probe one field at a time.
+ *
+ * Every file written is opened again (the .tvt replayed, the JSON
+ * imported) and must give the same number of threads: the meson test
+ * `fuzz-seeds` runs this, so a run of any ending (each run-time error kind
+ * among them) must save into a file that opens.
  */
 #include <glib/gstdio.h>
 #include <unistd.h>
 
+#include "tv-capture-reader.h"
 #include "tv-capture-writer.h"
 #include "tv-chrome-export.h"
+#include "tv-chrome-import.h"
 #include "tv-run.h"
 
 static const struct
@@ -45,6 +52,14 @@ static const struct
     "    rename \"b2\"\n", -1 },
   { "gil",
     "gil on switch 1ms\nthread t * 2:\n    work 3ms\n    io 1ms\n", -1 },
+  { "task-done",
+    "queue Q\nthread t:\n    task_done Q\n", -1 },
+  { "not-held",
+    "semaphore S 0\nlock L\ndef d:\n    release L\nthread t:\n    call d\n", -1 },
+  { "division",
+    "var z = 0\nvar x\nthread t:\n    x = 7 % z\n", -1 },
+  { "stall",
+    "queue Q\nevent E\nthread t:\n    get Q\nthread u:\n    wait E\n", -1 },
   { "stopped",
     "thread t:\n    forever:\n        sleep 1ms\n        yield\n", 3 },
 };
@@ -83,8 +98,34 @@ write_seed (const char *dir, const char *name, const char *text, int stop_after_
   tv_capture_writer_set_speed (writer, options.speed);
   tvt = g_strdup_printf ("%s/capture/%s.tvt", dir, name);
   json = g_strdup_printf ("%s/chrome/%s.json", dir, name);
-  return tv_capture_writer_save (writer, tvt, error)
-         && tv_chrome_export (trace, json, error);
+  if (!tv_capture_writer_save (writer, tvt, error)
+      || !tv_chrome_export (trace, json, error))
+    return FALSE;
+
+  /* What was written must open. */
+  {
+    g_autoptr(TvTrace) reopened = tv_capture_load (tvt, NULL, NULL, NULL, error);
+    g_autoptr(TvTrace) imported = NULL;
+
+    if (reopened == NULL)
+      return FALSE;
+    if (tv_trace_get_n_events (reopened) != tv_trace_get_n_events (trace)
+        || tv_trace_get_run_status (reopened) != tv_trace_get_run_status (trace))
+      {
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                     "%s does not hold the run that was saved", tvt);
+        return FALSE;
+      }
+    imported = tv_chrome_load (json, error);
+    if (imported == NULL)
+      return FALSE;
+    if (tv_trace_get_n_threads (imported) == 0)
+      {
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s has no thread", json);
+        return FALSE;
+      }
+  }
+  return TRUE;
 }
 
 int
