@@ -363,7 +363,10 @@ export_action (GSimpleAction *action,
                                theme_ids, theme_labels);
   gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (chooser), "theme", "light");
 
-  name = g_strdup_printf ("%s.png", self->scenario != NULL ? self->scenario->title : "timeline");
+  /* An opened trace or a traced program has a title but no scenario. */
+  name = g_strdup_printf ("%s.png", self->scenario != NULL ? self->scenario->title
+                                    : tv_trace_get_title (self->trace) != NULL ? tv_trace_get_title (self->trace)
+                                    : "timeline");
   g_strdelimit (name, "/\\:", '-');
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
 
@@ -510,6 +513,7 @@ tv_window_update_actions (TvWindow *self)
 
   /* Filter, range and zoom mean nothing before there is a timeline. */
   gtk_widget_set_visible (self->timeline_bar, has_trace);
+  tv_window_files_update_actions (self);
   tv_window_update_control (self);
   tv_window_files_update_actions (self);
 }
