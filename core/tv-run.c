@@ -209,6 +209,11 @@ tv_run_stop (TvRun *self)
   if (!tv_shared_stopping (self->sh))
     self->sh->stop_requested = TRUE;
   tv_shared_stop_locked (self->sh);
+  /* A stopped run is no longer paused (the clock keeps standing still:
+   * the threads end at the time they were held). */
+  atomic_store_explicit (&self->sh->paused, 0, memory_order_relaxed);
+  self->sh->step_thread = TV_NO_THREAD;
+  pthread_cond_broadcast (&self->sh->control);
   tv_shared_unlock (self->sh);
 }
 

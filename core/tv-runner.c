@@ -256,6 +256,8 @@ tv_runner_main (void *data)
     }
 
   tv_shared_lock (sh);
+  /* An ended run is not paused, whatever ended it. */
+  atomic_store_explicit (&sh->paused, 0, memory_order_relaxed);
   kind = sh->error_kind;
   message = g_strdup (sh->error_text);
   if (kind != TV_RUN_ERROR_NONE)

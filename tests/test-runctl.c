@@ -892,6 +892,7 @@ run_stop_case (const StopCase *sc)
   g_assert_cmpuint (count_from (c, 0, TV_EV_RUN_END, TV_NO_THREAD), ==, 1);
   g_assert_cmpint (find_from (c, 0, TV_EV_RUN_END, TV_NO_THREAD)->arg, ==, TV_RUN_STOPPED);
   g_assert_false (tv_run_is_stepping (c->run));
+  g_assert_false (tv_run_is_paused (c->run));
   /* Generous: the figure to read is printed by test_stop_latency. */
   g_assert_cmpint (latency, <, 2 * G_TIME_SPAN_SECOND);
   return latency;
