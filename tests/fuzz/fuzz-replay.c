@@ -6,7 +6,7 @@
  *
  *   fuzz-replay [--tap] TARGET=PATH...
  *
- * TARGET is parser, capture or chrome; PATH a file or a directory (every
+ * TARGET is parser, capture, chrome or engine; PATH a file or a directory (every
  * regular file in it, in name order; a directory that does not exist holds
  * nothing).  Each file is one test case, /tv/fuzz/TARGET/DIR/FILE, so that a
  * failure names the input.  The targets are the same sources as the
@@ -18,6 +18,7 @@
 int tv_fuzz_parser_one_input (const guint8 *data, size_t size);
 int tv_fuzz_capture_one_input (const guint8 *data, size_t size);
 int tv_fuzz_chrome_one_input (const guint8 *data, size_t size);
+int tv_fuzz_engine_one_input (const guint8 *data, size_t size);
 
 typedef int (*TargetFunc) (const guint8 *data, size_t size);
 
@@ -29,6 +30,7 @@ static const struct
   { "parser", tv_fuzz_parser_one_input },
   { "capture", tv_fuzz_capture_one_input },
   { "chrome", tv_fuzz_chrome_one_input },
+  { "engine", tv_fuzz_engine_one_input },
 };
 
 typedef struct
@@ -129,7 +131,7 @@ main (int argc, char **argv)
           }
       if (!known)
         {
-          g_printerr ("fuzz-replay: expected TARGET=PATH (parser, capture, chrome), found '%s'\n", argv[i]);
+          g_printerr ("fuzz-replay: expected TARGET=PATH (parser, capture, chrome, engine), found '%s'\n", argv[i]);
           return 2;
         }
     }
