@@ -884,9 +884,11 @@ tv_window_open_now (TvWindow *self,
   g_clear_object (&self->load_cancellable);
   self->load_cancellable = g_cancellable_new ();
 
-  g_set_object (&self->file, file);
-
-  /* A saved or imported trace: shown as it was recorded, with no run. */
+  /*
+   * A saved or imported trace: shown as it was recorded, with no run.  The
+   * window's file stays the scenario's, so that saving the scenario never
+   * writes over the trace.
+   */
   if (tv_window_files_is_trace (file))
     {
       set_loading (self, FALSE);
@@ -894,6 +896,7 @@ tv_window_open_now (TvWindow *self,
       return;
     }
 
+  g_set_object (&self->file, file);
   set_loading (self, TRUE);
 
   task = g_task_new (self, self->load_cancellable, loaded_cb, NULL);
