@@ -3,11 +3,11 @@
  * tv-render-threads.c: a thread's row: its state bars, labels in them, and
  * the cap where it ended.
  *
- * Level of detail: a span at least a pixel wide is drawn as itself; where
- * several spans share one pixel column, the column is drawn once, in the
- * state that covers most of it.  The spans of a column are found by binary
- * search and, when there are many, sampled, so that the cost of a row
- * follows its width in pixels and not its number of spans.
+ * Level of detail: the trace's pyramid over the spans gives the row as
+ * about one segment per pixel column (a span at least a pixel wide is its
+ * own segment; a column of thinner ones is drawn once, in the state that
+ * covers most of it), so the cost of a row follows its width in pixels and
+ * not its number of spans.
  */
 #define G_LOG_DOMAIN "tv-renderer"
 
@@ -16,9 +16,7 @@
 #include <math.h>
 
 #include "tv-renderer-private.h"
-
-/* More spans than this in one pixel column are sampled, not summed. */
-#define MAX_SPANS_PER_COLUMN 48
+#include "tv-trace-summary.h"
 
 typedef struct
 {
@@ -37,39 +35,6 @@ typedef struct
   double               y, height;
   Segment              pending;
 } RowContext;
-
-static gint64
-span_end (const RowContext *ctx,
-          guint             i)
-{
-  const GArray *spans = ctx->thread->spans;
-
-  if (i + 1 < spans->len)
-    return g_array_index (spans, TvSpan, i + 1).start;
-  if (ctx->thread->ended >= 0)
-    return ctx->thread->ended;
-  return MAX (ctx->frame->trace_end, g_array_index (spans, TvSpan, i).start);
-}
-
-/* The index of the first span that starts after `time` (spans->len if none). */
-static guint
-first_span_after (const GArray *spans,
-                  guint         lo,
-                  gint64        time)
-{
-  guint hi = spans->len;
-
-  while (lo < hi)
-    {
-      guint mid = lo + (hi - lo) / 2;
-
-      if (g_array_index (spans, TvSpan, mid).start > time)
-        hi = mid;
-      else
-        lo = mid + 1;
-    }
-  return lo;
-}
 
 static char *
 state_label (TvFrame      *frame,
@@ -263,121 +228,39 @@ emit (RowContext *ctx,
   seg->summary = summary;
 }
 
-/*
- * The state that covers most of [t0, t1) among spans first..last-1 (they
- * all start before t1).  Many spans are sampled evenly instead of summed.
- */
-static guint8
-dominant_state (RowContext *ctx,
-                guint       first,
-                guint       last,
-                gint64      t0,
-                gint64      t1,
-                guint      *representative)
+static void
+segment_cb (const TvTraceSegment *seg,
+            gpointer              user_data)
 {
-  const GArray *spans = ctx->thread->spans;
-  gint64 cover[TV_N_STATES] = { 0 };
-  gint64 longest[TV_N_STATES] = { 0 };
-  guint longest_index[TV_N_STATES] = { 0 };
-  guint n = last - first;
-  guint stride = n > MAX_SPANS_PER_COLUMN ? n / MAX_SPANS_PER_COLUMN : 1;
-  guint8 best = TV_STATE_TERMINATED;
-  guint i;
+  RowContext *ctx = user_data;
+  TvSpan span = { seg->start, seg->object, seg->aux, seg->line, seg->state, 0 };
+  double x0, x1;
 
-  for (i = first; i < last; i += stride)
-    {
-      const TvSpan *span = &g_array_index (spans, TvSpan, i);
-      gint64 s = MAX (span->start, t0);
-      gint64 e = MIN (span_end (ctx, i), t1);
-
-      if (e > s && span->state < TV_N_STATES)
-        {
-          cover[span->state] += e - s;
-          if (e - s > longest[span->state])
-            {
-              longest[span->state] = e - s;
-              longest_index[span->state] = i;
-            }
-        }
-    }
-  for (i = 0; i < TV_N_STATES; i++)
-    if (i != TV_STATE_TERMINATED && cover[i] > 0
-        && (best == TV_STATE_TERMINATED || cover[i] > cover[best]))
-      best = i;
-  /* The label names what the longest span of that state waits for. */
-  *representative = best < TV_N_STATES ? longest_index[best] : first;
-  return best;
+  if (seg->state == TV_STATE_TERMINATED || seg->state >= TV_N_STATES)
+    return;
+  x0 = tv_frame_x_clamped (ctx->frame, seg->start);
+  x1 = tv_frame_x_clamped (ctx->frame, MIN (seg->end, ctx->frame->end));
+  emit (ctx, x0, MAX (x1, x0 + 1.0), &span, seg->state, seg->summary);
 }
 
+/*
+ * The row comes from the trace's level of detail: about one segment per
+ * pixel column whatever the number of spans (see tv-trace-summary.h).
+ * The query's pixel grid is the frame's: its range is the area's whole
+ * pixels at the frame's scale.  `trace_end` carries the live `now`.
+ */
 static void
 draw_spans (RowContext *ctx)
 {
   TvFrame *frame = ctx->frame;
-  const GArray *spans = ctx->thread->spans;
-  gint64 view_end = frame->end;
-  double area_end = frame->area_x + frame->area_width;
-  gint64 t;
-  guint i;
+  guint n_pixels = (guint) MAX (ceil (frame->area_width), 1.0);
+  gint64 end = frame->start + (gint64) ceil (n_pixels / frame->px_per_ns);
 
-  if (spans == NULL || spans->len == 0)
+  if (ctx->thread->spans == NULL || ctx->thread->spans->len == 0)
     return;
-
-  i = first_span_after (spans, 0, frame->start);
-  i = i > 0 ? i - 1 : 0;
-  t = MAX (g_array_index (spans, TvSpan, i).start, frame->start);
-
-  while (i < spans->len && t < view_end)
-    {
-      const TvSpan *span = &g_array_index (spans, TvSpan, i);
-      gint64 end = span_end (ctx, i);
-      double x0, x1;
-
-      if (end <= t)
-        {
-          i++;
-          if (i < spans->len)
-            t = MAX (t, g_array_index (spans, TvSpan, i).start);
-          continue;
-        }
-      x0 = tv_frame_x (frame, t);
-      x1 = tv_frame_x (frame, MIN (end, view_end));
-      if (x0 > area_end + TV_RIGHT_PAD)
-        break;
-
-      if (x1 - x0 >= 1.0)
-        {
-          if (span->state != TV_STATE_TERMINATED)
-            emit (ctx, x0, x1, span, span->state, FALSE);
-          t = end;
-          i++;
-          continue;
-        }
-
-      /* A span thinner than a pixel: draw its whole pixel column once. */
-      {
-        double col = floor (x0 - frame->area_x);
-        double cx0 = frame->area_x + col;
-        gint64 col_end = frame->start + (gint64) ceil ((col + 1.0) / frame->px_per_ns);
-        guint j, representative;
-        guint8 state;
-
-        col_end = MAX (col_end, t + 1);
-        j = first_span_after (spans, i + 1, col_end - 1);
-        state = dominant_state (ctx, i, j, t, col_end, &representative);
-        if (state != TV_STATE_TERMINATED)
-          emit (ctx, cx0, cx0 + 1.0, &g_array_index (spans, TvSpan, representative),
-                state, TRUE);
-
-        /* The column's last span may go on past it. */
-        if (span_end (ctx, j - 1) > col_end)
-          i = j - 1;
-        else
-          i = j;
-        t = col_end;
-        if (i < spans->len)
-          t = MAX (t, g_array_index (spans, TvSpan, i).start);
-      }
-    }
+  tv_trace_thread_query_until (frame->trace, ctx->thread->index,
+                               frame->start, MAX (end, frame->start + 1), n_pixels,
+                               frame->trace_end, segment_cb, ctx);
   flush (ctx);
 }
 
