@@ -134,7 +134,13 @@ tv_control_gate (TvCtx *ctx, guint line)
        * recorded is on its ring when the controller hears of it. */
       if (sh->step_thread == ctx->index)
         tv_control_step_done_locked (ctx->run);
-      tv_shared_wait (sh, &sh->gate);
+      if (ctx->run->in_child)
+        {
+          tv_shared_wait_until (sh, &sh->gate, tv_clock_wall_ns () + TV_ORPHAN_CHECK_NS);
+          tv_shared_orphaned_locked (ctx->run);
+        }
+      else
+        tv_shared_wait (sh, &sh->gate);
     }
   slot->gated = FALSE;
   tv_shared_unlock (sh);

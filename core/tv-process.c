@@ -22,8 +22,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -66,11 +64,9 @@ child_main (TvRun *run, guint32 index)
   TvCtx *ctx = &run->ctxs[index];
   const TvBodyDecl *body = &run->scenario->bodies[sh->slots[index].body];
 
-  /* A run is the parent's: if the parent dies (a crash, a failed test),
-   * the child must not live on, perhaps held by a pause forever. */
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid () != run->parent_pid)
-    _exit (1);
+  /* Its waits look now and then whether this is still the parent
+   * (tv_shared_orphaned). */
+  run->parent_pid = run->forker_pid;
 
   /* This copy of the run has no threads and no children of its own yet. */
   run->in_child = TRUE;
@@ -123,7 +119,7 @@ tv_process_start (TvCtx *ctx, const TvStmt *stmt)
       sh->progress++;
       tv_shared_unlock (sh);
 
-      run->parent_pid = getpid ();
+      run->forker_pid = getpid ();
       pid = fork ();
       if (pid == 0)
         child_main (run, index);

@@ -119,7 +119,8 @@ struct _TvRun
   pid_t        *pids;
   gboolean     *reaped;
   gboolean      in_child;          /* this copy of the run is a forked process */
-  pid_t         parent_pid;        /* set before each fork: the child's parent */
+  pid_t         forker_pid;        /* set before each fork: the child's parent */
+  pid_t         parent_pid;        /* in a child: the process that forked it */
 };
 
 /* --- tv-shared.c ------------------------------------------------------ */
@@ -139,6 +140,14 @@ void          tv_shared_wake_all_locked (TvShared *sh);
  * holder.  FALSE when the time has passed. */
 void          tv_shared_wait (TvShared *sh, pthread_cond_t *cond);
 gboolean      tv_shared_wait_until (TvShared *sh, pthread_cond_t *cond, gint64 wall_ns);
+/*
+ * In a child process whose parent has died (the application crashed or was
+ * killed): stops the run, so that the orphans end instead of waiting (or
+ * standing paused) forever.  Waits of a child wake at least every
+ * TV_ORPHAN_CHECK_NS to ask.  Lock held; TRUE when it stopped the run.
+ */
+#define TV_ORPHAN_CHECK_NS (250 * G_GINT64_CONSTANT (1000000))
+gboolean      tv_shared_orphaned_locked (TvRun *run);
 /* Whether what `slot` waits for is there now.  Lock held. */
 gboolean      tv_slot_ready (TvShared *sh, const TvSlot *slot);
 /*

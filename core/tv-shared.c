@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gio/gio.h>
 
@@ -291,6 +292,15 @@ tv_slot_ready (TvShared *sh, const TvSlot *slot)
   return TRUE;
 }
 
+gboolean
+tv_shared_orphaned_locked (TvRun *run)
+{
+  if (!run->in_child || getppid () == run->parent_pid)
+    return FALSE;
+  tv_shared_stop_locked (run->sh);
+  return TRUE;
+}
+
 TvBlockResult
 tv_block (TvCtx          *ctx,
           pthread_cond_t *cond,
@@ -340,10 +350,15 @@ tv_block (TvCtx          *ctx,
            * wait, but the clock may also be paused by someone else). */
           if (wall == G_MAXINT64)
             wall = tv_clock_wall_ns () + 50 * G_GINT64_CONSTANT (1000000);
+          if (ctx->run->in_child)
+            wall = MIN (wall, tv_clock_wall_ns () + TV_ORPHAN_CHECK_NS);
           tv_shared_wait_until (sh, cond, wall);
         }
+      else if (ctx->run->in_child)
+        tv_shared_wait_until (sh, cond, tv_clock_wall_ns () + TV_ORPHAN_CHECK_NS);
       else
         tv_shared_wait (sh, cond);
+      tv_shared_orphaned_locked (ctx->run);
     }
 
   /* Marked by the watchdog: a member of the deadlock or stall, whatever

@@ -12,7 +12,10 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib-object.h>
@@ -1142,6 +1145,63 @@ test_paused_no_stall (void)
   g_assert_cmpuint (count_from (c, 0, TV_EV_DEADLOCK, TV_NO_THREAD), ==, 0);
 }
 
+/* --- orphans --------------------------------------------------------------- */
+
+static void
+test_orphan (void)
+{
+  /* The application dies (SIGKILL) while a child process of its run is
+   * held by the pause: the child notices and ends, instead of standing
+   * there forever.  The test is the orphan's subreaper, so it can reap it. */
+  int fds[2];
+  pid_t helper, child = 0, r;
+  int status;
+  gint64 end;
+
+  g_assert_cmpint (prctl (PR_SET_CHILD_SUBREAPER, 1), ==, 0);
+  g_assert_cmpint (pipe (fds), ==, 0);
+  helper = fork ();
+  g_assert_cmpint (helper, >=, 0);
+  if (helper == 0)
+    {
+      Ctl *c = ctl_new ("var x = 0\n"
+                        "process P:\n"
+                        "    forever:\n"
+                        "        x += 1\n", 1.0);
+      guint32 p;
+      pid_t pid;
+
+      close (fds[0]);
+      ctl_start (c);
+      p = thread_index (c, "P");
+      wait_events (c, 0, TV_EV_VAR_WRITE, p, 1);
+      tv_run_pause (c->run);
+      wait_place (c, p, TV_RUN_PLACE_PAUSED);
+      pid = (pid_t) find_from (c, 0, TV_EV_THREAD_OS, p)->aux;
+      if (write (fds[1], &pid, sizeof pid) != sizeof pid)
+        _exit (1);
+      for (;;)
+        pause ();
+    }
+  close (fds[1]);
+  g_assert_cmpint (read (fds[0], &child, sizeof child), ==, sizeof child);
+  close (fds[0]);
+  g_assert_cmpint (child, >, 0);
+  g_assert_cmpint (child, !=, helper);
+  kill (helper, SIGKILL);
+  g_assert_cmpint (waitpid (helper, &status, 0), ==, helper);
+
+  end = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+  while ((r = waitpid (child, &status, WNOHANG)) == 0)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      g_usleep (10000);
+    }
+  g_assert_cmpint (r, ==, child);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (prctl (PR_SET_CHILD_SUBREAPER, 0), ==, 0);
+}
+
 /* --- dropped events ------------------------------------------------------- */
 
 static void
@@ -1199,6 +1259,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/tv/runctl/three-lock-cycle", test_three_lock_cycle);
   g_test_add_func ("/tv/runctl/paused-no-stall", test_paused_no_stall);
   g_test_add_func ("/tv/runctl/dropped", test_dropped);
+  g_test_add_func ("/tv/runctl/orphan", test_orphan);
 
   return g_test_run ();
 }
