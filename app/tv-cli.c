@@ -217,6 +217,13 @@ tv_cli_main (int      argc,
   if ((command = find_command (first)) != NULL)
     return command->func (argc - 1, argv + 1);
 
+  if (first[0] != '-' && looks_like_file (first) && tv_cli_is_trace_file (first))
+    {
+      /* A recorded run has nothing to run: say how to see it. */
+      g_printerr ("threadviz: this build has no window to show %s; draw it with\n"
+                  "  threadviz export %s -o OUT.png\n", first, first);
+      return TV_CLI_EXIT_USAGE;
+    }
   if (first[0] != '-' && looks_like_file (first))
     {
       /* `threadviz FILE.tvs` without a window: do the next best thing. */
