@@ -210,7 +210,10 @@ program_live_cb (TvTrace  *trace,
   if (p == NULL || p->program == NULL)
     return TRUE;
 
+  /* The writer is the program's own (tv_window_program_start()) and is
+   * replaced only after the program has been let go of. */
   writer = self->files->writer;
+  g_return_val_if_fail (writer != NULL, TRUE);
   ended = tv_traced_program_poll (p->program, &p->status);
   /* After the end, one last drain: nothing is left behind. */
   drained = tv_capture_writer_drain (writer, trace, tv_traced_program_get_recorder (p->program));
