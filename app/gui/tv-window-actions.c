@@ -547,7 +547,9 @@ tv_window_update_recent (TvWindow *self)
   g_menu_remove_all (self->recent_section);
 
   for (GList *l = items; l != NULL; l = l->next)
-    if (g_str_has_suffix (gtk_recent_info_get_uri (l->data), ".tvs"))
+    /* Saved runs too: a run kept to show again is opened again. */
+    if (g_str_has_suffix (gtk_recent_info_get_uri (l->data), ".tvs")
+        || g_str_has_suffix (gtk_recent_info_get_uri (l->data), ".tvt"))
       g_ptr_array_add (scenarios, l->data);
   g_ptr_array_sort (scenarios, compare_recent);
 
