@@ -124,6 +124,16 @@ tv_watchdog_describe_wait (TvRun *run, GString *out, const TvSlot *slot)
       break;
     }
   g_string_append_printf (out, " (%s)", where);
+
+  /* The classic mistake: a lock nobody can release any more. */
+  if (slot->wait_kind == TV_WAIT_LOCK && obj->owner != TV_NO_THREAD
+      && obj->owner < sh->n_slots && sh->slots[obj->owner].life == TV_SLOT_ENDED)
+    {
+      g_autofree char *taken = tv_run_where (run, obj->owner_line);
+
+      g_string_append_printf (out, "; thread '%s' took it (%s) and ended without "
+                              "releasing it", sh->slots[obj->owner].name, taken);
+    }
 }
 
 static void

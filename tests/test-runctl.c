@@ -1033,6 +1033,16 @@ static const StallCase stall_cases[] = {
     "        wait C\n",
     "stall: every live thread waits and nothing can wake it\n"
     "  thread 'MainThread' waits for a notify on condition 'C' (test.tvs:4)" },
+  { "lock L\n"
+    "thread a:\n"
+    "    acquire L\n"
+    "main:\n"
+    "    start a\n"
+    "    join a\n"
+    "    acquire L\n",
+    "stall: every live thread waits and nothing can wake it\n"
+    "  thread 'MainThread' waits for lock 'L' (test.tvs:7); thread 'a' took it "
+    "(test.tvs:3) and ended without releasing it" },
   { "queue Q\n"
     "process P:\n"
     "    get Q\n"
@@ -1244,7 +1254,7 @@ main (int argc, char *argv[])
   {
     static const char *const names[] = {
       "semaphore", "queue-get", "queue-put", "queue-join", "event", "barrier",
-      "condition", "process",
+      "condition", "lock-of-ended-thread", "process",
     };
 
     G_STATIC_ASSERT (G_N_ELEMENTS (names) == G_N_ELEMENTS (stall_cases));
