@@ -540,6 +540,7 @@ tv_window_files_open_trace (TvWindow *self,
   label = g_strdup_printf (_("Opening %s…"), name);
   gtk_label_set_label (files->opening_label, label);
   gtk_progress_bar_set_fraction (files->opening_progress, 0.0);
+  gtk_progress_bar_set_show_text (files->opening_progress, TRUE);
   gtk_stack_set_visible_child_name (self->main_stack, "opening");
   files->open_cancelled_by_user = FALSE;
   stop_pulsing (self);
@@ -555,6 +556,7 @@ tv_window_files_open_trace (TvWindow *self,
       g_autoptr(GTask) task = g_task_new (NULL, data->cancellable, imported_cb, NULL);
 
       /* json-glib reads the whole document: no fraction to show. */
+      gtk_progress_bar_set_show_text (files->opening_progress, FALSE);
       files->pulse_id = g_timeout_add (100, pulse_cb, self);
       g_task_set_source_tag (task, tv_window_files_open_trace);
       g_task_set_task_data (task, data, (GDestroyNotify) open_data_free);
