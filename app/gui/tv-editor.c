@@ -28,6 +28,7 @@ struct _TvEditor
   GPtrArray       *diagnostic_tags;
   GPtrArray       *error_tags;
   GPtrArray       *thread_tags;
+  char            *thread_lines_key;  /* what thread_tags show, to skip a redo */
 };
 
 G_DEFINE_FINAL_TYPE (TvEditor, tv_editor, GTK_TYPE_WIDGET)
@@ -184,6 +185,7 @@ tv_editor_dispose (GObject *object)
   g_clear_pointer (&self->diagnostic_tags, g_ptr_array_unref);
   g_clear_pointer (&self->error_tags, g_ptr_array_unref);
   g_clear_pointer (&self->thread_tags, g_ptr_array_unref);
+  g_clear_pointer (&self->thread_lines_key, g_free);
 
   G_OBJECT_CLASS (tv_editor_parent_class)->dispose (object);
 }
@@ -378,16 +380,30 @@ tv_editor_set_thread_lines (TvEditor                 *self,
                             const TvEditorThreadLine *lines,
                             guint                     n_lines)
 {
+  g_autoptr(GString) key = g_string_new (NULL);
   gboolean dark;
   const TvPalette *palette;
 
   g_return_if_fail (TV_IS_EDITOR (self));
 
+  /*
+   * The window asks often while a run is paused.  Retagging would lay the
+   * whole text out again (and lose a scroll on its way), so only changes do.
+   */
+  dark = adw_style_manager_get_dark (adw_style_manager_get_default ());
+  g_string_append_printf (key, "%d", dark);
+  for (guint i = 0; i < n_lines; i++)
+    g_string_append_printf (key, " %u:%u:%s:%s", lines[i].line, lines[i].thread,
+                            lines[i].name, lines[i].how);
+  if (g_strcmp0 (key->str, self->thread_lines_key) == 0)
+    return;
+  g_free (self->thread_lines_key);
+  self->thread_lines_key = g_strdup (key->str);
+
   remove_tags (self, self->thread_tags);
   if (n_lines == 0)
     return;
 
-  dark = adw_style_manager_get_dark (adw_style_manager_get_default ());
   palette = tv_palette_get (dark ? TV_THEME_DARK : TV_THEME_LIGHT);
 
   for (guint i = 0; i < n_lines; i++)
@@ -449,6 +465,56 @@ tv_editor_dup_threads_at (TvEditor *self,
     }
 
   return text != NULL ? g_string_free (text, FALSE) : NULL;
+}
+
+static gboolean
+show_mark_cb (gpointer user_data)
+{
+  TvEditor *self = user_data;
+  GtkTextMark *mark = gtk_text_buffer_get_mark (GTK_TEXT_BUFFER (self->buffer), "tv-show");
+
+  GtkAdjustment *adjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->view));
+  GdkRectangle rect;
+  GtkTextIter iter;
+  double value;
+
+  if (mark == NULL || adjustment == NULL)
+    return G_SOURCE_REMOVE;
+
+  /* A third of the way down, unless it is in view already. */
+  gtk_text_buffer_get_iter_at_mark (GTK_TEXT_BUFFER (self->buffer), &iter, mark);
+  gtk_text_view_get_iter_location (GTK_TEXT_VIEW (self->view), &iter, &rect);
+  value = gtk_adjustment_get_value (adjustment);
+  if (rect.y < value || rect.y + rect.height > value + gtk_adjustment_get_page_size (adjustment))
+    gtk_adjustment_set_value (adjustment, rect.y - gtk_adjustment_get_page_size (adjustment) / 3);
+  return G_SOURCE_REMOVE;
+}
+
+void
+tv_editor_show_line (TvEditor *self,
+                     guint     line)
+{
+  GtkTextBuffer *buffer;
+  GtkTextMark *mark;
+  GtkTextIter iter;
+
+  g_return_if_fail (TV_IS_EDITOR (self));
+
+  buffer = GTK_TEXT_BUFFER (self->buffer);
+  get_iter (self, &iter, line, 1);
+  mark = gtk_text_buffer_get_mark (buffer, "tv-show");
+  if (mark == NULL)
+    gtk_text_buffer_create_mark (buffer, "tv-show", &iter, TRUE);
+  else
+    gtk_text_buffer_move_mark (buffer, mark, &iter);
+
+  /*
+   * New marks (tags) have just made the layout invalid, and a scroll asked
+   * now waits for an allocation that may not come: scroll once it is laid
+   * out.  Not from an idle: a live timeline redraws every frame, and a
+   * low-priority idle would wait for the end of the run.
+   */
+  g_timeout_add_full (G_PRIORITY_DEFAULT, 50, show_mark_cb, g_object_ref (self), g_object_unref);
 }
 
 void

@@ -61,6 +61,10 @@ const char      *tv_editor_get_message_at    (TvEditor                 *self,
 char            *tv_editor_dup_threads_at    (TvEditor                 *self,
                                               guint                     line);
 
+/* Scrolls `line` (1-based) into view, leaving the cursor and focus alone. */
+void             tv_editor_show_line         (TvEditor                 *self,
+                                              guint                     line);
+
 /* Puts the cursor at 1-based `line`, `column`, scrolls to it, focuses. */
 void             tv_editor_jump_to           (TvEditor                 *self,
                                               guint                     line,

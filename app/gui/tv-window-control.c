@@ -78,7 +78,19 @@ show_thread_lines (TvWindow *self)
     }
 
   tv_editor_set_thread_lines (self->editor, (TvEditorThreadLine *) (gpointer) lines->data, lines->len);
-  self->showing_lines = TRUE;
+
+  /* Just paused (or a step just ended): bring the stepped thread's line into view. */
+  if (!self->showing_lines && lines->len > 0)
+    {
+      guint line = g_array_index (lines, TvEditorThreadLine, 0).line;
+
+      for (guint i = 0; i < lines->len; i++)
+        if ((int) g_array_index (lines, TvEditorThreadLine, i).thread == self->step_thread)
+          line = g_array_index (lines, TvEditorThreadLine, i).line;
+      g_debug ("show line %u", line);
+      tv_editor_show_line (self->editor, line);
+    }
+  self->showing_lines = lines->len > 0;
 }
 
 static void

@@ -286,8 +286,6 @@ tv_window_update_titles (TvWindow *self)
 
   if (tv_window_is_modified (self))
     title = g_strdup_printf ("• %s", name);
-  else if (self->read_only)
-    title = g_strdup_printf (_("%s (lesson)"), name);
   else
     title = g_strdup (name);
 
