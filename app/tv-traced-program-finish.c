@@ -131,7 +131,17 @@ tv_traced_program_finish (TvTrace        *trace,
                           TvTraceAddFunc  add,
                           gpointer        user_data)
 {
-  gint64 end = tv_trace_get_end_time (trace);
+  return tv_traced_program_finish_at (trace, status, -1, add, user_data);
+}
+
+guint
+tv_traced_program_finish_at (TvTrace        *trace,
+                             guint           status,
+                             gint64          end_time,
+                             TvTraceAddFunc  add,
+                             gpointer        user_data)
+{
+  gint64 end = MAX (tv_trace_get_end_time (trace), end_time);
   guint n_threads = tv_trace_get_n_threads (trace);
   g_autoptr(GHashTable) process_end = g_hash_table_new (g_int64_hash, g_int64_equal);
   g_autofree gint64 *pids = g_new0 (gint64, n_threads + 1);

@@ -88,6 +88,14 @@ guint            tv_traced_program_finish (TvTrace        *trace,
                                            guint           status,
                                            TvTraceAddFunc  add,
                                            gpointer        user_data);
+/* The same, ending the trace at `end_time` (the trace clock's time when
+ * the program was seen to end) if that is after its last event: threads
+ * blocked until the program was stopped are drawn blocked until then. */
+guint            tv_traced_program_finish_at (TvTrace        *trace,
+                                              guint           status,
+                                              gint64          end_time,
+                                              TvTraceAddFunc  add,
+                                              gpointer        user_data);
 
 /*
  * Looks for a cycle of live threads each blocked on a lock (or semaphore)

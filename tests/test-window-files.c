@@ -393,12 +393,17 @@ test_trace_deadlock (void)
   iterate_until (not_running, window, "the program to stop");
   console = tv_window_dup_console_text (window);
   g_test_message ("%s", console);
-  g_assert_nonnull (strstr (console, "Deadlock at "));
+  g_assert_nonnull (strstr (console, "Deadlock: the program was stopped at "));
 
   trace = shown_trace (window);
   g_assert_nonnull (find_thread (trace, "left"));
   g_assert_nonnull (find_thread (trace, "right"));
   g_assert_cmpuint (tv_trace_get_problems (trace)->len, >=, 2);
+  /* The trace ends when Stop ended the program, not at its last event: the
+   * cycle was reported after half a second of quiet, so the threads are
+   * drawn blocked for at least that long. */
+  g_assert_cmpint (tv_trace_get_end_time (trace), >=,
+                   g_array_index (tv_trace_get_problems (trace), TvProblem, 0).time + 500 * G_GINT64_CONSTANT (1000000));
   /* A deadlock fails the run, as a scenario's does. */
   g_assert_cmpuint (tv_trace_get_run_status (trace), ==, TV_RUN_FAILED);
 

@@ -225,10 +225,13 @@ program_live_cb (TvTrace  *trace,
       return FALSE;
     }
 
-  p->n_deadlocked = tv_traced_program_finish (trace,
-                                              p->stopping ? TV_RUN_STOPPED
-                                              : p->status == 0 ? TV_RUN_FINISHED : TV_RUN_FAILED,
-                                              add_to_writer, writer);
+  /* The trace ends when the program did, not at its last event: a
+   * deadlocked program is drawn blocked until Stop ended it. */
+  p->n_deadlocked = tv_traced_program_finish_at (trace,
+                                                 p->stopping ? TV_RUN_STOPPED
+                                                 : p->status == 0 ? TV_RUN_FINISHED : TV_RUN_FAILED,
+                                                 tv_clock_now (tv_traced_program_get_clock (p->program)),
+                                                 add_to_writer, writer);
   tv_capture_writer_set_status (writer, tv_trace_get_run_status (trace));
   tv_trace_changed (trace);
   p->ended = TRUE;
@@ -289,7 +292,7 @@ describe_end (TvWindow        *self,
   if (deadlock)
     {
       *tag = "error";
-      return g_strdup_printf (_("Deadlock at %s: the program was stopped"), time);
+      return g_strdup_printf (_("Deadlock: the program was stopped at %s"), time);
     }
   if (p->stopping)
     return g_strdup_printf (_("Stopped at %s · %" G_GUINT64_FORMAT " events"), time, n_events);
