@@ -64,9 +64,11 @@ child_main (TvRun *run, guint32 index)
   TvCtx *ctx = &run->ctxs[index];
   const TvBodyDecl *body = &run->scenario->bodies[sh->slots[index].body];
 
-  /* Its waits look now and then whether this is still the parent
-   * (tv_shared_orphaned). */
+  /* Its waits look now and then whether the process that forked it is
+   * still its parent (tv_shared_orphaned_locked); the processes it forks
+   * look for it.  Set while it has a single thread. */
   run->parent_pid = run->forker_pid;
+  run->forker_pid = getpid ();
 
   /* This copy of the run has no threads and no children of its own yet. */
   run->in_child = TRUE;
@@ -119,7 +121,6 @@ tv_process_start (TvCtx *ctx, const TvStmt *stmt)
       sh->progress++;
       tv_shared_unlock (sh);
 
-      run->forker_pid = getpid ();
       pid = fork ();
       if (pid == 0)
         child_main (run, index);

@@ -119,7 +119,7 @@ struct _TvRun
   pid_t        *pids;
   gboolean     *reaped;
   gboolean      in_child;          /* this copy of the run is a forked process */
-  pid_t         forker_pid;        /* set before each fork: the child's parent */
+  pid_t         forker_pid;        /* this process (the parent of those it forks) */
   pid_t         parent_pid;        /* in a child: the process that forked it */
 };
 

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gio/gio.h>
 
@@ -156,6 +157,7 @@ tv_run_new (TvScenario         *scenario,
   run->vars = g_new0 (_Atomic gint64, MAX (scenario->n_vars, 1));
   for (guint v = 0; v < scenario->n_vars; v++)
     atomic_init (&run->vars[v], scenario->vars[v].initial);
+  run->forker_pid = getpid ();
   run->ctxs = g_new0 (TvCtx, run->n_slots);
   run->threads = g_new0 (pthread_t, run->n_slots);
   run->created = g_new0 (gboolean, run->n_slots);
