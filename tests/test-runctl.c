@@ -320,6 +320,7 @@ test_pause_freezes (void)
   tv_run_pause (c->run);
   g_assert_true (tv_run_is_paused (c->run));
   tv_run_pause (c->run);   /* twice is once */
+  wait_place (c, counter, TV_RUN_PLACE_PAUSED);
   settle (c);
 
   /* Everything stands still: the clock, and every thread. */
