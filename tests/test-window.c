@@ -777,6 +777,89 @@ test_pause_step (void)
   g_unlink (path);
 }
 
+/* The shortcut Space goes through, and whether it paused. */
+static gboolean
+press_space (TvWindow *window)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (window));
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+      g_autoptr(GtkShortcut) shortcut = NULL;
+
+      if (g_strcmp0 (gtk_event_controller_get_name (controller), "tv-space-pause") != 0)
+        continue;
+
+      /* Before the focused widget and GtkWindow's own Space binding. */
+      g_assert_cmpint (gtk_event_controller_get_propagation_phase (controller), ==, GTK_PHASE_CAPTURE);
+      shortcut = g_list_model_get_item (G_LIST_MODEL (controller), 0);
+      g_assert_cmpuint (gtk_keyval_trigger_get_keyval (GTK_KEYVAL_TRIGGER (gtk_shortcut_get_trigger (shortcut))), ==, GDK_KEY_space);
+      return gtk_shortcut_action_activate (gtk_shortcut_get_action (shortcut), 0, GTK_WIDGET (window), NULL);
+    }
+
+  g_assert_not_reached ();
+  return FALSE;
+}
+
+static gboolean
+is_paused (TvWindow *window)
+{
+  g_autoptr(GVariant) state = g_action_group_get_action_state (G_ACTION_GROUP (window), "pause");
+
+  return g_variant_get_boolean (state);
+}
+
+/*
+ * Space pauses when the timeline has the focus, and is left to the editor
+ * while one types there (it is not an application accelerator: those run
+ * before the focused widget).  GTK 4.8 cannot send a key from a test, so
+ * the key's shortcut is activated as the window would, with the focus where
+ * the user put it.
+ */
+static void
+test_space_scope (void)
+{
+  g_autofree char *path = write_scenario ("tv-window-space.tvs",
+                                          "thread spinner:\n"
+                                          "    forever:\n"
+                                          "        sleep 1ms\n");
+  g_auto(GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app), "win.pause");
+  TvWindow *window = open_window (path);
+  GtkWidget *view = GTK_WIDGET (tv_editor_get_view (tv_window_get_editor (window)));
+
+  for (guint i = 0; accels[i] != NULL; i++)
+    {
+      guint key = 0;
+      GdkModifierType mods = 0;
+
+      g_assert_true (gtk_accelerator_parse (accels[i], &key, &mods));
+      g_assert_cmpuint (key, !=, GDK_KEY_space);
+    }
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.run", NULL);
+  g_assert_true (tv_window_is_running (window));
+  wait_for_paint (GTK_WIDGET (window));
+
+  /* Typing in the editor: Space is text, the run goes on. */
+  gtk_widget_grab_focus (view);
+  g_assert_true (gtk_widget_has_focus (view));
+  g_assert_false (press_space (window));
+  g_assert_false (is_paused (window));
+
+  /* On the timeline: Space pauses, and again resumes. */
+  gtk_widget_grab_focus (GTK_WIDGET (tv_window_get_timeline (window)));
+  g_assert_true (press_space (window));
+  g_assert_true (is_paused (window));
+  g_assert_true (press_space (window));
+  g_assert_false (is_paused (window));
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.stop", NULL);
+  iterate_until (not_running, window, "the run to stop");
+  close_window (window);
+  g_unlink (path);
+}
+
 static void
 test_view_zoom_pan (void)
 {
@@ -892,6 +975,7 @@ main (int   argc,
   g_test_add_data_func ("/tv/window/editor/save", (gconstpointer) test_editor_save, window_test);
   g_test_add_data_func ("/tv/window/editor/errors", (gconstpointer) test_editor_errors, window_test);
   g_test_add_data_func ("/tv/window/pause-step", (gconstpointer) test_pause_step, window_test);
+  g_test_add_data_func ("/tv/window/space-scope", (gconstpointer) test_space_scope, window_test);
 
   status = g_test_run ();
   g_clear_object (&app);

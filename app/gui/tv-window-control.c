@@ -333,6 +333,26 @@ speed_state_cb (TvWindow     *self,
   g_signal_handlers_unblock_by_func (self->speed_adjustment, speed_scale_cb, self);
 }
 
+static gboolean
+space_cb (GtkWidget *widget,
+          GVariant  *args,
+          gpointer   user_data)
+{
+  TvWindow *self = TV_WINDOW (widget);
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (self));
+
+  if (focus != NULL && focus != widget &&
+      focus != GTK_WIDGET (self->timeline) &&
+      !gtk_widget_is_ancestor (focus, GTK_WIDGET (self->timeline)))
+    return FALSE;
+
+  if (!g_action_group_get_action_enabled (G_ACTION_GROUP (self), "pause"))
+    return FALSE;
+
+  g_action_group_activate_action (G_ACTION_GROUP (self), "pause", NULL);
+  return TRUE;
+}
+
 static const GActionEntry control_actions[] = {
   { "pause", NULL, NULL, "false", pause_change_state },
   { "step", step_action },
@@ -351,15 +371,16 @@ tv_window_init_control (TvWindow *self)
                                    G_N_ELEMENTS (control_actions), self);
 
   /*
-   * Space pauses from anywhere that does not use Space itself: in the
-   * bubble phase, so the editor, entries, buttons and lists get it first
-   * (an application accelerator would take it from the editor).
+   * Space pauses while the timeline (or nothing) has the focus.  In the
+   * capture phase, because GtkWindow's own Space binding (activate-focus)
+   * would take the key otherwise; space_cb lets it go on to the editor, an
+   * entry, a button or a list that has the focus.
    */
   controller = gtk_shortcut_controller_new ();
-  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_BUBBLE);
-  gtk_shortcut_controller_set_scope (GTK_SHORTCUT_CONTROLLER (controller), GTK_SHORTCUT_SCOPE_LOCAL);
+  gtk_event_controller_set_name (controller, "tv-space-pause");
+  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
   shortcut = gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_space, 0),
-                               gtk_named_action_new ("win.pause"));
+                               gtk_callback_action_new (space_cb, NULL, NULL));
   gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (controller), shortcut);
   gtk_widget_add_controller (GTK_WIDGET (self), controller);
 
