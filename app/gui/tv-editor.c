@@ -473,20 +473,12 @@ show_mark_cb (gpointer user_data)
   TvEditor *self = user_data;
   GtkTextMark *mark = gtk_text_buffer_get_mark (GTK_TEXT_BUFFER (self->buffer), "tv-show");
 
-  GtkAdjustment *adjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->view));
-  GdkRectangle rect;
-  GtkTextIter iter;
-  double value;
-
-  if (mark == NULL || adjustment == NULL)
-    return G_SOURCE_REMOVE;
-
-  /* A third of the way down, unless it is in view already. */
-  gtk_text_buffer_get_iter_at_mark (GTK_TEXT_BUFFER (self->buffer), &iter, mark);
-  gtk_text_view_get_iter_location (GTK_TEXT_VIEW (self->view), &iter, &rect);
-  value = gtk_adjustment_get_value (adjustment);
-  if (rect.y < value || rect.y + rect.height > value + gtk_adjustment_get_page_size (adjustment))
-    gtk_adjustment_set_value (adjustment, rect.y - gtk_adjustment_get_page_size (adjustment) / 3);
+  /* A third of the way down; an allocation flushes it if the view queued it. */
+  if (mark != NULL)
+    {
+      gtk_text_view_scroll_to_mark (GTK_TEXT_VIEW (self->view), mark, 0.0, TRUE, 0.0, 0.3);
+      gtk_widget_queue_allocate (GTK_WIDGET (self->view));
+    }
   return G_SOURCE_REMOVE;
 }
 

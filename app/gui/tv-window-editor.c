@@ -234,6 +234,7 @@ void
 tv_window_mark_run_errors (TvWindow *self)
 {
   GArray *problems;
+  guint first = 0;
 
   tv_editor_clear_error_lines (self->editor);
   if (self->trace == NULL || (problems = tv_trace_get_problems (self->trace)) == NULL)
@@ -261,7 +262,13 @@ tv_window_mark_run_errors (TvWindow *self)
                                 problem->message != NULL ? problem->message : _("run-time error"));
 
       tv_editor_add_error_line (self->editor, problem->line, text);
+      if (first == 0)
+        first = problem->line;
     }
+
+  /* The run ended on these lines: show them. */
+  if (first != 0)
+    tv_editor_show_line (self->editor, first);
 }
 
 /* --- Titles ------------------------------------------------------------ */
