@@ -1156,6 +1156,87 @@ test_paused_no_stall (void)
   g_assert_cmpuint (count_from (c, 0, TV_EV_DEADLOCK, TV_NO_THREAD), ==, 0);
 }
 
+/* --- every lesson ---------------------------------------------------------- */
+
+/* Pauses `file` a moment after its start, steps whatever thread can be
+ * stepped a few times, resumes and stops: none of it may hang, crash or
+ * fail the run (but a deadlock the lesson is about). */
+static void
+control_lesson (const char *file)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("TV_SCENARIO_DIR")
+                                            ? g_getenv ("TV_SCENARIO_DIR")
+                                            : TV_SCENARIO_DIR, file, NULL);
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Ctl) c = NULL;
+  guint steps = 0;
+  TvRunErrorKind kind;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, &error));
+  g_assert_no_error (error);
+  c = ctl_new (text, 10.0);
+  ctl_start (c);
+  tv_run_wait_timeout (c->run, 5);
+  tv_run_pause (c->run);
+  for (guint round = 0; round < 12 && !tv_run_is_finished (c->run); round++)
+    {
+      ctl_drain (c);
+      for (guint32 t = 0; t < tv_run_get_n_threads (c->run); t++)
+        {
+          TvRunPlace place;
+
+          tv_run_get_thread_line (c->run, t, &place);
+          if (place != TV_RUN_PLACE_PAUSED && place != TV_RUN_PLACE_RUNNING)
+            continue;
+          if ((t + round) % 2)
+            continue;
+          if (tv_run_step (c->run, t, &error))
+            {
+              steps++;
+              g_assert_true (tv_run_wait_step (c->run, 10000));
+            }
+          else
+            {
+              /* It may have ended or blocked since (or the run ended). */
+              g_assert_true (g_error_matches (error, TV_RUN_CONTROL_ERROR,
+                                              TV_RUN_CONTROL_ERROR_NOT_ALIVE)
+                             || g_error_matches (error, TV_RUN_CONTROL_ERROR,
+                                                 TV_RUN_CONTROL_ERROR_WAITING));
+              g_clear_error (&error);
+            }
+        }
+    }
+  tv_run_resume (c->run);
+  tv_run_wait_timeout (c->run, 30);
+  tv_run_stop (c->run);
+  ctl_finish (c);
+  kind = tv_run_get_error_kind (c->run);
+  g_test_message ("%s: %u steps, %s", file, steps,
+                  tv_run_status_to_string (tv_run_get_status (c->run)));
+  g_assert_true (kind == TV_RUN_ERROR_NONE || kind == TV_RUN_ERROR_DEADLOCK);
+  g_assert_cmpuint (count_from (c, 0, TV_EV_RUN_END, TV_NO_THREAD), ==, 1);
+  g_assert_false (tv_run_is_paused (c->run));
+}
+
+static void
+test_lessons (void)
+{
+  const char *dir_name = g_getenv ("TV_SCENARIO_DIR") ? g_getenv ("TV_SCENARIO_DIR")
+                                                      : TV_SCENARIO_DIR;
+  g_autoptr(GDir) dir = g_dir_open (dir_name, 0, NULL);
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_suffix (name, ".tvs"))
+      g_ptr_array_add (files, g_strdup (name));
+  g_assert_cmpuint (files->len, >, 0);
+  for (guint i = 0; i < files->len; i++)
+    control_lesson (g_ptr_array_index (files, i));
+}
+
 /* --- orphans --------------------------------------------------------------- */
 
 static void
@@ -1271,6 +1352,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/tv/runctl/paused-no-stall", test_paused_no_stall);
   g_test_add_func ("/tv/runctl/dropped", test_dropped);
   g_test_add_func ("/tv/runctl/orphan", test_orphan);
+  g_test_add_func ("/tv/runctl/lessons", test_lessons);
 
   return g_test_run ();
 }
