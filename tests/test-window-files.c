@@ -14,8 +14,9 @@
 #include <glib/gstdio.h>
 
 #include "tv-application.h"
+#include "tv-capture-writer.h"
 #include "tv-timeline-view.h"
-#include "tv-window.h"
+#include "tv-window-private.h"
 
 #define TIMEOUT_MS 30000
 
@@ -295,6 +296,49 @@ test_open_corrupt (void)
   g_unlink (json);
 }
 
+/* Cancel on the opening page: nothing is shown, the console says so. */
+static void
+test_open_cancel (void)
+{
+  g_autofree char *tvt = tmp_path ("cancel.tvt");
+  g_autoptr(TvCaptureWriter) writer = tv_capture_writer_new ();
+  g_autoptr(GFile) file = g_file_new_for_path (tvt);
+  g_autoptr(GError) error = NULL;
+  TvEvent event = { .kind = TV_EV_THREAD_NEW, .thread = 0, .aux = TV_NO_THREAD };
+  TvWindow *window = new_window ();
+  GtkWidget *page, *cancel;
+
+  tv_capture_writer_add (writer, &event, "worker");
+  for (int i = 0; i < 1000; i++)
+    {
+      event = (TvEvent) { .kind = TV_EV_STATE, .thread = 0, .time = 1000 * (i + 1),
+                          .arg = i % 2 ? TV_STATE_RUNNING : TV_STATE_SLEEPING };
+      tv_capture_writer_add (writer, &event, NULL);
+    }
+  g_assert_true (tv_capture_writer_save (writer, tvt, &error));
+  g_assert_no_error (error);
+
+  /* Cancelled before the worker thread looks: certain, whatever the load. */
+  tv_window_open (window, file);
+  page = gtk_stack_get_visible_child (window->main_stack);
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (window->main_stack), ==, "opening");
+  cancel = gtk_widget_get_last_child (page);
+  g_assert_true (GTK_IS_BUTTON (cancel));
+  g_signal_emit_by_name (cancel, "clicked");
+
+  wait_for_console (window, "Opening cancel.tvt was cancelled");
+  g_assert_null (shown_trace (window));
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (window->main_stack), ==, "empty");
+
+  /* And it opens when not cancelled. */
+  open_path (window, tvt);
+  wait_for_console (window, "Opened cancel.tvt (a saved run): 1001 events");
+  g_assert_cmpuint (tv_trace_get_thread (shown_trace (window), 0)->spans->len, >=, 1000);
+
+  close_window (window);
+  g_unlink (tvt);
+}
+
 /* Export to Chrome JSON, then open that JSON: an imported trace. */
 static void
 test_json_out_and_in (void)
@@ -446,6 +490,7 @@ main (int   argc,
 
   g_test_add_data_func ("/tv/window-files/save-and-reopen", (gconstpointer) test_save_and_reopen, window_test);
   g_test_add_data_func ("/tv/window-files/open-corrupt", (gconstpointer) test_open_corrupt, window_test);
+  g_test_add_data_func ("/tv/window-files/open-cancel", (gconstpointer) test_open_cancel, window_test);
   g_test_add_data_func ("/tv/window-files/json-out-and-in", (gconstpointer) test_json_out_and_in, window_test);
   g_test_add_data_func ("/tv/window-files/trace-program", (gconstpointer) test_trace_program, window_test);
 #ifdef TV_PRELOAD_FIXTURES
