@@ -99,6 +99,8 @@ TvRecorder   *tv_run_get_recorder (TvRun *self);
 TvScenario   *tv_run_get_scenario (TvRun *self);
 TvClock      *tv_run_get_clock (TvRun *self);
 
+/* Any time, also during a run or while paused (clamped to 0.1 .. 10):
+ * every timed wait (sleep, io, timeouts) recomputes its deadline at once. */
 void          tv_run_set_speed (TvRun *self, double speed);
 double        tv_run_get_speed (TvRun *self);
 
@@ -163,7 +165,8 @@ gboolean      tv_run_is_paused (TvRun *self);
  * something another thread must provide, or ends.  `x += e` takes two
  * steps: the read (and `e`, and the `window`), then the write, so a lost
  * update can be made by hand.  A thread inside a statement when the run was
- * paused (in a sleep, `work`) finishes that statement.  Fails (FALSE, error
+ * paused (in a sleep, `work`), or not yet at its first one, finishes that
+ * statement (or gets there).  Fails (FALSE, error
  * set) when not paused, while another step runs, or when the thread is not
  * alive or is blocked (the message says on what, at which line).
  */
