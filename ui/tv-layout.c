@@ -105,6 +105,232 @@ is_sync_kind (TvObjectKind kind)
     }
 }
 
+/* ---- facts that cost a scan of all the data ------------------------------
+ *
+ * A semaphore's lanes, a queue's largest depth, whether a variable is
+ * shared, and the per-block summaries the rows use to skip what is too
+ * dense to see: each would cost a pass over every element on every frame.
+ * They are kept with the trace and computed again only after it changed
+ * (its event count is the stamp: every change comes with an event), so
+ * panning a finished run or exporting it scans nothing twice.
+ */
+
+typedef struct
+{
+  guint             lanes;       /* 0: not known yet */
+  gint64            max_depth;   /* -1: not known yet */
+  int               shared;      /* -1: not known yet */
+  TvCounterBlocks   waiters;
+  TvCounterBlocks   depth;
+} ObjectCache;
+
+typedef struct
+{
+  guint64      stamp;            /* the trace's event count */
+  GPtrArray   *objects;          /* ObjectCache *, by object id */
+  GArray      *link_from_min;    /* gint64: least from_time of each block of links */
+  gboolean     links_known;
+} RenderCache;
+
+static void
+counter_blocks_clear (TvCounterBlocks *blocks)
+{
+  g_clear_pointer (&blocks->min, g_free);
+  g_clear_pointer (&blocks->max, g_free);
+  blocks->n_blocks = 0;
+  blocks->known = FALSE;
+}
+
+static void
+object_cache_free (gpointer data)
+{
+  ObjectCache *cache = data;
+
+  if (cache == NULL)
+    return;
+  counter_blocks_clear (&cache->waiters);
+  counter_blocks_clear (&cache->depth);
+  g_free (cache);
+}
+
+static void
+render_cache_free (gpointer data)
+{
+  RenderCache *cache = data;
+
+  g_ptr_array_unref (cache->objects);
+  g_clear_pointer (&cache->link_from_min, g_array_unref);
+  g_free (cache);
+}
+
+static RenderCache *
+render_cache_get (TvTrace *trace)
+{
+  RenderCache *cache = g_object_get_data (G_OBJECT (trace), "tv-render-cache");
+  guint64 stamp = tv_trace_get_n_events (trace);
+
+  if (cache != NULL && cache->stamp == stamp)
+    return cache;
+  cache = g_new0 (RenderCache, 1);
+  cache->stamp = stamp;
+  cache->objects = g_ptr_array_new_with_free_func (object_cache_free);
+  /* Replacing the data frees the stale cache. */
+  g_object_set_data_full (G_OBJECT (trace), "tv-render-cache", cache, render_cache_free);
+  return cache;
+}
+
+static ObjectCache *
+object_cache_get (TvTrace             *trace,
+                  const TvTraceObject *object)
+{
+  RenderCache *cache = render_cache_get (trace);
+  ObjectCache *entry;
+
+  if (object->id >= cache->objects->len)
+    g_ptr_array_set_size (cache->objects, object->id + 1);
+  entry = g_ptr_array_index (cache->objects, object->id);
+  if (entry == NULL)
+    {
+      entry = g_new0 (ObjectCache, 1);
+      entry->max_depth = -1;
+      entry->shared = -1;
+      g_ptr_array_index (cache->objects, object->id) = entry;
+    }
+  return entry;
+}
+
+static void
+counter_blocks_build (TvCounterBlocks *blocks,
+                      const GArray    *points)
+{
+  guint b;
+
+  blocks->known = TRUE;
+  blocks->n_blocks = points != NULL ? points->len / TV_CACHE_BLOCK : 0;
+  blocks->min = g_new (gint64, MAX (blocks->n_blocks, 1));
+  blocks->max = g_new (gint64, MAX (blocks->n_blocks, 1));
+  for (b = 0; b < blocks->n_blocks; b++)
+    {
+      const TvCounterPoint *p = &g_array_index (points, TvCounterPoint, b * TV_CACHE_BLOCK);
+      gint64 lo = p[0].value, hi = p[0].value;
+      guint k;
+
+      for (k = 1; k < TV_CACHE_BLOCK; k++)
+        {
+          lo = MIN (lo, p[k].value);
+          hi = MAX (hi, p[k].value);
+        }
+      blocks->min[b] = lo;
+      blocks->max[b] = hi;
+    }
+}
+
+const TvCounterBlocks *
+tv_layout_waiter_blocks (TvTrace             *trace,
+                         const TvTraceObject *object)
+{
+  ObjectCache *entry = object_cache_get (trace, object);
+
+  if (!entry->waiters.known)
+    counter_blocks_build (&entry->waiters, object->waiters);
+  return &entry->waiters;
+}
+
+const TvCounterBlocks *
+tv_layout_depth_blocks (TvTrace             *trace,
+                        const TvTraceObject *object)
+{
+  ObjectCache *entry = object_cache_get (trace, object);
+
+  if (!entry->depth.known)
+    counter_blocks_build (&entry->depth, object->depth);
+  return &entry->depth;
+}
+
+void
+tv_counter_range (const GArray          *points,
+                  const TvCounterBlocks *blocks,
+                  guint                  from,
+                  guint                  to,
+                  gint64                *min,
+                  gint64                *max)
+{
+  gint64 lo = G_MAXINT64, hi = G_MININT64;
+  guint i = from;
+
+  /* Whole blocks from the summaries, the ragged ends one by one. */
+  for (; i < to && i % TV_CACHE_BLOCK != 0; i++)
+    {
+      gint64 v = g_array_index (points, TvCounterPoint, i).value;
+
+      lo = MIN (lo, v);
+      hi = MAX (hi, v);
+    }
+  for (; i + TV_CACHE_BLOCK <= to && i / TV_CACHE_BLOCK < blocks->n_blocks;
+       i += TV_CACHE_BLOCK)
+    {
+      lo = MIN (lo, blocks->min[i / TV_CACHE_BLOCK]);
+      hi = MAX (hi, blocks->max[i / TV_CACHE_BLOCK]);
+    }
+  for (; i < to; i++)
+    {
+      gint64 v = g_array_index (points, TvCounterPoint, i).value;
+
+      lo = MIN (lo, v);
+      hi = MAX (hi, v);
+    }
+  if (min != NULL)
+    *min = lo;
+  if (max != NULL)
+    *max = hi;
+}
+
+gint64
+tv_layout_max_depth (TvTrace             *trace,
+                     const TvTraceObject *object)
+{
+  ObjectCache *entry = object_cache_get (trace, object);
+
+  if (entry->max_depth < 0)
+    {
+      gint64 best = 1;
+      guint i;
+
+      for (i = 0; object->depth != NULL && i < object->depth->len; i++)
+        best = MAX (best, g_array_index (object->depth, TvCounterPoint, i).value);
+      entry->max_depth = best;
+    }
+  return entry->max_depth;
+}
+
+const gint64 *
+tv_layout_link_blocks (TvTrace *trace,
+                       guint   *n_blocks)
+{
+  RenderCache *cache = render_cache_get (trace);
+  GArray *links = tv_trace_get_links (trace);
+
+  if (!cache->links_known)
+    {
+      guint n = links != NULL ? links->len / TV_CACHE_BLOCK : 0;
+      guint b, k;
+
+      cache->links_known = TRUE;
+      cache->link_from_min = g_array_sized_new (FALSE, FALSE, sizeof (gint64), MAX (n, 1));
+      for (b = 0; b < n; b++)
+        {
+          const TvLink *l = &g_array_index (links, TvLink, b * TV_CACHE_BLOCK);
+          gint64 lo = l[0].from_time;
+
+          for (k = 1; k < TV_CACHE_BLOCK; k++)
+            lo = MIN (lo, l[k].from_time);
+          g_array_append_val (cache->link_from_min, lo);
+        }
+    }
+  *n_blocks = cache->link_from_min->len;
+  return (const gint64 *) cache->link_from_min->data;
+}
+
 /*
  * How many holds of a semaphore overlap at most (up to TV_MAX_LANES), so
  * that its row is tall enough to show each holder in its own lane.
@@ -133,6 +359,31 @@ count_lanes (const TvTraceObject *object)
       used = MAX (used, l + 1);
     }
   return used;
+}
+
+static guint
+object_lanes (TvTrace             *trace,
+              const TvTraceObject *object)
+{
+  ObjectCache *entry;
+
+  if (object->kind != TV_OBJ_SEMAPHORE)
+    return 1;
+  entry = object_cache_get (trace, object);
+  if (entry->lanes == 0)
+    entry->lanes = count_lanes (object);
+  return entry->lanes;
+}
+
+static gboolean
+object_shared (TvTrace             *trace,
+               const TvTraceObject *object)
+{
+  ObjectCache *entry = object_cache_get (trace, object);
+
+  if (entry->shared < 0)
+    entry->shared = var_is_shared (object);
+  return entry->shared;
 }
 
 static TvRow *
@@ -173,7 +424,7 @@ add_object_rows (TvFrame    *frame,
         {
         case TV_ROW_SYNC:
           wanted = is_sync_kind (object->kind);
-          lanes = count_lanes (object);
+          lanes = object_lanes (frame->trace, object);
           height = TV_SYNC_HEIGHT + (lanes - 1) * TV_LANE_HEIGHT;
           break;
         case TV_ROW_QUEUE:
@@ -182,7 +433,7 @@ add_object_rows (TvFrame    *frame,
           break;
         case TV_ROW_VAR:
           wanted = (object->kind == TV_OBJ_VAR || object->kind == TV_OBJ_SHARED)
-                   && var_is_shared (object);
+                   && object_shared (frame->trace, object);
           height = TV_VAR_HEIGHT;
           break;
         case TV_ROW_GROUP:

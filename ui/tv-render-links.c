@@ -111,77 +111,123 @@ place_link (TvFrame      *frame,
   return *x1 >= frame->area_x && *x0 <= area_end;
 }
 
+/* The first link whose to_time is at or after `time` (links are sorted by
+ * to_time). */
+static guint
+first_link_from (GArray *links,
+                 gint64  time)
+{
+  guint lo = 0, hi = links->len;
+
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+
+      if (g_array_index (links, TvLink, mid).to_time < time)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
+}
+
+typedef struct
+{
+  const TvLink *link;
+  const TvRow  *from, *to;
+  double        x0, x1;
+  guint         slot;
+} Placed;
+
+static void
+consider_link (TvFrame      *frame,
+               const TvLink *link,
+               guint        *count,
+               guint         limit,
+               GArray       *placed)
+{
+  Placed p;
+
+  if (!place_link (frame, link, &p.from, &p.to, &p.x0, &p.x1))
+    return;
+  p.link = link;
+  p.slot = (guint) (p.to - &g_array_index (frame->rows, TvRow, 0)) * TV_N_LINK_KINDS
+           + link->kind;
+  /* A slot past its limit will not be drawn: stop keeping its links. */
+  if (++count[p.slot] <= limit)
+    g_array_append_val (placed, p);
+}
+
 void
 tv_render_links (TvFrame *frame)
 {
   GArray *links = tv_trace_get_links (frame->trace);
   g_autofree double *last_x = NULL;
   g_autofree guint *count = NULL;
+  g_autoptr(GArray) placed = NULL;
   guint n_slots = frame->rows->len * TV_N_LINK_KINDS;
   /* More arrows than one per this many pixels cannot be told apart. */
   const double min_spacing = 10.0;
   guint limit = MAX (1u, (guint) (frame->area_width / min_spacing));
-  guint first, lo, hi, i;
+  const gint64 *from_min;
+  guint n_blocks, first, last, i;
 
   if (links == NULL || links->len == 0 || n_slots == 0)
     return;
 
-  /* Links are sorted by to_time: those that arrive before the view are
-   * out of it. */
-  lo = 0;
-  hi = links->len;
-  while (lo < hi)
-    {
-      guint mid = lo + (hi - lo) / 2;
-
-      if (g_array_index (links, TvLink, mid).to_time < frame->start)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-  first = lo;
+  /*
+   * Links are sorted by to_time: those that arrive before the view are out
+   * of it, and those that arrive in it are found by binary search.  Those
+   * that arrive after it are in view only when they leave before its end:
+   * the least from_time of each block of them skips the blocks that all
+   * leave later.
+   */
+  first = first_link_from (links, frame->start);
+  last = MAX (first_link_from (links, frame->end + 1), first);
+  from_min = tv_layout_link_blocks (frame->trace, &n_blocks);
 
   /*
    * Dense links (every GIL hand-over, every item of a busy queue) would
-   * paint the rows solid.  First count the visible links of each kind
-   * into each row; a kind too dense for a row is left out there (zooming
-   * in brings it back), and the others keep one arrow per few pixels.
+   * paint the rows solid.  The visible links of each kind into each row
+   * are counted; a kind too dense for a row is left out there (zooming in
+   * brings it back), and the others keep one arrow per few pixels.
    */
   count = g_new0 (guint, n_slots);
+  placed = g_array_new (FALSE, FALSE, sizeof (Placed));
+  for (i = first; i < last; i++)
+    consider_link (frame, &g_array_index (links, TvLink, i), count, limit, placed);
+  i = last;
+  while (i < links->len)
+    {
+      if (i % TV_CACHE_BLOCK == 0 && i / TV_CACHE_BLOCK < n_blocks
+          && from_min[i / TV_CACHE_BLOCK] > frame->end)
+        {
+          i += TV_CACHE_BLOCK;
+          continue;
+        }
+      consider_link (frame, &g_array_index (links, TvLink, i), count, limit, placed);
+      i++;
+    }
+
   last_x = g_new (double, n_slots);
   for (i = 0; i < n_slots; i++)
     last_x[i] = -G_MAXDOUBLE;
 
-  for (i = first; i < links->len; i++)
+  /* In to_time order, as the arrows were always drawn. */
+  for (i = 0; i < placed->len; i++)
     {
-      const TvLink *link = &g_array_index (links, TvLink, i);
-      const TvRow *from, *to;
-      double x0, x1;
+      const Placed *p = &g_array_index (placed, Placed, i);
+      double y0, y1, h0, h1;
 
-      if (place_link (frame, link, &from, &to, &x0, &x1))
-        count[(guint) (to - &g_array_index (frame->rows, TvRow, 0)) * TV_N_LINK_KINDS
-              + link->kind]++;
-    }
-
-  for (i = first; i < links->len; i++)
-    {
-      const TvLink *link = &g_array_index (links, TvLink, i);
-      const TvRow *from, *to;
-      double x0, x1, y0, y1, h0, h1;
-      guint slot;
-
-      if (!place_link (frame, link, &from, &to, &x0, &x1))
+      if (count[p->slot] > limit || p->x1 - last_x[p->slot] < 4.0)
         continue;
-      slot = (guint) (to - &g_array_index (frame->rows, TvRow, 0)) * TV_N_LINK_KINDS + link->kind;
-      if (count[slot] > limit || x1 - last_x[slot] < 4.0)
-        continue;
-      last_x[slot] = x1;
+      last_x[p->slot] = p->x1;
 
       /* From the edge of the source bar to the edge of the target bar. */
-      h0 = from->height / 2.0 - TV_BAR_INSET;
-      h1 = to->height / 2.0 - TV_BAR_INSET;
-      y0 = tv_frame_row_top (frame, from) + from->height / 2.0;
-      y1 = tv_frame_row_top (frame, to) + to->height / 2.0;
+      h0 = p->from->height / 2.0 - TV_BAR_INSET;
+      h1 = p->to->height / 2.0 - TV_BAR_INSET;
+      y0 = tv_frame_row_top (frame, p->from) + p->from->height / 2.0;
+      y1 = tv_frame_row_top (frame, p->to) + p->to->height / 2.0;
       if (y1 > y0)
         {
           y0 += h0;
@@ -192,7 +238,7 @@ tv_render_links (TvFrame *frame)
           y0 -= h0;
           y1 += h1;
         }
-      tv_render_arrow (frame, link->kind, x0, y0, x1, y1);
+      tv_render_arrow (frame, p->link->kind, p->x0, y0, p->x1, y1);
     }
 }
 

@@ -213,9 +213,10 @@ draw_holds (TvFrame             *frame,
       draw_hold (frame, hold, x0, x1, y + lane * lane_h + (lanes ? 0.5 : 0),
                  lane_h - (lanes ? 1 : 0));
 
-      if (x1 - x0 < 1.0 && !lanes)
+      if (x1 - x0 < 1.0)
         {
-          /* Skip the other holds that start in this pixel column. */
+          /* Skip the other holds that start in this pixel column (in a
+           * semaphore's lanes too: they could not be told apart). */
           double col = floor (x0 - frame->area_x) + 1.0;
           gint64 next = frame->start + (gint64) ceil (col / frame->px_per_ns);
           guint j = first_hold_from (holds, MAX (next, hold->start + 1));
@@ -227,10 +228,83 @@ draw_holds (TvFrame             *frame,
     }
 }
 
+/* A stretch where threads wait, merged with the next when the gap between
+ * them is less than a pixel. */
+typedef struct
+{
+  TvFrame  *frame;
+  double    y, height;
+  gboolean  active;
+  double    x0, x1;
+  gint64    max;
+  double    badge_until;   /* right edge of the last badge drawn */
+} WaitStretch;
+
+static void
+waiters_flush (WaitStretch *run)
+{
+  TvFrame *frame = run->frame;
+  cairo_t *cr = frame->cr;
+  char text[32];
+  double x0 = run->x0, x1 = MAX (run->x1, run->x0 + 1.0);
+  double w, h, bw, bx;
+
+  if (!run->active)
+    return;
+  run->active = FALSE;
+  cairo_rectangle (cr, x0, run->y, x1 - x0, run->height);
+  cairo_set_source (cr, frame->patterns[TV_STATE_LOCK]);
+  cairo_fill_preserve (cr);
+  tv_rgba_set_source (cr, &frame->palette->badge);
+  cairo_set_line_width (cr, 1.5);
+  cairo_stroke (cr);
+
+  /*
+   * The badge sits at the end of the stretch, clear of the name.  One that
+   * would cover the previous badge is left out: overlapping numbers cannot
+   * be read, and this keeps a crowded row to one badge per badge width.
+   */
+  g_snprintf (text, sizeof text, "%" G_GINT64_FORMAT, run->max);
+  tv_frame_set_text (frame, frame->font_small, text);
+  tv_frame_text_size (frame, &w, &h);
+  bw = MAX (w + 8, h + 2);
+  x1 = MIN (x1, frame->area_x + frame->area_width);
+  bx = MAX (x1 - bw - 2, x0);
+  if (bx < run->badge_until)
+    return;
+  tv_render_waiter_badge (frame, bx, run->y + run->height / 2.0, run->max);
+  run->badge_until = bx + bw;
+}
+
+static void
+waiters_emit (WaitStretch *run,
+              double       x0,
+              double       x1,
+              gint64       count)
+{
+  if (run->active && x0 - run->x1 < 1.0)
+    {
+      run->x1 = MAX (run->x1, x1);
+      run->max = MAX (run->max, count);
+      return;
+    }
+  waiters_flush (run);
+  run->active = TRUE;
+  run->x0 = x0;
+  run->x1 = x1;
+  run->max = count;
+}
+
 /*
  * Where threads wait for the object: outlined and hatched over the bar,
  * with a badge at the end of each waiting stretch saying how many waited
  * (at most) during it.
+ *
+ * Level of detail: a value that lasts a pixel or more is drawn as itself;
+ * where the counter changes several times in one pixel column, the column
+ * is one piece, waiting if anyone waited in it, with the largest count
+ * found from the block summaries.  So a lock with a hundred thousand
+ * waiting stretches costs about one step per pixel.
  */
 static void
 draw_waiters (TvFrame             *frame,
@@ -239,72 +313,62 @@ draw_waiters (TvFrame             *frame,
               double               height)
 {
   const GArray *points = object->waiters;
-  cairo_t *cr = frame->cr;
-  gint64 run_start = -1;
-  gint64 run_max = 0;
-  guint i;
+  const TvCounterBlocks *blocks;
+  WaitStretch run = { frame, y, height, FALSE, 0, 0, 0, -G_MAXDOUBLE };
+  gint64 stop = MAX (frame->trace_end, frame->start);
+  gint64 t;
+  guint i, n;
 
   if (points == NULL || points->len == 0)
     return;
+  blocks = tv_layout_waiter_blocks (frame->trace, object);
+  n = points->len;
 
+  /* The point in effect at the start of the view. */
   i = first_point_after (points, frame->start);
   i = i > 0 ? i - 1 : 0;
+  t = MAX (g_array_index (points, TvCounterPoint, i).time, frame->start);
 
-  for (; i <= points->len; i++)
+  while (i < n && t < frame->end)
     {
-      gint64 time, value;
+      const TvCounterPoint *p = &g_array_index (points, TvCounterPoint, i);
+      gint64 next = i + 1 < n ? g_array_index (points, TvCounterPoint, i + 1).time : stop;
+      double x0, x1, col;
+      gint64 col_end, hi;
+      guint j;
 
-      if (i < points->len)
+      next = MIN (next, frame->end);
+      if (next <= t)
         {
-          const TvCounterPoint *p = &g_array_index (points, TvCounterPoint, i);
+          i++;
+          if (i < n)
+            t = MAX (t, g_array_index (points, TvCounterPoint, i).time);
+          continue;
+        }
+      x0 = tv_frame_x_clamped (frame, t);
+      x1 = tv_frame_x_clamped (frame, next);
+      if (x1 - x0 >= 1.0 || i + 1 >= n)
+        {
+          if (p->value > 0)
+            waiters_emit (&run, x0, x1, p->value);
+          t = next;
+          i++;
+          continue;
+        }
 
-          time = p->time;
-          value = p->value;
-        }
-      else
-        {
-          time = MAX (frame->trace_end, frame->start);
-          value = 0;
-        }
-      if (time > frame->end)
-        {
-          time = frame->end;
-          value = 0;
-        }
-
-      if (value > 0 && run_start < 0)
-        {
-          run_start = MAX (time, frame->start);
-          run_max = 0;
-        }
-      run_max = MAX (run_max, value);
-      if (value <= 0 && run_start >= 0)
-        {
-          double x0 = tv_frame_x_clamped (frame, run_start);
-          double x1 = tv_frame_x_clamped (frame, MAX (time, run_start));
-          char text[32];
-          double w, h, bw;
-
-          x1 = MAX (x1, x0 + 1.0);
-          cairo_rectangle (cr, x0, y, x1 - x0, height);
-          cairo_set_source (cr, frame->patterns[TV_STATE_LOCK]);
-          cairo_fill_preserve (cr);
-          tv_rgba_set_source (cr, &frame->palette->badge);
-          cairo_set_line_width (cr, 1.5);
-          cairo_stroke (cr);
-
-          /* The badge sits at the end of the stretch, clear of the name. */
-          g_snprintf (text, sizeof text, "%" G_GINT64_FORMAT, run_max);
-          tv_frame_set_text (frame, frame->font_small, text);
-          tv_frame_text_size (frame, &w, &h);
-          bw = MAX (w + 8, h + 2);
-          x1 = MIN (x1, frame->area_x + frame->area_width);
-          tv_render_waiter_badge (frame, MAX (x1 - bw - 2, x0), y + height / 2.0, run_max);
-          run_start = -1;
-        }
-      if (time >= frame->end)
-        break;
+      /* Several changes in this pixel column: one piece for all of them. */
+      col = floor (x0 - frame->area_x);
+      col_end = frame->start + (gint64) ceil ((col + 1.0) / frame->px_per_ns);
+      col_end = MAX (col_end, t + 1);
+      j = MAX (first_point_after (points, col_end - 1), i + 1);
+      tv_counter_range (points, blocks, i, j, NULL, &hi);
+      if (hi > 0)
+        waiters_emit (&run, frame->area_x + col, frame->area_x + col + 1.0, hi);
+      /* The column's last point goes on after it. */
+      i = j - 1;
+      t = col_end;
     }
+  waiters_flush (&run);
 }
 
 void
@@ -323,17 +387,6 @@ tv_render_sync_row (TvFrame     *frame,
 
 /* ---- queues -------------------------------------------------------------- */
 
-static gint64
-max_depth (const TvTraceObject *object)
-{
-  gint64 best = 1;
-  guint i;
-
-  for (i = 0; i < object->depth->len; i++)
-    best = MAX (best, g_array_index (object->depth, TvCounterPoint, i).value);
-  return best;
-}
-
 void
 tv_render_queue_row (TvFrame     *frame,
                      const TvRow *row)
@@ -345,6 +398,7 @@ tv_render_queue_row (TvFrame     *frame,
   double bottom = tv_frame_row_top (frame, row) + row->height - 6;
   double area_end = frame->area_x + frame->area_width;
   const GArray *points;
+  const TvCounterBlocks *blocks;
   gint64 scale, value = 0;
   double col = -1, col_min = 0, col_max = 0;
   double x, yv;
@@ -355,7 +409,8 @@ tv_render_queue_row (TvFrame     *frame,
   if (object == NULL || object->depth == NULL)
     return;
   points = object->depth;
-  scale = max_depth (object);
+  scale = tv_layout_max_depth (frame->trace, object);
+  blocks = tv_layout_depth_blocks (frame->trace, object);
 
 #define DEPTH_Y(v) (bottom - (bottom - top) * (double) (v) / (double) scale)
 
@@ -385,7 +440,9 @@ tv_render_queue_row (TvFrame     *frame,
   for (; i < points->len; i++)
     {
       const TvCounterPoint *pt = &g_array_index (points, TvCounterPoint, i);
+      gint64 col_end, lo, hi;
       double c;
+      guint j;
 
       if (pt->time > frame->end)
         break;
@@ -410,6 +467,18 @@ tv_render_queue_row (TvFrame     *frame,
       col_min = col_max = yv;
       cairo_line_to (cr, x, yv);
       value = pt->value;
+
+      /* The other points of this column at once: their least and largest
+       * depth from the block summaries, and the last one's. */
+      col_end = tv_frame_time (frame, c + 1.0);
+      j = first_point_after (points, MIN (MAX (col_end - 1, pt->time), frame->end));
+      if (j > i + 2)
+        {
+          tv_counter_range (points, blocks, i + 1, j - 1, &lo, &hi);
+          col_min = MIN (col_min, DEPTH_Y (hi));
+          col_max = MAX (col_max, DEPTH_Y (lo));
+          i = j - 2;
+        }
     }
   if (col >= 0)
     {

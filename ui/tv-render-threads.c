@@ -18,6 +18,9 @@
 #include "tv-renderer-private.h"
 #include "tv-trace-summary.h"
 
+/* A merged run of joins longer than this is drawn as one bar. */
+#define MAX_JOIN_WALK 64
+
 typedef struct
 {
   double   x0, x1;
@@ -238,6 +241,35 @@ segment_cb (const TvTraceSegment *seg,
 
   if (seg->state == TV_STATE_TERMINATED || seg->state >= TV_N_STATES)
     return;
+
+  /*
+   * The query merges neighbouring spans of one state and object, but two
+   * joins in a row differ in what they join (aux): "join worker-1" then
+   * "join worker-2" are two bars.  Joins are few, so their spans are
+   * walked (a bounded number) to keep each one's bar and label.
+   */
+  if (seg->state == TV_STATE_JOIN && !seg->summary && seg->n_spans > 1
+      && seg->n_spans <= MAX_JOIN_WALK)
+    {
+      const GArray *spans = ctx->thread->spans;
+      guint i;
+
+      for (i = seg->first_span; i < seg->first_span + seg->n_spans && i < spans->len; i++)
+        {
+          const TvSpan *s = &g_array_index (spans, TvSpan, i);
+          gint64 s0 = MAX (s->start, seg->start);
+          gint64 s1 = i + 1 < spans->len
+            ? MIN (g_array_index (spans, TvSpan, i + 1).start, seg->end) : seg->end;
+
+          if (s1 <= s0)
+            continue;
+          x0 = tv_frame_x_clamped (ctx->frame, s0);
+          x1 = tv_frame_x_clamped (ctx->frame, MIN (s1, ctx->frame->end));
+          emit (ctx, x0, MAX (x1, x0 + 1.0), s, s->state, FALSE);
+        }
+      return;
+    }
+
   x0 = tv_frame_x_clamped (ctx->frame, seg->start);
   x1 = tv_frame_x_clamped (ctx->frame, MIN (seg->end, ctx->frame->end));
   emit (ctx, x0, MAX (x1, x0 + 1.0), &span, seg->state, seg->summary);

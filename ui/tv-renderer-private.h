@@ -141,6 +141,35 @@ tv_frame_row_top (const TvFrame *frame,
 
 /* tv-layout.c */
 void     tv_layout_rows          (TvFrame *frame);
+
+/*
+ * Summaries the layout keeps with the trace until it changes: the least
+ * and largest value of each block of TV_CACHE_BLOCK counter points, and the
+ * least from_time of each block of links (the last, partial block has none).
+ */
+#define TV_CACHE_BLOCK 64
+
+typedef struct
+{
+  gint64  *min;
+  gint64  *max;
+  guint    n_blocks;
+  gboolean known;
+} TvCounterBlocks;
+
+const TvCounterBlocks *tv_layout_waiter_blocks (TvTrace *trace, const TvTraceObject *object);
+const TvCounterBlocks *tv_layout_depth_blocks  (TvTrace *trace, const TvTraceObject *object);
+/* The least and largest value of points[from, to) (G_MAXINT64 and
+ * G_MININT64 when empty), in O(log)-ish time with the blocks. */
+void     tv_counter_range        (const GArray          *points,
+                                  const TvCounterBlocks *blocks,
+                                  guint                  from,
+                                  guint                  to,
+                                  gint64                *min,
+                                  gint64                *max);
+gint64   tv_layout_max_depth     (TvTrace *trace, const TvTraceObject *object);
+const gint64 *tv_layout_link_blocks (TvTrace *trace, guint *n_blocks);
+
 void     tv_layout_clear         (TvFrame *frame);
 double   tv_layout_label_width   (TvFrame *frame);
 const char *tv_layout_thread_name (TvTrace *trace, guint32 thread);
