@@ -27,6 +27,7 @@ struct _TvWindow
   GtkStack             *run_stack;
   GtkBox               *console_box;
   TvEditor             *editor;
+  GtkWidget            *export_button;
   GtkPaned             *editor_paned;
   GtkLabel             *editor_position;
   GtkLabel             *editor_title;
@@ -77,6 +78,7 @@ struct _TvWindow
   GFile                *pending_open;      /* to open once the unsaved changes are settled */
   void                (*after_save) (TvWindow *self); /* what a save asked by a question goes on with */
   guint                 reparse_id;
+  guint                 orient_id;         /* editor beside or above the timeline */
   guint                 n_changes;         /* edits so far, to tell whether a save is current */
 
   /* Run control (tv-window-control.c) */

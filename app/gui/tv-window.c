@@ -1086,6 +1086,52 @@ tv_window_close_request (GtkWindow *window)
   return GTK_WINDOW_CLASS (tv_window_parent_class)->close_request (window);
 }
 
+/* --- Layout ------------------------------------------------------------ */
+
+/*
+ * Below this width the editor goes above the timeline rather than beside
+ * it.  Side by side needs about 500 pixels, so the switch cannot flip back
+ * and forth.
+ */
+#define SIDE_BY_SIDE_MIN_WIDTH 760
+
+static gboolean
+orient_editor_cb (gpointer user_data)
+{
+  TvWindow *self = user_data;
+  gboolean narrow = gtk_widget_get_width (GTK_WIDGET (self)) < SIDE_BY_SIDE_MIN_WIDTH;
+  GtkOrientation orientation = narrow ? GTK_ORIENTATION_VERTICAL : GTK_ORIENTATION_HORIZONTAL;
+
+  self->orient_id = 0;
+  if (gtk_orientable_get_orientation (GTK_ORIENTABLE (self->editor_paned)) != orientation)
+    {
+      gtk_orientable_set_orientation (GTK_ORIENTABLE (self->editor_paned), orientation);
+      gtk_paned_set_position (self->editor_paned, narrow ? 200 : 400);
+      /* Export is in the main menu too; a typed range is for wide screens. */
+      gtk_widget_set_visible (self->export_button, !narrow);
+      gtk_widget_set_visible (GTK_WIDGET (self->range_entry), !narrow);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+tv_window_size_allocate (GtkWidget *widget,
+                         int        width,
+                         int        height,
+                         int        baseline)
+{
+  TvWindow *self = TV_WINDOW (widget);
+  gboolean narrow = width < SIDE_BY_SIDE_MIN_WIDTH;
+  gboolean vertical = gtk_orientable_get_orientation (GTK_ORIENTABLE (self->editor_paned))
+                      == GTK_ORIENTATION_VERTICAL;
+
+  GTK_WIDGET_CLASS (tv_window_parent_class)->size_allocate (widget, width, height, baseline);
+
+  /* Not while allocating: the new orientation changes the sizes asked for. */
+  if (narrow != vertical && self->orient_id == 0)
+    self->orient_id = g_idle_add_full (G_PRIORITY_HIGH_IDLE, orient_editor_cb, self, NULL);
+}
+
 /* --- GObject ----------------------------------------------------------- */
 
 static void
@@ -1097,6 +1143,7 @@ tv_window_dispose (GObject *object)
   g_cancellable_cancel (self->load_cancellable);
   g_clear_handle_id (&self->console_scroll_id, g_source_remove);
   g_clear_handle_id (&self->reparse_id, g_source_remove);
+  g_clear_handle_id (&self->orient_id, g_source_remove);
   abandon_run (self);
   tv_window_files_dispose (self);
   g_clear_signal_handler (&self->recent_changed_id, gtk_recent_manager_get_default ());
@@ -1160,6 +1207,7 @@ tv_window_class_init (TvWindowClass *klass)
   object_class->finalize = tv_window_finalize;
   object_class->get_property = tv_window_get_property;
 
+  widget_class->size_allocate = tv_window_size_allocate;
   window_class->close_request = tv_window_close_request;
 
   properties[PROP_LOADING] =
@@ -1184,6 +1232,7 @@ tv_window_class_init (TvWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TvWindow, editor_paned);
   gtk_widget_class_bind_template_child (widget_class, TvWindow, editor_position);
   gtk_widget_class_bind_template_child (widget_class, TvWindow, editor_title);
+  gtk_widget_class_bind_template_child (widget_class, TvWindow, export_button);
   gtk_widget_class_bind_template_child (widget_class, TvWindow, filter_entry);
   gtk_widget_class_bind_template_child (widget_class, TvWindow, flap);
   gtk_widget_class_bind_template_child (widget_class, TvWindow, header_bar);
