@@ -184,8 +184,12 @@ tv_trace_program_dialog_present (TvWindow *window)
   adw_header_bar_pack_end (ADW_HEADER_BAR (header), d->trace_button);
   gtk_box_append (GTK_BOX (box), header);
 
-  page = adw_preferences_page_new ();
-  gtk_widget_set_vexpand (page, TRUE);
+  /* Not a (scrolling) preferences page: the window grows to show an error. */
+  page = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  gtk_widget_set_margin_top (page, 18);
+  gtk_widget_set_margin_bottom (page, 24);
+  gtk_widget_set_margin_start (page, 18);
+  gtk_widget_set_margin_end (page, 18);
   gtk_box_append (GTK_BOX (box), page);
 
   group = adw_preferences_group_new ();
@@ -194,7 +198,7 @@ tv_trace_program_dialog_present (TvWindow *window)
       "Python — and shows its threads, locks and, in CPython, the GIL live on "
       "the timeline. Its output appears in the console. Stop ends it and keeps "
       "the trace."));
-  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (group));
+  gtk_box_append (GTK_BOX (page), group);
 
   d->command_row = ADW_ENTRY_ROW (adw_entry_row_new ());
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (d->command_row), _("Command line"));
