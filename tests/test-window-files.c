@@ -414,6 +414,81 @@ test_trace_program (void)
   close_window (window);
 }
 
+/* The first visible widget of `type` (with `css_class`, unless NULL). */
+static GtkWidget *
+find_widget (GtkWidget  *widget,
+             GType       type,
+             const char *css_class)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type) && gtk_widget_get_visible (widget)
+      && (css_class == NULL || gtk_widget_has_css_class (widget, css_class)))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_widget (child, type, css_class);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static GtkWidget *
+find_dialog (TvWindow *window)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  GtkWidget *dialog = NULL;
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWidget) toplevel = g_list_model_get_item (toplevels, i);
+
+      if (gtk_window_get_transient_for (GTK_WINDOW (toplevel)) == GTK_WINDOW (window)
+          && gtk_widget_get_visible (toplevel))
+        dialog = toplevel;
+    }
+  return dialog;
+}
+
+/* The dialog: a bad command is an error in it; a good one starts. */
+static void
+test_trace_dialog (void)
+{
+  TvWindow *window = new_window ();
+  GtkWidget *dialog, *row, *trace, *error_label;
+  g_autofree char *console = NULL;
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.trace-program", NULL);
+  dialog = find_dialog (window);
+  g_assert_nonnull (dialog);
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (dialog)), ==, "Trace a Program");
+  row = find_widget (dialog, ADW_TYPE_ENTRY_ROW, NULL);
+  g_assert_nonnull (row);
+  trace = find_widget (dialog, GTK_TYPE_BUTTON, "suggested-action");
+  g_assert_nonnull (trace);
+
+  gtk_editable_set_text (GTK_EDITABLE (row), "no-such-program-tv 1 2");
+  g_signal_emit_by_name (trace, "clicked");
+  /* Still open, saying why, and nothing runs. */
+  g_assert_true (find_dialog (window) == dialog);
+  error_label = find_widget (dialog, GTK_TYPE_LABEL, "error");
+  g_assert_nonnull (error_label);
+  g_assert_cmpstr (gtk_label_get_label (GTK_LABEL (error_label)), ==,
+                   "no-such-program-tv: command not found");
+  g_assert_false (tv_window_is_running (window));
+
+  gtk_editable_set_text (GTK_EDITABLE (row), "/bin/sh -c 'echo \"from the dialog\"'");
+  g_signal_emit_by_name (trace, "clicked");
+  g_assert_null (find_dialog (window));
+  iterate_until (not_running, window, "the program to end");
+  console = tv_window_dup_console_text (window);
+  g_assert_nonnull (strstr (console, "\nfrom the dialog\n"));
+
+  close_window (window);
+}
+
 #ifdef TV_PRELOAD_FIXTURES
 /* A deadlock is found live; Stop ends the program and keeps the trace. */
 static void
@@ -493,6 +568,7 @@ main (int   argc,
   g_test_add_data_func ("/tv/window-files/open-cancel", (gconstpointer) test_open_cancel, window_test);
   g_test_add_data_func ("/tv/window-files/json-out-and-in", (gconstpointer) test_json_out_and_in, window_test);
   g_test_add_data_func ("/tv/window-files/trace-program", (gconstpointer) test_trace_program, window_test);
+  g_test_add_data_func ("/tv/window-files/trace-dialog", (gconstpointer) test_trace_dialog, window_test);
 #ifdef TV_PRELOAD_FIXTURES
   g_test_add_data_func ("/tv/window-files/trace-deadlock", (gconstpointer) test_trace_deadlock, window_test);
 #endif
