@@ -655,6 +655,76 @@ test_editor_errors (void)
   g_unlink (path);
 }
 
+static AdwMessageDialog *
+find_message_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWidget) toplevel = g_list_model_get_item (toplevels, i);
+
+      if (ADW_IS_MESSAGE_DIALOG (toplevel) && gtk_widget_get_visible (toplevel))
+        return ADW_MESSAGE_DIALOG (toplevel);
+    }
+
+  return NULL;
+}
+
+static gboolean
+has_message_dialog (gpointer data)
+{
+  return find_message_dialog () != NULL;
+}
+
+/* Unsaved edits are not lost to another file without a question. */
+static void
+test_editor_unsaved (void)
+{
+  g_autofree char *path = write_scenario ("tv-window-unsaved.tvs",
+                                          "thread t:\n"
+                                          "    sleep 1ms\n");
+  g_autofree char *other_path = lesson_path ("race.tvs");
+  g_autoptr(GFile) other = g_file_new_for_path (other_path);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autofree char *contents = NULL;
+  TvWindow *window = open_window (path);
+  GtkTextBuffer *buffer = editor_buffer (window);
+  AdwMessageDialog *dialog;
+  GtkTextIter iter;
+
+  gtk_text_buffer_get_end_iter (buffer, &iter);
+  gtk_text_buffer_insert (buffer, &iter, "# not saved\n", -1);
+
+  /* Opening another file asks first; Cancel keeps everything. */
+  tv_window_open (window, other);
+  iterate_until (has_message_dialog, NULL, "the question about unsaved changes");
+  dialog = g_object_ref (find_message_dialog ());
+  g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Save Changes?");
+  adw_message_dialog_response (dialog, "cancel");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_object_unref (dialog);
+  g_assert_false (tv_window_is_loading (window));
+  g_assert_true (g_file_equal (tv_window_get_file (window), file));
+  g_assert_true (gtk_text_buffer_get_modified (buffer));
+
+  /* Discard: the other file opens, the edit is gone, the file untouched. */
+  tv_window_open (window, other);
+  iterate_until (has_message_dialog, NULL, "the question about unsaved changes");
+  dialog = g_object_ref (find_message_dialog ());
+  adw_message_dialog_response (dialog, "discard");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_object_unref (dialog);
+  iterate_until (not_loading, window, "the other scenario to load");
+  g_assert_true (g_file_equal (tv_window_get_file (window), other));
+  g_assert_false (gtk_text_buffer_get_modified (buffer));
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  g_assert_null (strstr (contents, "# not saved"));
+
+  close_window (window);
+  g_unlink (path);
+}
+
 /* --- Run control --------------------------------------------------------- */
 
 static guint64
@@ -974,6 +1044,7 @@ main (int   argc,
   g_test_add_data_func ("/tv/window/editor/load-edit", (gconstpointer) test_editor_load_edit, window_test);
   g_test_add_data_func ("/tv/window/editor/save", (gconstpointer) test_editor_save, window_test);
   g_test_add_data_func ("/tv/window/editor/errors", (gconstpointer) test_editor_errors, window_test);
+  g_test_add_data_func ("/tv/window/editor/unsaved", (gconstpointer) test_editor_unsaved, window_test);
   g_test_add_data_func ("/tv/window/pause-step", (gconstpointer) test_pause_step, window_test);
   g_test_add_data_func ("/tv/window/space-scope", (gconstpointer) test_space_scope, window_test);
 
