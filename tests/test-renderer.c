@@ -109,6 +109,22 @@ assert_color (const Drawing *d,
              (int) (expected->r * 255), (int) (expected->g * 255), (int) (expected->b * 255));
 }
 
+/* Like assert_color, for a pixel a line covers only in part. */
+static void
+assert_near (const Drawing *d,
+             double         x,
+             double         y,
+             const TvRgba  *expected)
+{
+  TvRgba got;
+
+  pixel (d, x, y, &got);
+  if (distance (&got, expected) > 0.2)
+    g_error ("pixel (%.0f, %.0f) is #%02x%02x%02x, not near #%02x%02x%02x",
+             x, y, (int) (got.r * 255), (int) (got.g * 255), (int) (got.b * 255),
+             (int) (expected->r * 255), (int) (expected->g * 255), (int) (expected->b * 255));
+}
+
 static void
 assert_not_color (const Drawing *d,
                   double         x,
@@ -378,6 +394,294 @@ test_lod (void)
   draw (&d, trace, TV_THEME_LIGHT, 500000, 500040, 1000);
   g_assert_cmpuint (d.stats.n_bars, >=, 8);
   g_assert_cmpuint (d.stats.n_bars, <=, 16);
+  drawing_clear (&d);
+}
+
+/*
+ * The level of detail must not change a picture whose spans are wider than
+ * a pixel: a row of 150 spans 2 to 20 px wide (four states, each with its
+ * own fill or pattern, edges on whole pixels) is compared pixel by pixel
+ * with the same spans painted one by one, as the exact path would.
+ */
+static void
+test_lod_matches_exact (void)
+{
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  const TvPalette *p = tv_palette_get (TV_THEME_LIGHT);
+  static const TvThreadState states[] = {
+    TV_STATE_RUNNING, TV_STATE_SLEEPING, TV_STATE_LOCK, TV_STATE_GIL_WAIT
+  };
+  const gint64 end = 1000000;
+  cairo_surface_t *reference;
+  cairo_t *cr;
+  Drawing d = { 0 };
+  TvRenderOptions options;
+  TvRendererGeometry geometry;
+  g_autoptr(GArray) edges = g_array_new (FALSE, FALSE, sizeof (gint64));
+  guint32 seed = 7;
+  double px_per_ns, y, h, bar_y, bar_h;
+  int x, yy, k, n_differ = 0, n_compared = 0;
+  guint i;
+
+  fx_thread (trace, 0, 0, 0, "main", TV_NO_THREAD);
+  fx_start (trace, 0, 0, TV_NO_THREAD, 0);
+  fx_thread (trace, 0, 1, 0, "striped", 0);
+  fx_object (trace, 1, TV_OBJ_LOCK, "L", 0);
+
+  /* Where whole pixels fall depends on the label column: ask first. */
+  tv_render_options_init (&options, trace, 1000, 10);
+  options.start = 0;
+  options.end = end;
+  tv_renderer_get_geometry (trace, &options, &geometry);
+  px_per_ns = geometry.area_width / (double) end;
+
+  /* Edges on whole pixels, 2 to 20 px apart. */
+  for (k = 4; k < (int) geometry.area_width - 24; )
+    {
+      g_array_append_val (edges, (gint64) { (gint64) llround (k / px_per_ns) });
+      seed = seed * 1103515245u + 12345u;
+      k += 2 + (int) ((seed >> 16) % 19);
+    }
+  fx_start (trace, 0, 1, 0, 0);
+  for (i = 0; i + 1 < edges->len; i++)
+    {
+      TvEvent event = { 0 };
+
+      event.kind = TV_EV_STATE;
+      event.thread = 1;
+      event.time = g_array_index (edges, gint64, i);
+      event.arg = states[i % G_N_ELEMENTS (states)];
+      event.object = event.arg == TV_STATE_LOCK ? 1 : 0;
+      tv_trace_add_event (trace, &event, NULL);
+    }
+  {
+    TvEvent exit_event = { g_array_index (edges, gint64, edges->len - 1), 0, 1, 0, 0,
+                           TV_EV_THREAD_EXIT, 0 };
+    TvEvent main_exit = { end, 0, 0, 0, 0, TV_EV_THREAD_EXIT, 0 };
+
+    tv_trace_add_event (trace, &exit_event, NULL);
+    tv_trace_add_event (trace, &main_exit, NULL);
+  }
+
+  draw (&d, trace, TV_THEME_LIGHT, 0, end, 1000);
+  g_assert_cmpfloat (fabs (d.geometry.area_width - geometry.area_width), <, 1e-9);
+  y = thread_row (&d, trace, 1, &h);
+  bar_y = y + 5;
+  bar_h = h - 10;
+
+  /* The reference: the same picture with the row's spans painted one by
+   * one over it. */
+  reference = cairo_image_surface_create (CAIRO_FORMAT_ARGB32,
+                                          cairo_image_surface_get_width (d.surface),
+                                          cairo_image_surface_get_height (d.surface));
+  cr = cairo_create (reference);
+  cairo_set_source_surface (cr, d.surface, 0, 0);
+  cairo_paint (cr);
+  for (i = 0; i + 2 < edges->len; i++)
+    {
+      const TvStateStyle *style = &p->states[states[i % G_N_ELEMENTS (states)]];
+      cairo_pattern_t *pattern = tv_palette_create_pattern (style->pattern, &style->ink, FALSE);
+      double x0 = x_of (&d, g_array_index (edges, gint64, i));
+      double x1 = x_of (&d, g_array_index (edges, gint64, i + 1));
+
+      cairo_rectangle (cr, x0, bar_y, x1 - x0, bar_h);
+      tv_rgba_set_source (cr, &style->fill);
+      if (pattern != NULL)
+        {
+          cairo_fill_preserve (cr);
+          cairo_set_source (cr, pattern);
+          cairo_pattern_destroy (pattern);
+        }
+      cairo_fill (cr);
+    }
+  cairo_destroy (cr);
+  cairo_surface_flush (reference);
+
+  /* Every pixel of the bars but the last span's (the cap is drawn there). */
+  for (x = (int) ceil (x_of (&d, g_array_index (edges, gint64, 0)));
+       x < (int) floor (x_of (&d, g_array_index (edges, gint64, edges->len - 2))); x++)
+    for (yy = (int) ceil (bar_y); yy < (int) floor (bar_y + bar_h); yy++)
+      {
+        Drawing ref = d;
+        TvRgba a, b;
+
+        ref.surface = reference;
+        pixel (&d, x, yy, &a);
+        pixel (&ref, x, yy, &b);
+        n_compared++;
+        if (distance (&a, &b) > 0.02)
+          {
+            if (n_differ < 10)
+              g_test_message ("differs at %d,%d", x, yy);
+            n_differ++;
+          }
+      }
+  g_assert_cmpint (n_compared, >, 10000);
+  if (n_differ > 0)
+    g_error ("%d of %d pixels differ from the exact drawing", n_differ, n_compared);
+
+  cairo_surface_destroy (reference);
+  drawing_clear (&d);
+}
+
+/* The state of most of each of three regions of a million spans far
+ * thinner than a pixel. */
+static void
+test_lod_million_spans (void)
+{
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  const TvPalette *p = tv_palette_get (TV_THEME_LIGHT);
+  const TvRgba *fills[3] = {
+    &p->states[TV_STATE_RUNNING].fill,
+    &p->states[TV_STATE_SLEEPING].fill,
+    &p->states[TV_STATE_GIL_WAIT].fill,
+  };
+  static const TvThreadState major[3] = {
+    TV_STATE_RUNNING, TV_STATE_SLEEPING, TV_STATE_GIL_WAIT
+  };
+  const guint n = 1000000;
+  const gint64 third = (gint64) n * 5 / 3;
+  Drawing d = { 0 };
+  double y, h, x;
+  guint i;
+  int r;
+
+  /*
+   * Spans of 10 ns in pairs: 8 ns of the region's state, 2 ns of another.
+   */
+  fx_thread (trace, 0, 0, 0, "main", TV_NO_THREAD);
+  fx_start (trace, 0, 0, TV_NO_THREAD, 0);
+  fx_thread (trace, 0, 1, 0, "million", 0);
+  fx_start (trace, 0, 1, 0, 0);
+  for (i = 0; i < n; i += 2)
+    {
+      gint64 t = (gint64) i * 5 + 10;
+      guint region = (guint) MIN (t / third, 2);
+      TvEvent event = { 0 };
+
+      event.kind = TV_EV_STATE;
+      event.thread = 1;
+      event.time = t;
+      event.arg = major[region];
+      tv_trace_add_event (trace, &event, NULL);
+      event.time = t + 8;
+      event.arg = major[(region + 1) % 3];
+      tv_trace_add_event (trace, &event, NULL);
+    }
+  {
+    TvEvent exit1 = { (gint64) n * 5 + 10, 0, 1, 0, 0, TV_EV_THREAD_EXIT, 0 };
+    TvEvent exit0 = { (gint64) n * 5 + 20, 0, 0, 0, 0, TV_EV_THREAD_EXIT, 0 };
+
+    tv_trace_add_event (trace, &exit1, NULL);
+    tv_trace_add_event (trace, &exit0, NULL);
+  }
+  g_assert_cmpuint (tv_trace_get_thread (trace, 1)->spans->len, >=, n);
+
+  draw (&d, trace, TV_THEME_LIGHT, 0, (gint64) n * 5 + 20, 1200);
+  y = thread_row (&d, trace, 1, &h);
+  /* About a bar per pixel column at most. */
+  g_assert_cmpuint (d.stats.n_bars, <=, (guint) d.geometry.area_width + 16);
+
+  for (r = 0; r < 3; r++)
+    for (x = x_of (&d, r * third + 10) + 3; x < x_of (&d, (r + 1) * third) - 3; x += 5)
+      {
+        int votes[3] = { 0, 0, 0 };
+        double yy;
+        int other;
+
+        /* Most pixels of the column are nearer the region's fill than any
+         * other state's (patterns put ink lines in some rows, and the
+         * label is in the middle). */
+        for (yy = y + 5; yy < y + h - 5; yy += 1)
+          {
+            TvRgba got;
+            int best = 0;
+
+            pixel (&d, x, yy, &got);
+            for (other = 1; other < 3; other++)
+              if (distance (&got, fills[other]) < distance (&got, fills[best]))
+                best = other;
+            votes[best]++;
+          }
+        for (other = 0; other < 3; other++)
+          if (other != r && votes[other] >= votes[r])
+            g_error ("column %.0f of region %d looks like region %d's state", x, r, other);
+      }
+  drawing_clear (&d);
+}
+
+/*
+ * A lock with 100,000 waiting stretches: where they are closer than a
+ * pixel the row is one outlined, hatched stretch; where nobody waits it
+ * is not outlined; sparse stretches keep their own outline.
+ */
+static void
+test_lod_many_waiters (void)
+{
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  const TvPalette *p = tv_palette_get (TV_THEME_LIGHT);
+  const guint n = 100000;
+  const gint64 dense_end = (gint64) n * 100;      /* 10 ms of stretches 100 ns apart */
+  const gint64 quiet_end = dense_end * 3 / 2;     /* 5 ms where nobody waits */
+  const gint64 end = dense_end * 2;               /* 5 ms of a few wide stretches */
+  TvRenderOptions options;
+  TvRendererGeometry geometry;
+  Drawing d = { 0 };
+  double y, h, x, top;
+  gint64 t;
+  guint i;
+
+  fx_thread (trace, 0, 0, 0, "main", TV_NO_THREAD);
+  fx_start (trace, 0, 0, TV_NO_THREAD, 0);
+  fx_thread (trace, 0, 1, 0, "waiter", 0);
+  fx_start (trace, 0, 1, 0, 0);
+  fx_object (trace, 1, TV_OBJ_LOCK, "L", 0);
+  fx_acquire (trace, 0, 0, 1, TV_NO_THREAD, 0);
+  for (i = 0; i < n; i++)
+    {
+      TvEvent wait = { (gint64) i * 100 + 10, TV_STATE_LOCK, 1, 1, 0, TV_EV_STATE, 0 };
+      TvEvent run = { (gint64) i * 100 + 60, TV_STATE_RUNNING, 1, 0, 0, TV_EV_STATE, 0 };
+
+      tv_trace_add_event (trace, &wait, NULL);
+      tv_trace_add_event (trace, &run, NULL);
+    }
+  g_assert_cmpuint (tv_trace_get_object (trace, 1)->waiters->len, >=, 2 * n);
+
+  /* Five wide stretches, each 1/100 of the range, in the last quarter. */
+  tv_render_options_init (&options, trace, 1000, 10);
+  tv_renderer_get_geometry (trace, &options, &geometry);
+  for (t = quiet_end + end / 40; t + end / 100 < end; t += end / 25)
+    {
+      TvEvent wait = { t, TV_STATE_LOCK, 1, 1, 0, TV_EV_STATE, 0 };
+      TvEvent run = { t + end / 100, TV_STATE_RUNNING, 1, 0, 0, TV_EV_STATE, 0 };
+
+      tv_trace_add_event (trace, &wait, NULL);
+      tv_trace_add_event (trace, &run, NULL);
+    }
+  {
+    TvEvent release = { end, 0, 0, 1, 0, TV_EV_RELEASE, 0 };
+
+    tv_trace_add_event (trace, &release, NULL);
+  }
+
+  draw (&d, trace, TV_THEME_LIGHT, 0, end, 1000);
+  g_assert_true (tv_renderer_get_object_row (trace, &d.options, 1, &y, &h));
+  /* The outline's top edge (1.5 px wide, on the bar's top: the row of
+   * pixels it covers in part is a blend). */
+  top = y + 5;
+
+  /* Dense: outlined all along (the badge may cover the end). */
+  for (x = x_of (&d, 200) + 2; x < x_of (&d, dense_end) - 40; x += 3)
+    assert_near (&d, x, top, &p->badge);
+  /* Quiet: the holder's bar, no outline. */
+  for (x = x_of (&d, dense_end) + 3; x < x_of (&d, quiet_end) - 3; x += 3)
+    assert_not_color (&d, x, top, &p->badge);
+  /* Sparse: each wide stretch outlined, the gaps between them not. */
+  for (t = quiet_end + end / 40; t + end / 100 < end; t += end / 25)
+    {
+      assert_near (&d, x_of (&d, t + end / 400), top, &p->badge);
+      assert_not_color (&d, x_of (&d, t - end / 100), top, &p->badge);
+    }
   drawing_clear (&d);
 }
 
@@ -682,6 +986,9 @@ main (int   argc,
   g_test_add_func ("/tv/renderer/waiters-outlined", test_waiters_outlined);
   g_test_add_func ("/tv/renderer/deadlock-outlined", test_deadlock_outlined);
   g_test_add_func ("/tv/renderer/lod", test_lod);
+  g_test_add_func ("/tv/renderer/lod-matches-exact", test_lod_matches_exact);
+  g_test_add_func ("/tv/renderer/lod-million-spans", test_lod_million_spans);
+  g_test_add_func ("/tv/renderer/lod-many-waiters", test_lod_many_waiters);
   g_test_add_func ("/tv/renderer/filter-and-height", test_filter_and_height);
   g_test_add_func ("/tv/renderer/main-thread-first", test_main_thread_first);
   g_test_add_func ("/tv/renderer/row-at", test_row_at);
