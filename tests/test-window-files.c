@@ -8,6 +8,8 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <string.h>
 
 #include <adwaita.h>
@@ -539,6 +541,35 @@ test_trace_deadlock (void)
   close_window (window);
   g_unlink (tvt);
 }
+
+static gboolean
+has_named_thread (gpointer data)
+{
+  TvWindow *window = data;
+
+  return shown_trace (window) != NULL && find_thread (shown_trace (window), "right") != NULL;
+}
+
+/* Closing the window in the middle ends the program: nothing is left. */
+static void
+test_close_while_tracing (void)
+{
+  g_autofree char *program = g_build_filename (TV_PRELOAD_FIXTURES, "preload-deadlock", NULL);
+  const char *argv[] = { program, NULL };
+  TvWindow *window = new_window ();
+  gint64 pid;
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.trace-command", "^as", argv);
+  iterate_until (has_named_thread, window, "the program's threads");
+  pid = find_thread (shown_trace (window), "right")->pid;
+  g_assert_cmpint (pid, >, 1);
+  g_assert_cmpint (kill ((pid_t) pid, 0), ==, 0);
+
+  close_window (window);
+  /* Killed and reaped, not a zombie: the pid is gone. */
+  g_assert_cmpint (kill ((pid_t) pid, 0), ==, -1);
+  g_assert_cmpint (errno, ==, ESRCH);
+}
 #endif
 
 int
@@ -571,6 +602,7 @@ main (int   argc,
   g_test_add_data_func ("/tv/window-files/trace-dialog", (gconstpointer) test_trace_dialog, window_test);
 #ifdef TV_PRELOAD_FIXTURES
   g_test_add_data_func ("/tv/window-files/trace-deadlock", (gconstpointer) test_trace_deadlock, window_test);
+  g_test_add_data_func ("/tv/window-files/close-while-tracing", (gconstpointer) test_close_while_tracing, window_test);
 #endif
 
   status = g_test_run ();
