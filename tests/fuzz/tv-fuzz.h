@@ -9,12 +9,15 @@
  * in the normal suite (docs/fuzzing.md).
  *
  * A critical or a warning from GLib is a bug the input found (a failed
- * g_return_if_fail, a model inconsistency): both abort, so that libFuzzer
- * keeps the input.
+ * g_return_if_fail, a model inconsistency): both are fatal, as g_error()
+ * is.  GLib ends a fatal message with SIGTRAP, which libFuzzer does not
+ * catch (it would die without saving the input): SIGTRAP becomes abort().
  */
 #pragma once
 
 #include <gio/gio.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tv-chrome-export.h"
@@ -22,6 +25,12 @@
 #include "tv-trace.h"
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
+
+static void
+tv_fuzz_trap (int signum)
+{
+  abort ();
+}
 
 static inline void
 tv_fuzz_init (void)
@@ -32,6 +41,7 @@ tv_fuzz_init (void)
     return;
   done = TRUE;
   g_log_set_always_fatal (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
+  signal (SIGTRAP, tv_fuzz_trap);
 }
 
 /* A copy of exactly `size` bytes (one for an empty input: the loaders take
