@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -201,7 +202,7 @@ spawn (const char  *path,
        GError     **error)
 {
   int report[2], child_errno = 0;
-  pid_t pid;
+  pid_t pid, parent = getpid ();
   ssize_t n;
 
   if (pipe2 (report, O_CLOEXEC) < 0)
@@ -230,7 +231,14 @@ spawn (const char  *path,
       sigemptyset (&none);
       sigprocmask (SIG_SETMASK, &none, NULL);
       if (own_group)
-        setpgid (0, 0);
+        {
+          setpgid (0, 0);
+          /* Out of our group, a crash of ours (the window) would leave it
+           * running: it dies with us.  Checked after, in case we already did. */
+          prctl (PR_SET_PDEATHSIG, SIGKILL);
+          if (getppid () != parent)
+            _exit (127);
+        }
       if (output_fd >= 0)
         {
           int null_fd = open ("/dev/null", O_RDONLY);
