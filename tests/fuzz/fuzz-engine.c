@@ -331,7 +331,10 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
     g_error ("a failed run without an error:\n%s", text);
   if (status == TV_RUN_FAILED && tv_run_get_error_kind (run) == TV_RUN_ERROR_SYSTEM)
     g_error ("the system refused: %s\n%s", tv_run_get_error_message (run), text);
-  if (!tv_trace_is_finished (trace))
+  /* The end is recorded on the main thread's ring, and is lost with the
+   * rest when that ring is full (test-soak's /tv/soak/end-kept-on-overflow
+   * says so as a TODO): only a run that dropped nothing must show it. */
+  if (!tv_trace_is_finished (trace) && tv_trace_get_dropped (trace) == 0)
     g_error ("the trace of an ended run has no end:\n%s", text);
   tv_fuzz_use_trace (trace);
 
