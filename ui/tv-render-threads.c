@@ -31,12 +31,21 @@ typedef struct
   gboolean summary;   /* only summarised columns so far */
 } Segment;
 
+/* A bar waiting to be filled with the others of its state. */
+typedef struct
+{
+  double   x0, x1;
+  guint8   state;
+} Bar;
+
 typedef struct
 {
   TvFrame             *frame;
   const TvTraceThread *thread;
   double               y, height;
   Segment              pending;
+  GArray              *bars;      /* Bar, left to right, not overlapping */
+  GArray              *labels;    /* Segment: bars wide enough for a label */
 } RowContext;
 
 static char *
@@ -183,17 +192,94 @@ draw_label (RowContext    *ctx,
     }
 }
 
+/*
+ * Bars are not filled one by one: each fill of a hatched state costs cairo
+ * a setup of the scaled tile, which made a row of a few hundred thin bars
+ * cost most of a frame.  A row keeps its bars and fills all those of one
+ * state at once (paint_bars()), then draws the labels over them.  Where a
+ * bar drawn a pixel wide runs into the next one, the next one wins, as it
+ * did when each bar was painted over the previous one.
+ */
 static void
 flush (RowContext *ctx)
 {
   Segment *seg = &ctx->pending;
+  Bar bar;
 
   if (!seg->active)
     return;
-  tv_render_state_bar (ctx->frame, seg->state, seg->x0, seg->x1, ctx->y, ctx->height);
-  ctx->frame->n_bars++;
-  draw_label (ctx, seg);
   seg->active = FALSE;
+  bar = (Bar) { seg->x0, seg->x1, seg->state };
+  if (ctx->frame->snap)
+    {
+      /*
+       * On pixels, edges go to whole device pixels: then each pixel shows
+       * one state, the one whose bar covers most of it, instead of a
+       * blend of the states either side (and the background behind both)
+       * that made thin bars look paler than they are.
+       */
+      double y = 0;
+
+      cairo_user_to_device (ctx->frame->cr, &bar.x0, &y);
+      cairo_user_to_device (ctx->frame->cr, &bar.x1, &y);
+      bar.x0 = round (bar.x0);
+      bar.x1 = MAX (round (bar.x1), bar.x0 + 1.0);
+      cairo_device_to_user (ctx->frame->cr, &bar.x0, &y);
+      cairo_device_to_user (ctx->frame->cr, &bar.x1, &y);
+    }
+  if (ctx->bars->len > 0)
+    {
+      Bar *prev = &g_array_index (ctx->bars, Bar, ctx->bars->len - 1);
+
+      prev->x1 = MAX (prev->x0, MIN (prev->x1, bar.x0));
+    }
+  g_array_append_val (ctx->bars, bar);
+  ctx->frame->n_bars++;
+  if (seg->x1 - seg->x0 >= 22)
+    g_array_append_val (ctx->labels, *seg);
+}
+
+static void
+paint_bars (RowContext *ctx)
+{
+  TvFrame *frame = ctx->frame;
+  cairo_t *cr = frame->cr;
+  guint i, state;
+
+  for (state = 0; state < TV_N_STATES; state++)
+    {
+      const TvStateStyle *style = &frame->palette->states[state];
+      gboolean any = FALSE;
+
+      for (i = 0; i < ctx->bars->len; i++)
+        {
+          const Bar *bar = &g_array_index (ctx->bars, Bar, i);
+
+          if (bar->state != state || bar->x1 <= bar->x0)
+            continue;
+          /* The dashed outline of `new` is drawn bar by bar. */
+          if (style->pattern == TV_PATTERN_OUTLINE)
+            tv_render_state_bar (frame, state, bar->x0, bar->x1, ctx->y, ctx->height);
+          else
+            {
+              cairo_rectangle (cr, bar->x0, ctx->y, bar->x1 - bar->x0, ctx->height);
+              any = TRUE;
+            }
+        }
+      if (!any)
+        continue;
+      tv_rgba_set_source (cr, &style->fill);
+      if (frame->patterns[state] != NULL)
+        {
+          cairo_fill_preserve (cr);
+          cairo_set_source (cr, frame->patterns[state]);
+        }
+      cairo_fill (cr);
+    }
+  for (i = 0; i < ctx->labels->len; i++)
+    draw_label (ctx, &g_array_index (ctx->labels, Segment, i));
+  g_array_set_size (ctx->bars, 0);
+  g_array_set_size (ctx->labels, 0);
 }
 
 static void
@@ -294,6 +380,7 @@ draw_spans (RowContext *ctx)
                                frame->start, MAX (end, frame->start + 1), n_pixels,
                                frame->trace_end, segment_cb, ctx);
   flush (ctx);
+  paint_bars (ctx);
 }
 
 static void
@@ -346,8 +433,12 @@ tv_render_thread_row (TvFrame     *frame,
     return;
   ctx.y = tv_frame_row_top (frame, row) + TV_BAR_INSET;
   ctx.height = row->height - 2 * TV_BAR_INSET;
+  ctx.bars = g_array_new (FALSE, FALSE, sizeof (Bar));
+  ctx.labels = g_array_new (FALSE, FALSE, sizeof (Segment));
 
   draw_new_before_spans (&ctx);
   draw_spans (&ctx);
   draw_end_cap (&ctx);
+  g_array_unref (ctx.bars);
+  g_array_unref (ctx.labels);
 }

@@ -59,11 +59,14 @@ typedef struct
   const TvPalette       *palette;
   cairo_t               *cr;
   PangoLayout           *layout;          /* the one layout of the frame */
+  GString               *text;            /* ...its text, and its font (by */
+  const PangoFontDescription *text_font;  /* address) as tv_frame_set_text() set them */
   PangoFontDescription  *font;
   PangoFontDescription  *font_small;
   PangoFontDescription  *font_bold;
   PangoFontDescription  *font_title;
   cairo_pattern_t       *patterns[TV_N_STATES];
+  gboolean               snap;            /* pixels: bar edges on whole device pixels */
 
   gint64                 start;
   gint64                 end;

@@ -48,6 +48,13 @@ tv_frame_set_text (TvFrame                    *frame,
                    const PangoFontDescription *font,
                    const char                 *text)
 {
+  /* Setting a layout's text lays it out again even when the text is the
+   * same: a frame draws the same few words ("running", "1", a thread's
+   * name) hundreds of times, so keep the layout when nothing changed. */
+  if (font == frame->text_font && strcmp (frame->text->str, text) == 0)
+    return;
+  frame->text_font = font;
+  g_string_assign (frame->text, text);
   pango_layout_set_font_description (frame->layout, font);
   pango_layout_set_text (frame->layout, text, -1);
 }
@@ -124,12 +131,15 @@ frame_init (TvFrame               *frame,
   frame->palette = tv_palette_get (options->theme);
   frame->cr = cr;
   frame->layout = pango_cairo_create_layout (cr);
+  frame->text = g_string_new (NULL);
+  frame->text_font = NULL;
   frame->font = pango_font_description_from_string ("Sans 9");
   frame->font_small = pango_font_description_from_string ("Sans 7.5");
   frame->font_bold = pango_font_description_from_string ("Sans Bold 9");
   frame->font_title = pango_font_description_from_string ("Sans Bold 14");
   vector = cairo_surface_get_type (cairo_get_target (cr)) == CAIRO_SURFACE_TYPE_PDF
            || cairo_surface_get_type (cairo_get_target (cr)) == CAIRO_SURFACE_TYPE_PS;
+  frame->snap = !vector && cairo_surface_get_type (cairo_get_target (cr)) != CAIRO_SURFACE_TYPE_SVG;
   for (i = 0; i < TV_N_STATES; i++)
     frame->patterns[i] = tv_palette_create_pattern (frame->palette->states[i].pattern,
                                                     &frame->palette->states[i].ink,
@@ -164,6 +174,8 @@ frame_clear (TvFrame *frame)
   g_clear_pointer (&frame->font_bold, pango_font_description_free);
   g_clear_pointer (&frame->font_title, pango_font_description_free);
   g_clear_object (&frame->layout);
+  if (frame->text != NULL)
+    g_string_free (g_steal_pointer (&frame->text), TRUE);
   tv_layout_clear (frame);
 }
 
