@@ -67,9 +67,17 @@ add_file (const char *target, TargetFunc func, const char *path, GPtrArray *case
 {
   g_autofree char *dir = g_path_get_dirname (path);
   g_autofree char *dir_name = g_path_get_basename (dir);
+  g_autofree char *parent = g_path_get_dirname (dir);
   g_autofree char *base = g_path_get_basename (path);
   g_autofree char *test_path = NULL;
   Case *c = g_new0 (Case, 1);
+
+  /* corpus/parser/x is /tv/fuzz/parser/corpus/x, not .../parser/parser/x. */
+  if (g_str_equal (dir_name, target))
+    {
+      g_free (dir_name);
+      dir_name = g_path_get_basename (parent);
+    }
 
   /* GTest paths are '/'-separated words: keep a file's name readable. */
   g_strdelimit (base, "/ ", '_');
