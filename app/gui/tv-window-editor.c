@@ -335,24 +335,27 @@ cursor_moved_cb (TvWindow      *self,
 
 typedef struct
 {
-  GFile *file;
-  guint  n_changes;
+  TvWindow *self;
+  GFile    *file;
+  guint     n_changes;
 } SaveData;
 
 static void
 save_data_free (SaveData *data)
 {
+  g_clear_object (&data->self);
   g_clear_object (&data->file);
   g_free (data);
 }
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SaveData, save_data_free)
 
 static void
 saved_cb (GObject      *object,
           GAsyncResult *result,
           gpointer      user_data)
 {
-  g_autoptr(TvWindow) self = user_data;
-  SaveData *data = g_object_get_data (object, "tv-save");
+  g_autoptr(SaveData) data = user_data;
+  TvWindow *self = data->self;
   g_autoptr(GError) error = NULL;
   void (*then) (TvWindow *) = g_steal_pointer (&self->after_save);
   g_autofree char *name = g_file_get_basename (G_FILE (object));
@@ -407,13 +410,13 @@ write_to (TvWindow *self,
   SaveData *data = g_new0 (SaveData, 1);
   gsize length = strlen (text);
 
+  data->self = g_object_ref (self);
   data->file = g_object_ref (file);
   data->n_changes = self->n_changes;
-  g_object_set_data_full (G_OBJECT (file), "tv-save", data, (GDestroyNotify) save_data_free);
 
   bytes = g_bytes_new_take (g_steal_pointer (&text), length);
   g_file_replace_contents_bytes_async (file, bytes, NULL, FALSE, G_FILE_CREATE_NONE,
-                                       self->cancellable, saved_cb, g_object_ref (self));
+                                       self->cancellable, saved_cb, data);
 }
 
 void
