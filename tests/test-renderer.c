@@ -685,6 +685,46 @@ test_lod_many_waiters (void)
   drawing_clear (&d);
 }
 
+/* A live thread's last state reaches the run's clock (`now`), not only the
+ * last event. */
+static void
+test_live_now_edge (void)
+{
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  const TvPalette *p = tv_palette_get (TV_THEME_LIGHT);
+  const TvRgba *running = &p->states[TV_STATE_RUNNING].fill;
+  TvRenderOptions options;
+  cairo_surface_t *surface;
+  cairo_t *cr;
+  Drawing d = { 0 };
+  double y, h;
+
+  fx_thread (trace, 0, 0, 0, "main", TV_NO_THREAD);
+  fx_start (trace, 0, 0, TV_NO_THREAD, 0);
+  fx_state (trace, 50, 0, TV_STATE_RUNNING, 0, 0);
+
+  /* Without `now`, the bar stops at the last event (50 µs)... */
+  draw (&d, trace, TV_THEME_LIGHT, 0, US (100), 1000);
+  y = thread_row (&d, trace, 0, &h);
+  assert_color (&d, x_of (&d, US (45)), y + 7, running);
+  assert_not_color (&d, x_of (&d, US (80)), y + 7, running);
+
+  /* ...with it, at the clock (90 µs), and not beyond. */
+  options = d.options;
+  options.now = US (90);
+  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, options.width, options.height);
+  cr = cairo_create (surface);
+  tv_renderer_draw (trace, &options, cr);
+  cairo_destroy (cr);
+  cairo_surface_flush (surface);
+  cairo_surface_destroy (d.surface);
+  d.surface = surface;
+  assert_color (&d, x_of (&d, US (80)), y + 7, running);
+  assert_color (&d, x_of (&d, US (89)), y + 7, running);
+  assert_not_color (&d, x_of (&d, US (95)), y + 7, running);
+  drawing_clear (&d);
+}
+
 static void
 test_filter_and_height (void)
 {
@@ -989,6 +1029,7 @@ main (int   argc,
   g_test_add_func ("/tv/renderer/lod-matches-exact", test_lod_matches_exact);
   g_test_add_func ("/tv/renderer/lod-million-spans", test_lod_million_spans);
   g_test_add_func ("/tv/renderer/lod-many-waiters", test_lod_many_waiters);
+  g_test_add_func ("/tv/renderer/live-now-edge", test_live_now_edge);
   g_test_add_func ("/tv/renderer/filter-and-height", test_filter_and_height);
   g_test_add_func ("/tv/renderer/main-thread-first", test_main_thread_first);
   g_test_add_func ("/tv/renderer/row-at", test_row_at);
