@@ -803,6 +803,8 @@ test_pause_step (void)
   iterate_for (300);
   g_assert_cmpuint (n_events (window), ==, before);
   g_assert_false (console_has (window, "one"));
+  /* The timeline marks the moment. */
+  g_assert_cmpuint (tv_timeline_get_n_pauses (tv_window_get_timeline (window)), ==, 1);
 
   /* Select a as the timeline does (a click on its name). */
   a = tv_trace_find_thread (tv_timeline_get_trace (tv_window_get_timeline (window)), "a");
@@ -822,6 +824,8 @@ test_pause_step (void)
   g_assert_nonnull (at_line);
   g_assert_nonnull (strstr (at_line, "a paused here"));
   g_assert_false (console_has (window, "one"));
+  /* The step ran the clock to the end of the sleep: a second moment. */
+  g_assert_cmpuint (tv_timeline_get_n_pauses (tv_window_get_timeline (window)), ==, 2);
 
   /* One step, one statement: "one" is printed, "two" is not. */
   gtk_widget_activate_action (GTK_WIDGET (window), "win.step", NULL);

@@ -190,7 +190,10 @@ tv_window_update_control (TvWindow *self)
 
       /* Every thread stands still: where is worth showing (not mid-step). */
       if (!stepping)
-        show_thread_lines (self);
+        {
+          show_thread_lines (self);
+          tv_timeline_add_pause (self->timeline, tv_clock_now (tv_run_get_clock (self->run)));
+        }
     }
   else
     {

@@ -74,6 +74,14 @@ void            tv_timeline_set_live_func (TvTimeline        *self,
  */
 void            tv_timeline_poll         (TvTimeline     *self);
 
+/*
+ * Marks a moment the run was paused at (scenario time; the clock stands
+ * still while paused).  The marks go with the trace (set_trace).
+ */
+void            tv_timeline_add_pause    (TvTimeline     *self,
+                                          gint64          time);
+guint           tv_timeline_get_n_pauses (TvTimeline     *self);
+
 /* The text of the tooltip at (x, y) in widget coordinates, or NULL. */
 char           *tv_timeline_dup_tooltip_at (TvTimeline   *self,
                                             double        x,
