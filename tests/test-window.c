@@ -606,6 +606,27 @@ run_enabled (gpointer data)
   return g_action_group_get_action_enabled (G_ACTION_GROUP (data), "run");
 }
 
+/* The console line (a label) whose text holds `text`, or NULL. */
+static GtkLabel *
+find_label (GtkWidget  *widget,
+            const char *text)
+{
+  if (GTK_IS_LABEL (widget) && strstr (gtk_label_get_text (GTK_LABEL (widget)), text) != NULL)
+    return GTK_LABEL (widget);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkLabel *found = find_label (child, text);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
 static void
 test_editor_errors (void)
 {
@@ -633,6 +654,21 @@ test_editor_errors (void)
   /* The console lists it, its place a link. */
   console = tv_window_dup_console_text (window);
   g_assert_nonnull (strstr (console, "tv-window-underline.tvs:4:13: unknown lock 'M'"));
+
+  /* Clicking the place in the console puts the cursor there. */
+  {
+    GtkLabel *label = find_label (GTK_WIDGET (window), "tv-window-underline.tvs:4:13:");
+    gboolean handled = FALSE;
+    GtkTextIter cursor;
+
+    g_assert_nonnull (label);
+    g_assert_nonnull (strstr (gtk_label_get_label (label), "<a href=\"line:4:13\">"));
+    g_signal_emit_by_name (label, "activate-link", "line:4:13", &handled);
+    g_assert_true (handled);
+    gtk_text_buffer_get_iter_at_mark (buffer, &cursor, gtk_text_buffer_get_insert (buffer));
+    g_assert_cmpint (gtk_text_iter_get_line (&cursor), ==, 3);
+    g_assert_cmpint (gtk_text_iter_get_line_offset (&cursor), ==, 12);
+  }
 
   /* Fixing the text removes the mark and lets it run, unsaved. */
   gtk_text_buffer_get_iter_at_line_offset (buffer, &start, 3, 12);
@@ -720,6 +756,35 @@ test_editor_unsaved (void)
   g_assert_false (gtk_text_buffer_get_modified (buffer));
   g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
   g_assert_null (strstr (contents, "# not saved"));
+
+  close_window (window);
+  g_unlink (path);
+}
+
+/* A run-time error marks its line; the next run clears the mark. */
+static void
+test_editor_run_error (void)
+{
+  g_autofree char *path = write_scenario ("tv-window-divide.tvs",
+                                          "var zero = 0\n"
+                                          "var x = 0\n"
+                                          "thread t:\n"
+                                          "    x = 1\n"
+                                          "    x = 10 / zero\n");
+  TvWindow *window = open_window (path);
+  TvEditor *editor = tv_window_get_editor (window);
+  const char *message;
+
+  run_to_end (window);
+  message = tv_editor_get_message_at (editor, 5, 1);
+  g_assert_nonnull (message);
+  g_assert_nonnull (strstr (message, "t: "));
+  g_assert_null (tv_editor_get_message_at (editor, 4, 1));
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.run", NULL);
+  g_assert_null (tv_editor_get_message_at (editor, 5, 1));
+  iterate_until (not_running, window, "the run to end");
+  g_assert_nonnull (tv_editor_get_message_at (editor, 5, 1));
 
   close_window (window);
   g_unlink (path);
@@ -1049,6 +1114,7 @@ main (int   argc,
   g_test_add_data_func ("/tv/window/editor/save", (gconstpointer) test_editor_save, window_test);
   g_test_add_data_func ("/tv/window/editor/errors", (gconstpointer) test_editor_errors, window_test);
   g_test_add_data_func ("/tv/window/editor/unsaved", (gconstpointer) test_editor_unsaved, window_test);
+  g_test_add_data_func ("/tv/window/editor/run-error", (gconstpointer) test_editor_run_error, window_test);
   g_test_add_data_func ("/tv/window/pause-step", (gconstpointer) test_pause_step, window_test);
   g_test_add_data_func ("/tv/window/space-scope", (gconstpointer) test_space_scope, window_test);
 
