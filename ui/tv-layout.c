@@ -130,6 +130,9 @@ typedef struct
   GPtrArray   *objects;          /* ObjectCache *, by object id */
   GArray      *link_from_min;    /* gint64: least from_time of each block of links */
   gboolean     links_known;
+  guint       *link_index;       /* link indexes grouped by target thread and kind */
+  guint       *link_offsets;     /* where each group starts in link_index (n_keys + 1) */
+  guint        n_link_keys;
 } RenderCache;
 
 static void
@@ -160,6 +163,8 @@ render_cache_free (gpointer data)
 
   g_ptr_array_unref (cache->objects);
   g_clear_pointer (&cache->link_from_min, g_array_unref);
+  g_free (cache->link_index);
+  g_free (cache->link_offsets);
   g_free (cache);
 }
 
@@ -329,6 +334,50 @@ tv_layout_link_blocks (TvTrace *trace,
     }
   *n_blocks = cache->link_from_min->len;
   return (const gint64 *) cache->link_from_min->data;
+}
+
+const guint *
+tv_layout_link_index (TvTrace      *trace,
+                      const guint **offsets,
+                      guint        *n_keys)
+{
+  RenderCache *cache = render_cache_get (trace);
+  GArray *links = tv_trace_get_links (trace);
+
+  if (cache->link_offsets == NULL)
+    {
+      guint n = links != NULL ? links->len : 0;
+      guint keys = tv_trace_get_n_threads (trace) * TV_N_LINK_KINDS;
+      g_autofree guint *fill = g_new0 (guint, keys + 1);
+      guint i;
+
+      /* A counting sort: each group keeps the links' to_time order. */
+      cache->n_link_keys = keys;
+      cache->link_offsets = g_new0 (guint, keys + 1);
+      for (i = 0; i < n; i++)
+        {
+          const TvLink *link = &g_array_index (links, TvLink, i);
+
+          if (link->to_thread < keys / TV_N_LINK_KINDS && (guint) link->kind < TV_N_LINK_KINDS)
+            cache->link_offsets[link->to_thread * TV_N_LINK_KINDS + link->kind + 1]++;
+        }
+      for (i = 0; i < keys; i++)
+        cache->link_offsets[i + 1] += cache->link_offsets[i];
+      cache->link_index = g_new (guint, MAX (cache->link_offsets[keys], 1));
+      for (i = 0; i < n; i++)
+        {
+          const TvLink *link = &g_array_index (links, TvLink, i);
+          guint key;
+
+          if (link->to_thread >= keys / TV_N_LINK_KINDS || (guint) link->kind >= TV_N_LINK_KINDS)
+            continue;
+          key = link->to_thread * TV_N_LINK_KINDS + link->kind;
+          cache->link_index[cache->link_offsets[key] + fill[key]++] = i;
+        }
+    }
+  *offsets = cache->link_offsets;
+  *n_keys = cache->n_link_keys;
+  return cache->link_index;
 }
 
 /*

@@ -158,6 +158,35 @@ consider_link (TvFrame      *frame,
     g_array_append_val (placed, p);
 }
 
+static int
+compare_placed (gconstpointer a,
+                gconstpointer b)
+{
+  const TvLink *la = ((const Placed *) a)->link, *lb = ((const Placed *) b)->link;
+
+  return la < lb ? -1 : la > lb;
+}
+
+/* The first of the links index[lo, hi) whose to_time is after `time`. */
+static guint
+first_indexed_after (GArray      *links,
+                     const guint *index,
+                     guint        lo,
+                     guint        hi,
+                     gint64       time)
+{
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+
+      if (g_array_index (links, TvLink, index[mid]).to_time <= time)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
+}
+
 void
 tv_render_links (TvFrame *frame)
 {
@@ -170,21 +199,11 @@ tv_render_links (TvFrame *frame)
   const double min_spacing = 10.0;
   guint limit = MAX (1u, (guint) (frame->area_width / min_spacing));
   const gint64 *from_min;
-  guint n_blocks, first, last, i;
+  const guint *index, *offsets;
+  guint n_blocks, n_keys, last, key, i;
 
   if (links == NULL || links->len == 0 || n_slots == 0)
     return;
-
-  /*
-   * Links are sorted by to_time: those that arrive before the view are out
-   * of it, and those that arrive in it are found by binary search.  Those
-   * that arrive after it are in view only when they leave before its end:
-   * the least from_time of each block of them skips the blocks that all
-   * leave later.
-   */
-  first = first_link_from (links, frame->start);
-  last = MAX (first_link_from (links, frame->end + 1), first);
-  from_min = tv_layout_link_blocks (frame->trace, &n_blocks);
 
   /*
    * Dense links (every GIL hand-over, every item of a busy queue) would
@@ -194,8 +213,14 @@ tv_render_links (TvFrame *frame)
    */
   count = g_new0 (guint, n_slots);
   placed = g_array_new (FALSE, FALSE, sizeof (Placed));
-  for (i = first; i < last; i++)
-    consider_link (frame, &g_array_index (links, TvLink, i), count, limit, placed);
+
+  /*
+   * Links are sorted by to_time.  Those that arrive after the view are in
+   * it only when they leave before its end: the least from_time of each
+   * block of them skips the blocks that all leave later.
+   */
+  last = first_link_from (links, frame->end + 1);
+  from_min = tv_layout_link_blocks (frame->trace, &n_blocks);
   i = last;
   while (i < links->len)
     {
@@ -208,6 +233,36 @@ tv_render_links (TvFrame *frame)
       consider_link (frame, &g_array_index (links, TvLink, i), count, limit, placed);
       i++;
     }
+
+  /*
+   * Those that arrive in the view, by target thread and kind: a binary
+   * search gives how many there are, so a kind far too dense for its row
+   * is left out without visiting its links (whether the row, or the rows
+   * they come from, are scrolled into view or not).
+   */
+  index = tv_layout_link_index (frame->trace, &offsets, &n_keys);
+  for (key = 0; key < n_keys; key++)
+    {
+      const TvRow *to = tv_frame_thread_row (frame, key / TV_N_LINK_KINDS);
+      guint lo, hi, slot;
+
+      if (to == NULL || offsets[key] == offsets[key + 1])
+        continue;
+      lo = first_indexed_after (links, index, offsets[key], offsets[key + 1], frame->start - 1);
+      hi = first_indexed_after (links, index, lo, offsets[key + 1], frame->end);
+      slot = (guint) (to - &g_array_index (frame->rows, TvRow, 0)) * TV_N_LINK_KINDS
+             + key % TV_N_LINK_KINDS;
+      if (hi - lo > 2 * limit)
+        {
+          count[slot] += hi - lo;
+          continue;
+        }
+      /* Once past the limit the row's arrows of this kind are out: stop. */
+      for (i = lo; i < hi && count[slot] <= limit; i++)
+        consider_link (frame, &g_array_index (links, TvLink, index[i]), count, limit, placed);
+    }
+  /* Drawn in to_time order, as they always were. */
+  g_array_sort (placed, compare_placed);
 
   last_x = g_new (double, n_slots);
   for (i = 0; i < n_slots; i++)

@@ -172,6 +172,11 @@ void     tv_counter_range        (const GArray          *points,
                                   gint64                *max);
 gint64   tv_layout_max_depth     (TvTrace *trace, const TvTraceObject *object);
 const gint64 *tv_layout_link_blocks (TvTrace *trace, guint *n_blocks);
+/* The links grouped by (target thread × TV_N_LINK_KINDS + kind), each group
+ * in to_time order: group k is index[offsets[k] .. offsets[k + 1]). */
+const guint  *tv_layout_link_index  (TvTrace      *trace,
+                                     const guint **offsets,
+                                     guint        *n_keys);
 
 void     tv_layout_clear         (TvFrame *frame);
 double   tv_layout_label_width   (TvFrame *frame);
