@@ -149,6 +149,7 @@ tv_window_update_control (TvWindow *self)
   gboolean paused = running && tv_run_is_paused (self->run);
   gboolean stepping = running && tv_run_is_stepping (self->run);
   gboolean can_step = FALSE;
+  TvRunPlace step_place = TV_RUN_PLACE_NONE;
   GAction *pause = g_action_map_lookup_action (G_ACTION_MAP (self), "pause");
   g_autoptr(GVariant) state = NULL;
 
@@ -162,10 +163,8 @@ tv_window_update_control (TvWindow *self)
 
   if (paused && !stepping && self->step_thread >= 0)
     {
-      TvRunPlace place = TV_RUN_PLACE_NONE;
-
-      tv_run_get_thread_line (self->run, (guint) self->step_thread, &place);
-      can_step = place == TV_RUN_PLACE_PAUSED || place == TV_RUN_PLACE_RUNNING;
+      tv_run_get_thread_line (self->run, (guint) self->step_thread, &step_place);
+      can_step = step_place == TV_RUN_PLACE_PAUSED || step_place == TV_RUN_PLACE_RUNNING;
     }
 
   set_enabled (self, "pause", running);
@@ -181,6 +180,10 @@ tv_window_update_control (TvWindow *self)
 
       if (stepping)
         text = g_strdup_printf (_("Stepping %s…"), name != NULL ? name : "");
+      else if (name != NULL && step_place == TV_RUN_PLACE_WAITING)
+        text = g_strdup_printf (_("Paused · %s waits for another thread: step that one"), name);
+      else if (name != NULL && step_place == TV_RUN_PLACE_NONE)
+        text = g_strdup_printf (_("Paused · %s is not running: pick another thread"), name);
       else if (name != NULL)
         text = g_strdup_printf (_("Paused · Space resumes · F7 steps %s"), name);
       else
