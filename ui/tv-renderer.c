@@ -116,6 +116,46 @@ legend_height (const TvRenderOptions *options)
   return options->show_legend ? tv_legend_height (options->width) : 0.0;
 }
 
+/*
+ * The palette's hatching tiles are drawn at four times the resolution and
+ * scaled down by cairo at every fill, which costs microseconds a pixel
+ * (filtered downscaling): a hatched stretch across a wide export cost tens
+ * of milliseconds.  On an image surface the tile is scaled once, to the
+ * surface's own pixels, and then repeats pixel for pixel.
+ */
+static cairo_pattern_t *
+pattern_at_device_scale (cairo_t         *target,
+                         cairo_pattern_t *pattern)
+{
+  const double tile = 8.0;   /* the palette's tile, in user units */
+  double sx = 1.0, sy = 0.0;
+  cairo_surface_t *surface;
+  cairo_pattern_t *scaled;
+  cairo_matrix_t matrix;
+  cairo_t *cr;
+  int px;
+
+  cairo_user_to_device_distance (target, &sx, &sy);
+  px = (int) round (tile * sx);
+  if (sy != 0.0 || px < 4 || px > 64)
+    return pattern;
+
+  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, px, px);
+  cr = cairo_create (surface);
+  cairo_scale (cr, px / tile, px / tile);
+  cairo_set_source (cr, pattern);
+  cairo_paint (cr);
+  cairo_destroy (cr);
+
+  scaled = cairo_pattern_create_for_surface (surface);
+  cairo_pattern_set_extend (scaled, CAIRO_EXTEND_REPEAT);
+  cairo_matrix_init_scale (&matrix, px / tile, px / tile);
+  cairo_pattern_set_matrix (scaled, &matrix);
+  cairo_surface_destroy (surface);
+  cairo_pattern_destroy (pattern);
+  return scaled;
+}
+
 static void
 frame_init (TvFrame               *frame,
             TvTrace               *trace,
@@ -141,9 +181,14 @@ frame_init (TvFrame               *frame,
            || cairo_surface_get_type (cairo_get_target (cr)) == CAIRO_SURFACE_TYPE_PS;
   frame->snap = !vector && cairo_surface_get_type (cairo_get_target (cr)) != CAIRO_SURFACE_TYPE_SVG;
   for (i = 0; i < TV_N_STATES; i++)
-    frame->patterns[i] = tv_palette_create_pattern (frame->palette->states[i].pattern,
-                                                    &frame->palette->states[i].ink,
-                                                    vector);
+    {
+      frame->patterns[i] = tv_palette_create_pattern (frame->palette->states[i].pattern,
+                                                      &frame->palette->states[i].ink,
+                                                      vector);
+      if (frame->patterns[i] != NULL
+          && cairo_surface_get_type (cairo_get_target (cr)) == CAIRO_SURFACE_TYPE_IMAGE)
+        frame->patterns[i] = pattern_at_device_scale (cr, frame->patterns[i]);
+    }
 
   frame->start = options->start;
   frame->end = MAX (options->end, options->start + 1);
