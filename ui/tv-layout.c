@@ -271,7 +271,7 @@ tv_counter_range (const GArray          *points,
       lo = MIN (lo, v);
       hi = MAX (hi, v);
     }
-  for (; i + TV_CACHE_BLOCK <= to && i / TV_CACHE_BLOCK < blocks->n_blocks;
+  for (; blocks != NULL && i + TV_CACHE_BLOCK <= to && i / TV_CACHE_BLOCK < blocks->n_blocks;
        i += TV_CACHE_BLOCK)
     {
       lo = MIN (lo, blocks->min[i / TV_CACHE_BLOCK]);

@@ -199,8 +199,8 @@ tv_render_links (TvFrame *frame)
   const double min_spacing = 10.0;
   guint limit = MAX (1u, (guint) (frame->area_width / min_spacing));
   const gint64 *from_min;
-  const guint *index, *offsets;
-  guint n_blocks, n_keys, last, key, i;
+  const guint *index = NULL, *offsets = NULL;
+  guint n_blocks, n_keys, first, last, key, i;
 
   if (links == NULL || links->len == 0 || n_slots == 0)
     return;
@@ -219,8 +219,15 @@ tv_render_links (TvFrame *frame)
    * it only when they leave before its end: the least from_time of each
    * block of them skips the blocks that all leave later.
    */
-  last = first_link_from (links, frame->end + 1);
-  from_min = tv_layout_link_blocks (frame->trace, &n_blocks);
+  first = first_link_from (links, frame->start);
+  last = MAX (first_link_from (links, frame->end + 1), first);
+  if (links->len - last > TV_CACHE_MIN_VISIBLE)
+    from_min = tv_layout_link_blocks (frame->trace, &n_blocks);
+  else
+    {
+      from_min = NULL;
+      n_blocks = 0;
+    }
   i = last;
   while (i < links->len)
     {
@@ -240,7 +247,15 @@ tv_render_links (TvFrame *frame)
    * is left out without visiting its links (whether the row, or the rows
    * they come from, are scrolled into view or not).
    */
-  index = tv_layout_link_index (frame->trace, &offsets, &n_keys);
+  if (last - first <= TV_CACHE_MIN_VISIBLE)
+    {
+      /* Few: visited one by one, without the grouping. */
+      for (i = first; i < last; i++)
+        consider_link (frame, &g_array_index (links, TvLink, i), count, limit, placed);
+      n_keys = 0;
+    }
+  else
+    index = tv_layout_link_index (frame->trace, &offsets, &n_keys);
   for (key = 0; key < n_keys; key++)
     {
       const TvRow *to = tv_frame_thread_row (frame, key / TV_N_LINK_KINDS);

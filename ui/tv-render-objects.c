@@ -321,12 +321,13 @@ draw_waiters (TvFrame             *frame,
 
   if (points == NULL || points->len == 0)
     return;
-  blocks = tv_layout_waiter_blocks (frame->trace, object);
   n = points->len;
 
   /* The point in effect at the start of the view. */
   i = first_point_after (points, frame->start);
   i = i > 0 ? i - 1 : 0;
+  blocks = first_point_after (points, frame->end) - i > TV_CACHE_MIN_VISIBLE
+    ? tv_layout_waiter_blocks (frame->trace, object) : NULL;
   t = MAX (g_array_index (points, TvCounterPoint, i).time, frame->start);
 
   while (i < n && t < frame->end)
@@ -410,7 +411,9 @@ tv_render_queue_row (TvFrame     *frame,
     return;
   points = object->depth;
   scale = tv_layout_max_depth (frame->trace, object);
-  blocks = tv_layout_depth_blocks (frame->trace, object);
+  blocks = first_point_after (points, frame->end) - first_point_after (points, frame->start)
+           > TV_CACHE_MIN_VISIBLE
+    ? tv_layout_depth_blocks (frame->trace, object) : NULL;
 
 #define DEPTH_Y(v) (bottom - (bottom - top) * (double) (v) / (double) scale)
 

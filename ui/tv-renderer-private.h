@@ -151,6 +151,12 @@ void     tv_layout_rows          (TvFrame *frame);
  * least from_time of each block of links (the last, partial block has none).
  */
 #define TV_CACHE_BLOCK 64
+/*
+ * Fewer elements in view than this are visited one by one: the summaries
+ * are built only for views that need them, since a live run changes the
+ * trace (and drops them) on every frame.
+ */
+#define TV_CACHE_MIN_VISIBLE 4096
 
 typedef struct
 {
@@ -163,7 +169,8 @@ typedef struct
 const TvCounterBlocks *tv_layout_waiter_blocks (TvTrace *trace, const TvTraceObject *object);
 const TvCounterBlocks *tv_layout_depth_blocks  (TvTrace *trace, const TvTraceObject *object);
 /* The least and largest value of points[from, to) (G_MAXINT64 and
- * G_MININT64 when empty), in O(log)-ish time with the blocks. */
+ * G_MININT64 when empty): whole blocks from `blocks`, or one by one when
+ * `blocks` is NULL. */
 void     tv_counter_range        (const GArray          *points,
                                   const TvCounterBlocks *blocks,
                                   guint                  from,
