@@ -725,6 +725,57 @@ test_live_now_edge (void)
   drawing_clear (&d);
 }
 
+/* 100,000 prints on one thread: a mark wherever it printed, none where it
+ * did not. */
+static void
+test_lod_many_prints (void)
+{
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  const TvPalette *p = tv_palette_get (TV_THEME_LIGHT);
+  const guint n = 100000;
+  const gint64 end = (gint64) n * 100;       /* prints in the first half */
+  Drawing d = { 0 };
+  double y, h, x;
+  int dark = 0, samples = 0;
+  guint i;
+
+  fx_thread (trace, 0, 0, 0, "main", TV_NO_THREAD);
+  fx_start (trace, 0, 0, TV_NO_THREAD, 0);
+  fx_thread (trace, 0, 1, 0, "chatty", 0);
+  fx_start (trace, 0, 1, 0, 0);
+  for (i = 0; i < n; i++)
+    {
+      TvEvent print = { (gint64) i * 50 + 10, 0, 1, 0, 0, TV_EV_PRINT, 0 };
+
+      tv_trace_add_event (trace, &print, "tick");
+    }
+  {
+    TvEvent exit1 = { end, 0, 1, 0, 0, TV_EV_THREAD_EXIT, 0 };
+
+    tv_trace_add_event (trace, &exit1, NULL);
+  }
+  g_assert_cmpuint (tv_trace_get_prints (trace)->len, ==, n);
+
+  draw (&d, trace, TV_THEME_LIGHT, 0, end, 1000);
+  y = thread_row (&d, trace, 1, &h);
+
+  /* Where it printed, the bubbles (in the foreground colour) touch. */
+  for (x = x_of (&d, 0) + 8; x < x_of (&d, end / 2) - 8; x += 1)
+    {
+      TvRgba got;
+
+      pixel (&d, x, y + 3, &got);
+      samples++;
+      if (distance (&got, &p->foreground) < 0.2)
+        dark++;
+    }
+  g_assert_cmpint (dark, >, samples / 2);
+  /* Where it did not, none. */
+  for (x = x_of (&d, end / 2) + 8; x < x_of (&d, end) - 8; x += 1)
+    assert_not_color (&d, x, y + 3, &p->foreground);
+  drawing_clear (&d);
+}
+
 static void
 test_filter_and_height (void)
 {
@@ -1029,6 +1080,7 @@ main (int   argc,
   g_test_add_func ("/tv/renderer/lod-matches-exact", test_lod_matches_exact);
   g_test_add_func ("/tv/renderer/lod-million-spans", test_lod_million_spans);
   g_test_add_func ("/tv/renderer/lod-many-waiters", test_lod_many_waiters);
+  g_test_add_func ("/tv/renderer/lod-many-prints", test_lod_many_prints);
   g_test_add_func ("/tv/renderer/live-now-edge", test_live_now_edge);
   g_test_add_func ("/tv/renderer/filter-and-height", test_filter_and_height);
   g_test_add_func ("/tv/renderer/main-thread-first", test_main_thread_first);

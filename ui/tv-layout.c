@@ -130,6 +130,9 @@ typedef struct
   GPtrArray   *objects;          /* ObjectCache *, by object id */
   GArray      *link_from_min;    /* gint64: least from_time of each block of links */
   gboolean     links_known;
+  guint       *print_index;      /* print indexes grouped by thread */
+  guint       *print_offsets;    /* where each thread's start (n_threads + 1) */
+  guint        n_print_threads;
   guint       *link_index;       /* link indexes grouped by target thread and kind */
   guint       *link_offsets;     /* where each group starts in link_index (n_keys + 1) */
   guint        n_link_keys;
@@ -163,6 +166,8 @@ render_cache_free (gpointer data)
 
   g_ptr_array_unref (cache->objects);
   g_clear_pointer (&cache->link_from_min, g_array_unref);
+  g_free (cache->print_index);
+  g_free (cache->print_offsets);
   g_free (cache->link_index);
   g_free (cache->link_offsets);
   g_free (cache);
@@ -648,4 +653,45 @@ tv_layout_label_width (TvFrame *frame)
       widest = MAX (widest, w + 90);
     }
   return CLAMP (widest + 16, TV_LABEL_MIN, TV_LABEL_MAX);
+}
+
+const guint *
+tv_layout_print_index (TvTrace      *trace,
+                       const guint **offsets,
+                       guint        *n_threads)
+{
+  RenderCache *cache = render_cache_get (trace);
+  GArray *prints = tv_trace_get_prints (trace);
+
+  if (cache->print_offsets == NULL)
+    {
+      guint n = prints != NULL ? prints->len : 0;
+      guint keys = tv_trace_get_n_threads (trace);
+      g_autofree guint *fill = g_new0 (guint, keys + 1);
+      guint i;
+
+      /* A counting sort: each thread's prints keep their time order. */
+      cache->n_print_threads = keys;
+      cache->print_offsets = g_new0 (guint, keys + 1);
+      for (i = 0; i < n; i++)
+        {
+          guint32 thread = g_array_index (prints, TvPrint, i).thread;
+
+          if (thread < keys)
+            cache->print_offsets[thread + 1]++;
+        }
+      for (i = 0; i < keys; i++)
+        cache->print_offsets[i + 1] += cache->print_offsets[i];
+      cache->print_index = g_new (guint, MAX (cache->print_offsets[keys], 1));
+      for (i = 0; i < n; i++)
+        {
+          guint32 thread = g_array_index (prints, TvPrint, i).thread;
+
+          if (thread < keys)
+            cache->print_index[cache->print_offsets[thread] + fill[thread]++] = i;
+        }
+    }
+  *offsets = cache->print_offsets;
+  *n_threads = cache->n_print_threads;
+  return cache->print_index;
 }

@@ -358,6 +358,63 @@ first_print_from (GArray *prints,
   return lo;
 }
 
+/* The first of the prints index[lo, hi) at or after `time`. */
+static guint
+first_indexed_print_from (GArray      *prints,
+                          const guint *index,
+                          guint        lo,
+                          guint        hi,
+                          gint64       time)
+{
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+
+      if (g_array_index (prints, TvPrint, index[mid]).time < time)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
+}
+
+/*
+ * Many prints in view: thread by thread, each mark found by binary search
+ * from the end of the previous one, so a row costs its marks, not its
+ * prints.
+ */
+static void
+draw_prints_indexed (TvFrame *frame,
+                     GArray  *prints)
+{
+  const guint *index, *offsets;
+  guint n_threads, thread;
+
+  index = tv_layout_print_index (frame->trace, &offsets, &n_threads);
+  for (thread = 0; thread < n_threads; thread++)
+    {
+      const TvRow *row = tv_frame_thread_row (frame, thread);
+      guint i, hi = offsets[thread + 1];
+
+      if (row == NULL || !row_visible (frame, row) || offsets[thread] == hi)
+        continue;
+      i = first_indexed_print_from (prints, index, offsets[thread], hi, frame->start);
+      while (i < hi)
+        {
+          const TvPrint *print = &g_array_index (prints, TvPrint, index[i]);
+          double x;
+
+          if (print->time > frame->end)
+            break;
+          x = tv_frame_x (frame, print->time);
+          tv_render_print_mark (frame, x, tv_frame_row_top (frame, row) + TV_BAR_INSET + 3);
+          /* Prints closer than a mark's width share one mark. */
+          i = MAX (first_indexed_print_from (prints, index, i + 1, hi,
+                                             tv_frame_time (frame, x + 4.0)), i + 1);
+        }
+    }
+}
+
 void
 tv_render_prints (TvFrame *frame)
 {
@@ -368,11 +425,18 @@ tv_render_prints (TvFrame *frame)
   if (prints == NULL || prints->len == 0)
     return;
 
-  last_x = g_new (double, MAX (frame->n_thread_rows, 1));
-  for (i = 0; i < frame->n_thread_rows; i++)
-    last_x[i] = -G_MAXDOUBLE;
+  i = first_print_from (prints, frame->start);
+  if (first_print_from (prints, frame->end + 1) - i > TV_CACHE_MIN_VISIBLE)
+    {
+      draw_prints_indexed (frame, prints);
+      return;
+    }
 
-  for (i = first_print_from (prints, frame->start); i < prints->len; i++)
+  last_x = g_new (double, MAX (frame->n_thread_rows, 1));
+  for (guint t = 0; t < frame->n_thread_rows; t++)
+    last_x[t] = -G_MAXDOUBLE;
+
+  for (; i < prints->len; i++)
     {
       const TvPrint *print = &g_array_index (prints, TvPrint, i);
       const TvRow *row;

@@ -184,6 +184,10 @@ const gint64 *tv_layout_link_blocks (TvTrace *trace, guint *n_blocks);
 const guint  *tv_layout_link_index  (TvTrace      *trace,
                                      const guint **offsets,
                                      guint        *n_keys);
+/* The prints grouped by thread, each group in time order. */
+const guint  *tv_layout_print_index (TvTrace      *trace,
+                                     const guint **offsets,
+                                     guint        *n_threads);
 
 void     tv_layout_clear         (TvFrame *frame);
 double   tv_layout_label_width   (TvFrame *frame);
