@@ -595,10 +595,12 @@ check_event (TvCaptureReader *self,
   if (ev->thread == TV_NO_THREAD)
     {
       /* Only events about objects or the run may happen on no thread
-       * (Chrome imports make such counters and objects). */
+       * (Chrome imports make such counters and objects; the run's
+       * controller records pauses and resumes on a ring of its own). */
       if (ev->kind != TV_EV_OBJECT_NEW && ev->kind != TV_EV_QUEUE_PUT &&
           ev->kind != TV_EV_QUEUE_GET && ev->kind != TV_EV_VAR_READ &&
-          ev->kind != TV_EV_VAR_WRITE && ev->kind != TV_EV_RUN_END)
+          ev->kind != TV_EV_VAR_WRITE && ev->kind != TV_EV_RUN_END &&
+          ev->kind != TV_EV_PAUSE && ev->kind != TV_EV_RESUME)
         return "happens on no thread";
     }
   else if (!thread_ok (self, ev->thread))
@@ -616,6 +618,8 @@ check_event (TvCaptureReader *self,
     {
     case TV_EV_THREAD_NEW:
     case TV_EV_DEADLOCK:
+    case TV_EV_PAUSE:     /* aux: the stepped thread, or none */
+    case TV_EV_RESUME:
       if (ev->aux != TV_NO_THREAD && !thread_ok (self, ev->aux))
         return "names a second thread out of range";
       break;

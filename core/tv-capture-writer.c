@@ -202,6 +202,8 @@ tv_capture_writer_add (TvCaptureWriter *self,
     case TV_EV_ACQUIRE:
     case TV_EV_LINK:
     case TV_EV_DEADLOCK:
+    case TV_EV_PAUSE:     /* aux: the stepped thread, or none */
+    case TV_EV_RESUME:
       note_thread (self, event->aux);
       break;
     case TV_EV_STATE:

@@ -963,6 +963,66 @@ test_real_runs (void)
   g_rmdir (dir);
 }
 
+/*
+ * A run that was paused, stepped and resumed: the controller's events are
+ * on no thread (a user pause or resume has aux = TV_NO_THREAD, a step names
+ * the stepped thread in aux).  The file opens, and gives the same model.
+ */
+static void
+feed_paused_run (Feed *feed)
+{
+  add (feed, TV_EV_OBJECT_NEW,   0, 0, 1, 1001, TV_OBJ_PROCESS, 0, "main");
+  add (feed, TV_EV_THREAD_NEW,   0, 0, 1, 1002, NT, 0, "MainThread");
+  add (feed, TV_EV_THREAD_START, 0, 0, 0, 0, NT, 0, NULL);
+  add (feed, TV_EV_THREAD_NEW,  10, 1, 1, 1003, 0, 2, "worker");
+  add (feed, TV_EV_PAUSE,       20, NT, 0, 0, NT, 0, NULL);
+  add (feed, TV_EV_RESUME,      20, NT, 0, 5000000, 1, 0, NULL);
+  add (feed, TV_EV_THREAD_START, 25, 1, 0, 10, 0, 2, NULL);
+  add (feed, TV_EV_PAUSE,       30, NT, 0, 0, 1, 0, NULL);
+  add (feed, TV_EV_RESUME,      30, NT, 0, 7000000, NT, 0, NULL);
+  add (feed, TV_EV_THREAD_EXIT, 40, 1, 0, 0, 0, 0, NULL);
+  add (feed, TV_EV_RUN_END,     50, 0, 0, TV_RUN_FINISHED, 0, 0, NULL);
+}
+
+static void
+test_pauses (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TvCaptureWriter) writer = tv_capture_writer_new ();
+  g_autoptr(TvTrace) original = tv_trace_new ();
+  g_autoptr(TvTrace) trace = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("tv-capture-XXXXXX", &error);
+  g_autofree char *path = NULL;
+  g_autofree guint8 *bytes = NULL;
+  gsize size;
+  guint64 events;
+  Feed feed = { original, writer };
+
+  g_assert_no_error (error);
+  path = g_build_filename (dir, "paused.tvt", NULL);
+  feed_paused_run (&feed);
+  tv_capture_writer_save (writer, path, &error);
+  g_assert_no_error (error);
+
+  trace = tv_capture_load (path, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (trace);
+  assert_traces_equal (original, trace);
+  g_assert_cmpuint (tv_trace_get_n_events (trace), ==, 11);
+
+  /* A pause's aux must still be a thread of the file, or none. */
+  g_file_get_contents (path, (char **) &bytes, &size, &error);
+  g_assert_no_error (error);
+  events = get_le (section_entry (bytes, TV_CAPTURE_SECTION_EVENTS) + 8, 8);
+  set_le (bytes + events + 7 * TV_CAPTURE_EVENT_SIZE + 24, 4, 2);
+  fix_crc (bytes, TV_CAPTURE_SECTION_EVENTS);
+  assert_read_error (bytes, size, TV_CAPTURE_ERROR_CORRUPT,
+                     "trace.tvt: event 7 (pause) names a second thread out of range");
+
+  g_remove (path);
+  g_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -987,6 +1047,7 @@ main (int   argc,
   ADD ("/tv/capture/bad-events", test_bad_events);
   ADD ("/tv/capture/mutations", test_mutations);
   g_test_add_func ("/tv/capture/real-runs", test_real_runs);
+  g_test_add_func ("/tv/capture/pauses", test_pauses);
 
   return g_test_run ();
 }
