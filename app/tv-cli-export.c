@@ -51,6 +51,7 @@ tv_cli_command_export (int argc, char **argv)
   double scale = 1.0;
   int width = 0;
   gboolean dark = FALSE;
+  g_autofree char *theme = NULL;
   gboolean no_title = FALSE;
   gboolean no_legend = FALSE;
   const GOptionEntry entries[] = {
@@ -62,8 +63,10 @@ tv_cli_command_export (int argc, char **argv)
       "Width in points, 320 to 10000 (default 1600)", "W" },
     { "range", 0, 0, G_OPTION_ARG_STRING, &range_text,
       "Draw only this span (0:2s, 500ms:1.5s, 1s:)", "START:END" },
+    { "theme", 0, 0, G_OPTION_ARG_STRING, &theme,
+      "light (the default) or dark", "THEME" },
     { "dark", 0, 0, G_OPTION_ARG_NONE, &dark,
-      "Use the dark theme", NULL },
+      "Use the dark theme (the same as --theme dark)", NULL },
     { "no-title", 0, 0, G_OPTION_ARG_NONE, &no_title,
       "Leave out the title", NULL },
     { "no-legend", 0, 0, G_OPTION_ARG_NONE, &no_legend,
@@ -105,10 +108,10 @@ tv_cli_command_export (int argc, char **argv)
     "A run that ends in a deadlock or another run-time error is still drawn\n"
     "(the error is reported on stderr): showing it is often the point.\n"
     "\n"
-    "Exit status: 0 the image was written, 1 load errors (or a bad trace\n"
-    "file), 2 the run could\n"
-    "not be made or the image not written, 64 bad command line,\n"
-    "130 interrupted (what ran until then is still drawn).\n");
+    "Exit status: 0 the image was written, 1 load errors, a bad trace\n"
+    "file, an unknown output format or an output that cannot be written,\n"
+    "2 the run could not be made, 64 bad command line, 130 interrupted\n"
+    "(what ran until then is still drawn).\n");
 
   if (!tv_cli_parse_options (context, "export", argc, argv))
     return TV_CLI_EXIT_USAGE;
@@ -133,7 +136,7 @@ tv_cli_command_export (int argc, char **argv)
     {
       g_printerr ("threadviz export: '%s': the name must end in .png, .svg, .pdf or .json\n",
                   output);
-      return TV_CLI_EXIT_USAGE;
+      return TV_CLI_EXIT_OUTPUT_ERROR;
     }
   if (!(scale >= 0.5 && scale <= 4.0))
     {
@@ -153,6 +156,11 @@ tv_cli_command_export (int argc, char **argv)
                   "END, e.g. 0:2s or 500ms:, not '%s'\n", range_text);
       return TV_CLI_EXIT_USAGE;
     }
+  if (theme != NULL && g_strcmp0 (theme, "light") != 0 && g_strcmp0 (theme, "dark") != 0)
+    {
+      g_printerr ("threadviz export: --theme is light or dark, not '%s'\n", theme);
+      return TV_CLI_EXIT_USAGE;
+    }
   if (!tv_cli_check_speed (speed))
     return TV_CLI_EXIT_USAGE;
   if (until_text != NULL && !tv_cli_parse_duration (until_text, &setup.until))
@@ -166,7 +174,7 @@ tv_cli_command_export (int argc, char **argv)
   options.scale = scale;
   if (width != 0)
     options.width = width;
-  options.theme = dark ? TV_THEME_DARK : TV_THEME_LIGHT;
+  options.theme = dark || g_strcmp0 (theme, "dark") == 0 ? TV_THEME_DARK : TV_THEME_LIGHT;
   options.title = !no_title;
   options.legend = !no_legend;
 
@@ -214,14 +222,14 @@ tv_cli_command_export (int argc, char **argv)
       if (!tv_chrome_export (trace, output, &error))
         {
           g_printerr ("threadviz export: %s\n", error->message);
-          return TV_CLI_EXIT_RUN_ERROR;
+          return TV_CLI_EXIT_OUTPUT_ERROR;
         }
       return status;
     }
   if (!tv_export_to_file (trace, &options, output, &error))
     {
       g_printerr ("threadviz export: %s\n", error->message);
-      return TV_CLI_EXIT_RUN_ERROR;
+      return TV_CLI_EXIT_OUTPUT_ERROR;
     }
   return status;
 }

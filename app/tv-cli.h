@@ -24,7 +24,8 @@ typedef enum
 {
   TV_CLI_EXIT_OK          = 0,
   TV_CLI_EXIT_LOAD_ERROR  = 1,   /* the file cannot be read or has load errors */
-  TV_CLI_EXIT_RUN_ERROR   = 2,   /* deadlock, stall, release not held, ...; or an export failed */
+  TV_CLI_EXIT_OUTPUT_ERROR = 1,  /* export: unknown format, or the output cannot be written */
+  TV_CLI_EXIT_RUN_ERROR   = 2,   /* deadlock, stall, release not held, ...; the run could not be made */
   TV_CLI_EXIT_USAGE       = 64,  /* bad command line (EX_USAGE of sysexits.h) */
   TV_CLI_EXIT_INTERRUPTED = 130, /* SIGINT or SIGTERM stopped the run (128 + SIGINT) */
 } TvCliExit;

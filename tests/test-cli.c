@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include <cairo.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
@@ -675,13 +676,48 @@ test_export_usage (void)
   assert_contains (no_output.err, "-o OUT.png");
 
   run_cli (&bad_format, "export", path, "-o", gif, NULL);
-  assert_exit (&bad_format, 64);
+  assert_exit (&bad_format, 1);
   assert_contains (bad_format.err, "must end in .png, .svg, .pdf or .json");
 
   run_cli (&bad_range, "export", path, "-o", png, "--range", "2s:1s", NULL);
   assert_exit (&bad_range, 64);
   assert_contains (bad_range.err, "--range");
   g_assert_false (g_file_test (png, G_FILE_TEST_EXISTS));
+}
+
+/* An output that cannot be written is exit status 1, naming the file;
+ * --theme dark draws a dark background. */
+static void
+test_export_output (void)
+{
+  g_autofree char *path = write_fixture ("export-output.tvs", order_tvs);
+  g_autofree char *missing = g_build_filename (fixture_dir, "no-such-dir", "x.png", NULL);
+  g_autofree char *dark = g_build_filename (fixture_dir, "dark.png", NULL);
+  g_auto(CliResult) unwritable = { 0 };
+  g_auto(CliResult) bad_theme = { 0 };
+  g_auto(CliResult) themed = { 0 };
+  g_autoptr(GError) error = NULL;
+  cairo_surface_t *surface;
+  guint32 pixel;
+
+  run_cli (&unwritable, "export", path, "-o", missing, NULL);
+  assert_exit (&unwritable, 1);
+  assert_contains (unwritable.err, "x.png");
+
+  run_cli (&bad_theme, "export", path, "-o", dark, "--theme", "sepia", NULL);
+  assert_exit (&bad_theme, 64);
+  assert_contains (bad_theme.err, "--theme");
+
+  run_cli (&themed, "export", path, "-o", dark, "--theme", "dark", NULL);
+  assert_exit (&themed, 0);
+  surface = cairo_image_surface_create_from_png (dark);
+  g_assert_cmpint (cairo_surface_status (surface), ==, CAIRO_STATUS_SUCCESS);
+  cairo_surface_flush (surface);
+  /* The top left corner is the page's background. */
+  pixel = *(guint32 *) cairo_image_surface_get_data (surface);
+  g_assert_cmpuint (((pixel >> 16) & 0xff) + ((pixel >> 8) & 0xff) + (pixel & 0xff), <, 3 * 96);
+  cairo_surface_destroy (surface);
+  g_unlink (dark);
 }
 #endif
 
@@ -856,6 +892,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tv/cli/check", test_check);
 #ifdef TV_WITH_EXPORT
   g_test_add_func ("/tv/cli/export/formats", test_export);
+  g_test_add_func ("/tv/cli/export/output", test_export_output);
   g_test_add_func ("/tv/cli/export/deadlock", test_export_deadlock);
   g_test_add_func ("/tv/cli/export/range", test_export_range);
   g_test_add_func ("/tv/cli/export/usage", test_export_usage);
