@@ -547,6 +547,23 @@ tv_trace_add_event (TvTrace       *self,
       }
       break;
 
+    case TV_EV_PAUSE:
+    case TV_EV_RESUME:
+      {
+        gboolean resume = event->kind == TV_EV_RESUME;
+        TvPauseMark mark = {
+          .time = event->time,
+          .wall_ns = resume && event->arg > 0 ? event->arg : 0,
+          /* A damaged file's thread is none rather than an index that
+           * a reader would trust. */
+          .aux = event->aux < TV_TRACE_MAX_THREADS ? event->aux : TV_NO_THREAD,
+          .kind = resume ? TV_PAUSE_MARK_RESUME : TV_PAUSE_MARK_PAUSE,
+        };
+
+        sorted_insert (self->pauses, G_STRUCT_OFFSET (TvPauseMark, time), event->time, &mark);
+      }
+      break;
+
     case TV_EV_RUN_END:
       self->finished = TRUE;
       self->run_status = (guint) event->arg;

@@ -26,6 +26,7 @@ struct _TvTrace
   GArray     *links;      /* TvLink, sorted by to_time */
   GArray     *prints;     /* TvPrint, sorted by time */
   GArray     *problems;   /* TvProblem, sorted by time */
+  GArray     *pauses;     /* TvPauseMark, sorted by time */
   GPtrArray  *summaries;  /* TvThreadSummary *, by thread index, made on first query */
 
   /* Reused by every drain, so that draining allocates nothing once warm. */

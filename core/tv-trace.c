@@ -71,6 +71,7 @@ tv_trace_finalize (GObject *object)
   g_clear_pointer (&self->links, g_array_unref);
   g_clear_pointer (&self->prints, g_array_unref);
   g_clear_pointer (&self->problems, g_array_unref);
+  g_clear_pointer (&self->pauses, g_array_unref);
   g_clear_pointer (&self->summaries, g_ptr_array_unref);
   g_clear_pointer (&self->scratch, g_array_unref);
   g_clear_pointer (&self->title, g_free);
@@ -123,6 +124,7 @@ tv_trace_init (TvTrace *self)
   g_array_set_clear_func (self->prints, _tv_trace_print_clear);
   self->problems = g_array_new (FALSE, FALSE, sizeof (TvProblem));
   g_array_set_clear_func (self->problems, _tv_trace_problem_clear);
+  self->pauses = g_array_new (FALSE, FALSE, sizeof (TvPauseMark));
   self->scratch = g_array_new (FALSE, FALSE, sizeof (TvEvent));
   self->summaries = g_ptr_array_new_with_free_func (_tv_thread_summary_free);
 }
@@ -291,6 +293,14 @@ tv_trace_get_problems (TvTrace *self)
   g_return_val_if_fail (TV_IS_TRACE (self), NULL);
 
   return self->problems;
+}
+
+GArray *
+tv_trace_get_pauses (TvTrace *self)
+{
+  g_return_val_if_fail (TV_IS_TRACE (self), NULL);
+
+  return self->pauses;
 }
 
 gint64

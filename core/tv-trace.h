@@ -125,6 +125,24 @@ typedef struct
   char         *message;    /* TV_EV_RUN_ERROR's text, NULL for deadlock members */
 } TvProblem;
 
+/* A TV_EV_PAUSE or TV_EV_RESUME of the run's controller. */
+typedef enum
+{
+  TV_PAUSE_MARK_PAUSE = 0,
+  TV_PAUSE_MARK_RESUME,
+} TvPauseMarkKind;
+
+/* A pause, a resume, or one end of a step.  A user pause and its resume
+ * have aux = TV_NO_THREAD and, as the scenario clock stands still, the same
+ * time; a step is a resume then a pause whose aux is the stepped thread. */
+typedef struct
+{
+  gint64          time;
+  gint64          wall_ns;  /* TV_PAUSE_MARK_RESUME: wall ns it stood paused, else 0 */
+  guint32         aux;      /* the stepped thread, or TV_NO_THREAD */
+  TvPauseMarkKind kind;
+} TvPauseMark;
+
 TvTrace             *tv_trace_new (void);
 
 /*
@@ -164,6 +182,8 @@ const TvTraceObject *tv_trace_find_object (TvTrace *self, const char *name);
 GArray              *tv_trace_get_links (TvTrace *self);
 GArray              *tv_trace_get_prints (TvTrace *self);
 GArray              *tv_trace_get_problems (TvTrace *self);
+/* Array of TvPauseMark, in time order (equal times in order of arrival). */
+GArray              *tv_trace_get_pauses (TvTrace *self);
 
 /* The latest time any event carried (0 for an empty trace). */
 gint64               tv_trace_get_end_time (TvTrace *self);

@@ -118,6 +118,20 @@ assert_traces_equal (TvTrace *a,
   g_assert_cmpuint (tv_trace_get_n_events (a), ==, tv_trace_get_n_events (b));
   g_assert_cmpuint (tv_trace_get_dropped (a), ==, tv_trace_get_dropped (b));
 
+  la = tv_trace_get_pauses (a);
+  lb = tv_trace_get_pauses (b);
+  g_assert_cmpuint (la->len, ==, lb->len);
+  for (guint i = 0; i < la->len; i++)
+    {
+      const TvPauseMark *pa = &g_array_index (la, TvPauseMark, i);
+      const TvPauseMark *pb = &g_array_index (lb, TvPauseMark, i);
+
+      g_assert_cmpint (pa->time, ==, pb->time);
+      g_assert_cmpint (pa->kind, ==, pb->kind);
+      g_assert_cmpuint (pa->aux, ==, pb->aux);
+      g_assert_cmpint (pa->wall_ns, ==, pb->wall_ns);
+    }
+
   for (guint i = 0; i < tv_trace_get_n_threads (a); i++)
     {
       const TvTraceThread *ta = tv_trace_get_thread (a, i);
@@ -1009,6 +1023,9 @@ test_pauses (void)
   g_assert_nonnull (trace);
   assert_traces_equal (original, trace);
   g_assert_cmpuint (tv_trace_get_n_events (trace), ==, 11);
+  g_assert_cmpuint (tv_trace_get_pauses (trace)->len, ==, 4);
+  g_assert_cmpuint (g_array_index (tv_trace_get_pauses (trace), TvPauseMark, 1).aux, ==, 1);
+  g_assert_cmpint (g_array_index (tv_trace_get_pauses (trace), TvPauseMark, 3).wall_ns, ==, 7000000);
 
   /* A pause's aux must still be a thread of the file, or none. */
   g_file_get_contents (path, (char **) &bytes, &size, &error);

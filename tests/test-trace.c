@@ -519,6 +519,62 @@ test_out_of_order (void)
 }
 
 static void
+assert_pause (GArray          *pauses,
+              guint            i,
+              gint64           time,
+              TvPauseMarkKind  kind,
+              guint32          aux,
+              gint64           wall_ns)
+{
+  const TvPauseMark *mark;
+
+  g_assert_cmpuint (i, <, pauses->len);
+  mark = &g_array_index (pauses, TvPauseMark, i);
+  g_assert_cmpint (mark->time, ==, time);
+  g_assert_cmpint (mark->kind, ==, kind);
+  g_assert_cmpuint (mark->aux, ==, aux);
+  g_assert_cmpint (mark->wall_ns, ==, wall_ns);
+}
+
+/* The controller's pauses, steps and resumes (on no thread) are kept as
+ * marks in time order, equal times in order of arrival; they make no
+ * thread and no span. */
+static void
+test_pauses (void)
+{
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  GArray *pauses = tv_trace_get_pauses (trace);
+
+  g_assert_cmpuint (pauses->len, ==, 0);
+  NEW_THREAD (trace, 0, 0, "main");
+  add (trace, TV_EV_THREAD_START, 0, 0, 0, 0, NT, 1, NULL);
+  /* A user pause at 20, a step of thread 0 from 20 to 30, then resume. */
+  add (trace, TV_EV_PAUSE, 20, NT, 0, 0, NT, 0, NULL);
+  add (trace, TV_EV_RESUME, 20, NT, 0, 4000000, 0, 0, NULL);
+  STATE (trace, 25, 0, TV_STATE_SLEEPING, 0, 2);
+  add (trace, TV_EV_PAUSE, 30, NT, 0, 0, 0, 0, NULL);
+  add (trace, TV_EV_RESUME, 30, NT, 0, 9000000, NT, 0, NULL);
+  /* A later drain brings an older pause and resume, and a damaged aux. */
+  add (trace, TV_EV_PAUSE, 60, NT, 0, 0, NT, 0, NULL);
+  add (trace, TV_EV_PAUSE, 50, NT, 0, 0, NT, 0, NULL);
+  add (trace, TV_EV_RESUME, 50, NT, 0, 100, G_MAXUINT32 - 1, 0, NULL);
+
+  g_assert_cmpuint (pauses->len, ==, 7);
+  assert_pause (pauses, 0, 20, TV_PAUSE_MARK_PAUSE, NT, 0);
+  assert_pause (pauses, 1, 20, TV_PAUSE_MARK_RESUME, 0, 4000000);
+  assert_pause (pauses, 2, 30, TV_PAUSE_MARK_PAUSE, 0, 0);
+  assert_pause (pauses, 3, 30, TV_PAUSE_MARK_RESUME, NT, 9000000);
+  assert_pause (pauses, 4, 50, TV_PAUSE_MARK_PAUSE, NT, 0);
+  assert_pause (pauses, 5, 50, TV_PAUSE_MARK_RESUME, NT, 100);
+  assert_pause (pauses, 6, 60, TV_PAUSE_MARK_PAUSE, NT, 0);
+
+  g_assert_cmpuint (tv_trace_get_n_threads (trace), ==, 1);
+  g_assert_cmpuint (tv_trace_get_thread (trace, 0)->spans->len, ==, 3);
+  g_assert_cmpint (tv_trace_get_end_time (trace), ==, 60);
+  g_assert_cmpuint (tv_trace_get_n_events (trace), ==, 10);
+}
+
+static void
 test_dropped (void)
 {
   g_autoptr(TvTrace) trace = tv_trace_new ();
@@ -1021,6 +1077,7 @@ main (int   argc,
   g_test_add_func ("/tv/trace/renames", test_renames);
   g_test_add_func ("/tv/trace/out-of-order", test_out_of_order);
   g_test_add_func ("/tv/trace/dropped", test_dropped);
+  g_test_add_func ("/tv/trace/pauses", test_pauses);
   g_test_add_func ("/tv/trace/drain", test_drain);
   g_test_add_func ("/tv/trace/live-drain", test_live_drain);
   g_test_add_func ("/tv/trace/names", test_names);
