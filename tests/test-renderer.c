@@ -172,6 +172,54 @@ one_thread_trace (void)
 
 /* ---- renderer ------------------------------------------------------------- */
 
+/*
+ * Where the run stood paused: a dashed line through the rows and a pause
+ * sign in the axis, as the window draws them; a step: a bracket on the
+ * stepped thread's row from its resume to its pause.
+ */
+static void
+test_pauses (void)
+{
+  g_autoptr(TvTrace) trace = one_thread_trace ();
+  const TvRgba accent = { 0.21, 0.52, 0.89, 1.0 };
+  const TvRgba white = { 1, 1, 1, 1 };
+  Drawing d = { 0 };
+  double x, axis_y, y, h, dash;
+
+  /* A user's pause at 40 µs, then a step of worker from 40 to 55 µs. */
+  fx_event (trace, 40, TV_EV_PAUSE, TV_NO_THREAD, 0, TV_NO_THREAD, 0, 0, NULL);
+  fx_event (trace, 40, TV_EV_RESUME, TV_NO_THREAD, 0, 1, 1000000, 0, NULL);
+  fx_event (trace, 55, TV_EV_PAUSE, TV_NO_THREAD, 0, 1, 0, 0, NULL);
+  fx_event (trace, 55, TV_EV_RESUME, TV_NO_THREAD, 0, TV_NO_THREAD, 2000000, 0, NULL);
+
+  draw (&d, trace, TV_THEME_LIGHT, 0, US (100), 1000);
+  axis_y = d.geometry.rows_top - 30;
+  x = floor (x_of (&d, US (40)));
+
+  /* The sign: an accent box with two white bars. */
+  assert_near (&d, x - 4, axis_y + 5, &accent);
+  assert_color (&d, x - 2, axis_y + 11, &white);
+  assert_color (&d, x + 2, axis_y + 11, &white);
+  assert_near (&d, x, axis_y + 11, &accent);
+  /* The line through main's row: dashes 4 px long every 8 px. */
+  y = thread_row (&d, trace, 0, &h);
+  dash = axis_y + 22 + 8 * ceil ((y - axis_y - 22) / 8.0);
+  assert_near (&d, x + 0.5, dash + 2, &accent);
+  assert_not_color (&d, x + 0.5, dash + 6, &accent);
+  /* Nowhere else. */
+  assert_not_color (&d, x + 6.5, dash + 2, &accent);
+
+  /* The step's bracket along the top of worker's row, and its end is a
+   * moment the run stood paused too. */
+  y = floor (thread_row (&d, trace, 1, &h));
+  assert_near (&d, x_of (&d, US (47)), y + 2, &accent);
+  assert_not_color (&d, x_of (&d, US (47)), y + h / 2, &accent);
+  assert_not_color (&d, x_of (&d, US (70)), y + 2, &accent);
+  assert_near (&d, floor (x_of (&d, US (55))) - 4, axis_y + 5, &accent);
+  g_assert_cmpuint (tv_trace_get_pauses (trace)->len, ==, 4);
+  drawing_clear (&d);
+}
+
 static void
 test_running_bar (void)
 {
@@ -1087,6 +1135,7 @@ main (int   argc,
   g_test_add_func ("/tv/renderer/row-at", test_row_at);
   g_test_add_func ("/tv/renderer/draws-everything", test_draws_everything);
   g_test_add_func ("/tv/renderer/edge-cases", test_edge_cases);
+  g_test_add_func ("/tv/renderer/pauses", test_pauses);
   g_test_add_func ("/tv/axis/time-format", test_time_format);
   g_test_add_func ("/tv/axis/nice-step", test_nice_step);
   g_test_add_func ("/tv/axis/ranges", test_axis_ranges);

@@ -2,7 +2,8 @@
 /*
  * tv-render-links.c: what is drawn over the rows: arrows between threads
  * (start, put → get, release → acquire, exit → join, wake), print marks,
- * and problems (deadlock cycles outlined and named, run-time errors).
+ * problems (deadlock cycles outlined and named, run-time errors), and where
+ * the run stood paused or was stepped.
  */
 #define G_LOG_DOMAIN "tv-renderer"
 
@@ -669,4 +670,116 @@ tv_render_problems (TvFrame *frame)
       draw_pill (frame, text, x, tv_frame_row_top (frame, row) + row->height / 2.0,
                  &frame->palette->problem);
     }
+}
+
+/* ---- Pauses and steps -------------------------------------------------- */
+
+/* The window's accent: pause marks and step brackets are about the run's
+ * control, not about any state, so they keep one colour in every palette. */
+static const TvRgba pause_color = { 0.21, 0.52, 0.89, 0.9 };
+
+/* A step of `thread` from `from` to `to`: a bracket along the top of its
+ * row, open downwards, so the bars it ran stay readable under it. */
+static void
+draw_step (TvFrame *frame,
+           guint32  thread,
+           gint64   from,
+           gint64   to)
+{
+  const TvRow *row = tv_frame_thread_row (frame, thread);
+  cairo_t *cr = frame->cr;
+  double x0, x1, y;
+
+  if (row == NULL || to < frame->start || from > frame->end)
+    return;
+  x0 = floor (tv_frame_x_clamped (frame, from)) + 0.5;
+  x1 = floor (tv_frame_x_clamped (frame, to)) + 0.5;
+  /* A step that took no scenario time is still a step. */
+  x1 = MAX (x1, x0 + 3);
+  y = floor (tv_frame_row_top (frame, row)) + 2.5;
+
+  cairo_move_to (cr, x0, y + 6);
+  cairo_line_to (cr, x0, y);
+  cairo_line_to (cr, x1, y);
+  cairo_line_to (cr, x1, y + 6);
+  /* A halo first: the bracket often lies on a bar of a similar blue. */
+  cairo_set_line_width (cr, 3.5);
+  tv_rgba_set_source (cr, &frame->palette->halo);
+  cairo_stroke_preserve (cr);
+  cairo_set_line_width (cr, 1.5);
+  tv_rgba_set_source (cr, &pause_color);
+  cairo_stroke (cr);
+}
+
+/* A moment the run stood paused: a dashed line through the rows and a
+ * small pause sign in the axis, as the window draws it. */
+static void
+draw_pause (TvFrame *frame,
+            gint64   time)
+{
+  cairo_t *cr = frame->cr;
+  double x = floor (tv_frame_x (frame, time));
+  double y0 = frame->axis_y;
+
+  tv_rgba_set_source (cr, &pause_color);
+  for (double y = y0 + 22; y < frame->rows_bottom; y += 8)
+    cairo_rectangle (cr, x, y, 1, MIN (4, frame->rows_bottom - y));
+  cairo_rectangle (cr, x - 5, y0 + 4, 11, 14);
+  cairo_fill (cr);
+
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_rectangle (cr, x - 3, y0 + 7, 2, 8);
+  cairo_rectangle (cr, x + 1, y0 + 7, 2, 8);
+  cairo_fill (cr);
+}
+
+void
+tv_render_pauses (TvFrame *frame)
+{
+  GArray *pauses = tv_trace_get_pauses (frame->trace);
+  cairo_t *cr = frame->cr;
+  gint64 last = G_MININT64;
+
+  if (pauses == NULL || pauses->len == 0)
+    return;
+
+  cairo_save (cr);
+  /* The sign is a few pixels wider than the mark: it may reach into the
+   * right pad, never over the label column. */
+  cairo_rectangle (cr, frame->area_x, frame->axis_y,
+                   frame->options->width - frame->area_x, frame->rows_bottom - frame->axis_y);
+  cairo_clip (cr);
+
+  for (guint i = 0; i < pauses->len; i++)
+    {
+      const TvPauseMark *mark = &g_array_index (pauses, TvPauseMark, i);
+
+      if (mark->kind == TV_PAUSE_MARK_RESUME && mark->aux != TV_NO_THREAD)
+        {
+          /* The step runs to the next pause naming its thread (still
+           * running: to the end of the trace). */
+          gint64 to = frame->trace_end;
+
+          for (guint j = i + 1; j < pauses->len; j++)
+            {
+              const TvPauseMark *next = &g_array_index (pauses, TvPauseMark, j);
+
+              if (next->kind == TV_PAUSE_MARK_PAUSE)
+                {
+                  to = next->time;
+                  break;
+                }
+            }
+          draw_step (frame, mark->aux, mark->time, to);
+        }
+      else if (mark->kind == TV_PAUSE_MARK_PAUSE)
+        {
+          /* Every thread stood still here, after a user's pause or at
+           * the end of a step; a moment, drawn once. */
+          if (mark->time != last && mark->time >= frame->start && mark->time <= frame->end)
+            draw_pause (frame, mark->time);
+          last = mark->time;
+        }
+    }
+  cairo_restore (cr);
 }

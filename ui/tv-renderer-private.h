@@ -234,6 +234,9 @@ void     tv_render_waiter_badge  (TvFrame *frame, double x, double y, gint64 cou
 void     tv_render_links         (TvFrame *frame);
 void     tv_render_prints        (TvFrame *frame);
 void     tv_render_problems      (TvFrame *frame);
+/* Where the run stood paused (a mark through the rows and the axis) and
+ * what each step ran (a bracket on the stepped thread's row). */
+void     tv_render_pauses        (TvFrame *frame);
 void     tv_render_arrow         (TvFrame    *frame,
                                   TvLinkKind  kind,
                                   double      x0,

@@ -678,6 +678,7 @@ tv_renderer_draw_with_stats (TvTrace               *trace,
   draw_row_backgrounds (&frame);
   draw_axis (&frame);
   draw_rows (&frame);
+  tv_render_pauses (&frame);
   draw_label_column (&frame);
   if (options->show_legend)
     tv_legend_draw (&frame, frame.legend_y);
