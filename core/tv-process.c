@@ -21,6 +21,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -166,15 +167,22 @@ child_died_locked (TvRun *run, guint32 index, pid_t pid, int status)
       if (sh->step_thread == i)
         tv_control_step_done_locked (run);
       slot->exit_time = t;
-      /* Its own producer is gone: the ring is free to record the end. */
+      /* Its own producer is gone: the ring is free to record the end (a
+       * thread the child spawned has no ring here: the controller's). */
       if (run->ctxs[i].ring != NULL)
         tv_emit_at (&run->ctxs[i], t, TV_EV_THREAD_EXIT, 0, 0, 0, 0);
+      else
+        tv_emit_kept_locked (run, i, TV_EV_THREAD_EXIT, 0, 0, 0, 0);
       pthread_cond_broadcast (&slot->cond);
     }
   if (!any)
     return;
   sh->progress++;
   pthread_cond_broadcast (&sh->all_ended);
+  /* Killed by the runner after the stop grace: the run was stopped, and
+   * that is what it stays. */
+  if (run->children_killed)
+    return;
   tv_run_fail_locked (run, TV_RUN_ERROR_SYSTEM,
                       WIFSIGNALED (status)
                       ? g_strdup_printf ("process '%s' (pid %d) was killed by signal %d (%s)",
@@ -184,6 +192,18 @@ child_died_locked (TvRun *run, guint32 index, pid_t pid, int status)
                                          "while its threads were alive",
                                          sh->slots[index].name, (int) pid,
                                          WEXITSTATUS (status)));
+}
+
+/* The child of slot `index` was waited for: `r` is what waitpid() gave.
+ * Lock held. */
+static void
+reaped_locked (TvRun *run, guint index, pid_t pid, pid_t r, int status)
+{
+  if (run->reaped[index])
+    return;
+  run->reaped[index] = TRUE;
+  if (r == pid)
+    child_died_locked (run, index, pid, status);
 }
 
 void
@@ -196,25 +216,88 @@ tv_process_reap (TvRun *run, gboolean block)
       pid_t pid, r;
       int status = 0;
 
+      /*
+       * The runner and the watchdog both reap.  A look that does not block
+       * is made under the engine lock, so that the waitpid() that gets the
+       * child and the bookkeeping of its death are one step: otherwise the
+       * other reaper's ECHILD could mark it reaped first and its death
+       * (its live threads) would be lost.  Only the last reap of a child
+       * process, where nobody else reaps, blocks.
+       */
       tv_shared_lock (sh);
       pid = run->reaped[i] ? 0 : run->pids[i];
+      if (pid > 0 && !block)
+        {
+          do
+            r = waitpid (pid, &status, WNOHANG);
+          while (r < 0 && errno == EINTR);
+          if (r != 0)
+            reaped_locked (run, i, pid, r, status);
+        }
       tv_shared_unlock (sh);
-      if (pid <= 0)
+      if (pid <= 0 || !block)
         continue;
 
       do
-        r = waitpid (pid, &status, block ? 0 : WNOHANG);
+        r = waitpid (pid, &status, 0);
       while (r < 0 && errno == EINTR);
-      if (r == 0)
-        continue;
-
       tv_shared_lock (sh);
-      if (!run->reaped[i])
-        {
-          run->reaped[i] = TRUE;
-          if (r == pid)
-            child_died_locked (run, i, pid, status);
-        }
+      reaped_locked (run, i, pid, r, status);
       tv_shared_unlock (sh);
+    }
+}
+
+gboolean
+tv_process_all_reaped_locked (TvRun *run)
+{
+  for (guint i = 0; i < run->n_slots; i++)
+    if (run->pids[i] > 0 && !run->reaped[i])
+      return FALSE;
+  return TRUE;
+}
+
+void
+tv_process_kill_locked (TvRun *run)
+{
+  TvShared *sh = run->sh;
+  pid_t self = getpid ();
+
+  run->children_killed = TRUE;
+  for (guint i = 0; i < run->n_slots; i++)
+    {
+      /* A child may not even have begun (stuck in its allocator right
+       * after fork, say): its slot has no pid yet, but we know it. */
+      if (run->pids[i] > 0 && !run->reaped[i])
+        kill (run->pids[i], SIGKILL);
+      if (sh->slots[i].life == TV_SLOT_ALIVE && sh->slots[i].pid > 0
+          && sh->slots[i].pid != self)
+        kill (sh->slots[i].pid, SIGKILL);
+    }
+}
+
+void
+tv_process_forget_locked (TvRun *run)
+{
+  TvShared *sh = run->sh;
+  gboolean any = FALSE;
+
+  for (guint i = 0; i < run->n_slots; i++)
+    {
+      TvSlot *slot = &sh->slots[i];
+
+      /* This process's own threads end by themselves (they saw the stop). */
+      if (slot->life != TV_SLOT_ALIVE || run->created[i] || i == 0)
+        continue;
+      any = TRUE;
+      slot->life = TV_SLOT_ENDED;
+      slot->exit_time = tv_clock_now (&sh->clock);
+      /* Its producer may not be gone yet: not on its own ring. */
+      tv_emit_kept_locked (run, i, TV_EV_THREAD_EXIT, 0, 0, 0, 0);
+      pthread_cond_broadcast (&slot->cond);
+    }
+  if (any)
+    {
+      sh->progress++;
+      pthread_cond_broadcast (&sh->all_ended);
     }
 }

@@ -118,6 +118,9 @@ struct _TvRun
    * the engine lock); each process reaps its own children. */
   pid_t        *pids;
   gboolean     *reaped;
+  /* The runner killed what was left of the run's processes after the stop
+   * grace (under the engine lock): their deaths fail nothing. */
+  gboolean      children_killed;
   gboolean      in_child;          /* this copy of the run is a forked process */
   pid_t         forker_pid;        /* this process (the parent of those it forks) */
   pid_t         parent_pid;        /* in a child: the process that forked it */
@@ -178,6 +181,29 @@ tv_emit_at (TvCtx *ctx, gint64 time, TvEventKind kind, guint line,
   ev.kind = (uint16_t) kind;
   ev.line = (uint16_t) MIN (line, 65535u);
   tv_ring_emit (ctx->ring, &ev);
+}
+
+/*
+ * Records on the controller's ring (the recorder's last, which only run
+ * control writes and is nearly always empty) on thread `thread`, for
+ * the events a trace must not lose when the thread's own ring is full: the
+ * end of the run, its errors, a thread's part in a deadlock.  The engine
+ * lock must be held: it is what makes the ring single-producer.
+ */
+static inline void
+tv_emit_kept_locked (TvRun *run, guint32 thread, TvEventKind kind, guint line,
+                     guint32 object, guint32 aux, gint64 arg)
+{
+  TvEvent ev;
+
+  ev.time = tv_clock_now (&run->sh->clock);
+  ev.arg = arg;
+  ev.thread = thread;
+  ev.object = object;
+  ev.aux = aux;
+  ev.kind = (uint16_t) kind;
+  ev.line = (uint16_t) MIN (line, 65535u);
+  tv_ring_emit (run->control_ring, &ev);
 }
 
 static inline void
@@ -267,8 +293,22 @@ TvFlow        tv_gil_check (TvCtx *ctx, guint line, gint64 *dropped_at);
 /* `start P`: forks one process per instance of process body P. */
 TvFlow        tv_process_start (TvCtx *ctx, const TvStmt *stmt);
 /* Reaps the children of this process that have ended (blocking: wait for
- * them).  A child that died while its threads were alive fails the run. */
+ * them).  A child that died while its threads were alive fails the run
+ * (unless the runner killed it, tv_process_kill_locked).  Lock not held. */
 void          tv_process_reap (TvRun *run, gboolean block);
+/* Whether every child this process forked has been reaped.  Lock held. */
+gboolean      tv_process_all_reaped_locked (TvRun *run);
+/*
+ * The stop grace is over: SIGKILLs every process of the run but this one
+ * (the children it forked and every process a live slot runs in).  Lock
+ * held.
+ */
+#define TV_STOP_GRACE_NS (500 * G_GINT64_CONSTANT (1000000))
+void          tv_process_kill_locked (TvRun *run);
+/* Once the killed children are reaped: ends the slots still alive in
+ * other processes (those of grandchildren, which this one cannot reap),
+ * recording their THREAD_EXIT on the controller's ring.  Lock held. */
+void          tv_process_forget_locked (TvRun *run);
 /* The object id of the GIL of process object `process`, 0 when gil off. */
 guint32       tv_process_gil (TvRun *run, guint32 process);
 

@@ -200,6 +200,67 @@ any_alive_locked (TvRun *run)
   return FALSE;
 }
 
+/*
+ * Like Python at exit: the run ends when its last thread has ended and its
+ * last child process has been reaped.  Without a stop that may take as
+ * long as the scenario says.  After a stop, a process that has not ended
+ * within TV_STOP_GRACE_NS never will by itself (stopped by a debugger or a
+ * signal, or stuck in its allocator's lock that fork() copied held, as
+ * happens under ASan): it is killed, so that a stopped run always ends.
+ */
+static void
+wait_for_the_end (TvRun *run)
+{
+  TvShared *sh = run->sh;
+  gint64 kill_at = -1;
+
+  tv_shared_lock (sh);
+  for (;;)
+    {
+      gboolean alive = any_alive_locked (run);
+      gboolean reaped = tv_process_all_reaped_locked (run);
+      gint64 now = tv_clock_wall_ns (), until;
+
+      if (!alive && reaped)
+        break;
+      if (kill_at < 0 && tv_shared_stopping (sh))
+        kill_at = now + TV_STOP_GRACE_NS;
+      if (kill_at >= 0 && now >= kill_at && !run->children_killed)
+        tv_process_kill_locked (run);
+      if (run->children_killed && reaped)
+        {
+          tv_process_forget_locked (run);
+          if (!any_alive_locked (run))
+            break;
+        }
+
+      if (!reaped && (!alive || run->children_killed))
+        {
+          /* Children whose threads have all ended (or that were killed)
+           * are leaving: look every millisecond (the watchdog reaps too,
+           * but only every 20). */
+          tv_shared_unlock (sh);
+          tv_process_reap (run, FALSE);
+          tv_shared_lock (sh);
+          if (tv_process_all_reaped_locked (run))
+            continue;
+          until = now + G_GINT64_CONSTANT (1000000);
+          if (kill_at >= 0 && !run->children_killed)
+            until = MIN (until, kill_at);
+        }
+      else
+        until = kill_at >= 0 && !run->children_killed ? kill_at : G_MAXINT64;
+
+      /* all_ended is broadcast by every thread's end, a child's death and
+       * a stop (tv_shared_wake_all_locked). */
+      if (until == G_MAXINT64)
+        tv_shared_wait (sh, &sh->all_ended);
+      else
+        tv_shared_wait_until (sh, &sh->all_ended, until);
+    }
+  tv_shared_unlock (sh);
+}
+
 void *
 tv_runner_main (void *data)
 {
@@ -236,13 +297,7 @@ tv_runner_main (void *data)
     }
   tv_interp_thread_end (ctx);
 
-  /* Like Python at exit: the run ends when its last thread has ended. */
-  tv_shared_lock (sh);
-  while (any_alive_locked (run))
-    if (pthread_cond_wait (&sh->all_ended, &sh->lock) == EOWNERDEAD)
-      pthread_mutex_consistent (&sh->lock);
-  tv_shared_unlock (sh);
-  tv_process_reap (run, TRUE);
+  wait_for_the_end (run);
 
   for (guint i = 1; i < run->n_slots; i++)
     {

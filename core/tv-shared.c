@@ -245,6 +245,8 @@ tv_shared_wake_all_locked (TvShared *sh)
     pthread_cond_broadcast (&sh->objects[i].cond);
   pthread_cond_broadcast (&sh->gate);
   pthread_cond_broadcast (&sh->control);
+  /* The runner, which waits for the end and must learn of a stop. */
+  pthread_cond_broadcast (&sh->all_ended);
 }
 
 void

@@ -13,11 +13,13 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib-object.h>
 
 #include "tv-run.h"
+#include "tv-run-private.h"
 #include "tv-trace.h"
 
 typedef struct
@@ -1210,6 +1212,157 @@ test_process_killed (void)
   g_assert_nonnull (strstr (tv_run_get_error_message (run), "was killed by signal 9"));
 }
 
+/* SIGSTOPs `pid` at a moment it does not hold the engine lock (a stopped
+ * holder would hang everybody, the test included). */
+static void
+freeze_child (TvRun *run, pid_t pid)
+{
+  for (;;)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+      g_autofree char *stat = NULL;
+      const char *state;
+
+      g_assert_cmpint (kill (pid, SIGSTOP), ==, 0);
+      do
+        {
+          g_clear_pointer (&stat, g_free);
+          g_assert_true (g_file_get_contents (path, &stat, NULL, NULL));
+          state = strrchr (stat, ')');
+          g_assert_nonnull (state);
+        }
+      while (state[2] != 'T');
+      if (pthread_mutex_trylock (&run->sh->lock) == 0)
+        {
+          pthread_mutex_unlock (&run->sh->lock);
+          return;
+        }
+      g_assert_cmpint (kill (pid, SIGCONT), ==, 0);
+      g_usleep (1000);
+    }
+}
+
+static void
+find_pids_cb (uint32_t ring, const TvEvent *events, size_t n, void *user_data)
+{
+  FindPid *f = user_data;
+
+  find_pid_cb (ring, events, n, &f[0]);
+  find_pid_cb (ring, events, n, &f[1]);
+}
+
+/* A zombie, or gone: killed (SIGKILL cannot be ignored, even stopped). */
+static gboolean
+is_dead (pid_t pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_autofree char *stat = NULL;
+  const char *state;
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL))
+    return TRUE;
+  state = strrchr (stat, ')');
+  return state == NULL || state[2] == 'Z' || state[2] == 'X';
+}
+
+typedef struct
+{
+  guint n_exits[8];
+  guint n_ends;
+  guint status;
+} EndSeen;
+
+static void
+end_seen_cb (uint32_t ring, const TvEvent *events, size_t n, void *user_data)
+{
+  EndSeen *e = user_data;
+
+  for (size_t i = 0; i < n; i++)
+    if (events[i].kind == TV_EV_THREAD_EXIT && events[i].thread < G_N_ELEMENTS (e->n_exits))
+      e->n_exits[events[i].thread]++;
+    else if (events[i].kind == TV_EV_RUN_END)
+      {
+        e->n_ends++;
+        e->status = (guint) events[i].arg;
+      }
+}
+
+/*
+ * A process that does not answer the stop (here SIGSTOPped; in life stuck
+ * in ASan's allocator after fork, or held by a debugger) is killed after
+ * the stop grace and reaped, so that the stopped run still ends, STOPPED,
+ * with every thread's exit recorded.  `which` is the thread index of the
+ * process's main thread to freeze: 2 = "outer", the runner's own child, 3 =
+ * "inner", the child of "outer" (which the runner cannot reap).
+ */
+static void
+test_process_deaf (gconstpointer data)
+{
+  guint32 which = GPOINTER_TO_UINT (data);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TvScenario) scenario = tv_scenario_parse ("test.tvs",
+                                                      "thread t:\n"
+                                                      "    work 100s\n"
+                                                      "process outer:\n"
+                                                      "    start t\n"
+                                                      "    start inner\n"
+                                                      "    work 100s\n"
+                                                      "process inner:\n"
+                                                      "    work 100s\n"
+                                                      "main:\n"
+                                                      "    start outer\n"
+                                                      "    join outer\n", -1, NULL, &error);
+  g_autoptr(TvRun) run = NULL;
+  FindPid outer = { 2, 0 }, inner = { 3, 0 };
+  EndSeen seen = { { 0 }, 0, 0 };
+  pid_t frozen;
+  int status;
+
+  g_assert_no_error (error);
+  run = tv_run_new (scenario, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (tv_run_start (run, &error));
+  while ((outer.pid == 0 || inner.pid == 0) && !tv_run_wait_timeout (run, 5))
+    {
+      FindPid both[2] = { outer, inner };
+
+      tv_recorder_drain (tv_run_get_recorder (run), find_pids_cb, both);
+      outer = both[0];
+      inner = both[1];
+    }
+  g_assert_cmpint (outer.pid, >, 0);
+  g_assert_cmpint (inner.pid, >, 0);
+  g_assert_cmpint (inner.pid, !=, outer.pid);
+  frozen = (pid_t) (which == 2 ? outer.pid : inner.pid);
+  freeze_child (run, frozen);
+
+  tv_run_stop (run);
+  if (!tv_run_wait_timeout (run, 60000))
+    {
+      kill (frozen, SIGKILL);
+      g_error ("a stopped run waited a minute for a process that does not answer");
+    }
+  tv_recorder_drain (tv_run_get_recorder (run), end_seen_cb, &seen);
+
+  g_assert_cmpint (tv_run_get_status (run), ==, TV_RUN_STOPPED);
+  g_assert_cmpint (tv_run_get_error_kind (run), ==, TV_RUN_ERROR_NONE);
+  /* Gone: the frozen process was killed (and its zombie reaped, by us or,
+   * for the grandchild, by whoever inherited it). */
+  if (which == 2)
+    {
+      g_assert_cmpint (waitpid (frozen, &status, WNOHANG), ==, -1);
+      g_assert_cmpint (errno, ==, ECHILD);
+    }
+  else
+    while (!is_dead (frozen))
+      g_usleep (1000);
+  /* main, t (in outer), outer, inner: each ended once; the run ended. */
+  for (guint i = 0; i < 4; i++)
+    g_assert_cmpuint (seen.n_exits[i], ==, 1);
+  g_assert_cmpuint (seen.n_ends, ==, 1);
+  g_assert_cmpuint (seen.status, ==, TV_RUN_STOPPED);
+}
+
 static void
 test_notify_all_and_timeouts (void)
 {
@@ -1320,6 +1473,10 @@ main (int argc, char **argv)
   g_test_add_func ("/tv/engine/process-stop", test_process_stop);
   g_test_add_func ("/tv/engine/process-deadlock", test_process_deadlock);
   g_test_add_func ("/tv/engine/process-killed", test_process_killed);
+  g_test_add_data_func ("/tv/engine/process-deaf-child", GUINT_TO_POINTER (2),
+                        test_process_deaf);
+  g_test_add_data_func ("/tv/engine/process-deaf-grandchild", GUINT_TO_POINTER (3),
+                        test_process_deaf);
 
   return g_test_run ();
 }
