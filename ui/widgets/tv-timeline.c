@@ -26,7 +26,6 @@ struct _TvTimeline
   TvTrace        *trace;
   TvTimelineView *view;
   TvScenario     *scenario;
-  GArray         *pauses;        /* gint64: scenario times the run was paused at */
 
   /* Borrowed: the window owns the run until ::run-ended. */
   TvRun          *run;
@@ -569,38 +568,6 @@ tv_timeline_snapshot (GtkWidget   *widget,
         }
     }
 
-  /*
-   * Where the run was paused: the scenario clock stood still there, so a
-   * pause is a moment, not a span.  A dashed line and a small pause sign.
-   */
-  if (self->pauses != NULL && self->pauses->len > 0)
-    {
-      gint64 start = tv_timeline_view_get_start (self->view);
-      gint64 end = tv_timeline_view_get_end (self->view);
-      GdkRGBA color = { 0.21, 0.52, 0.89, 0.9 };
-      double x0, x1;
-
-      get_time_area (self, &x0, &x1);
-      for (guint i = 0; i < self->pauses->len; i++)
-        {
-          gint64 time = g_array_index (self->pauses, gint64, i);
-          double x;
-
-          if (time < start || time > end)
-            continue;
-          x = floor (x0 + (double) (time - start) / (double) (end - start) * (x1 - x0));
-          for (double y = 22; y < height; y += 8)
-            gtk_snapshot_append_color (snapshot, &color, &GRAPHENE_RECT_INIT (x, y, 1, 4));
-          gtk_snapshot_append_color (snapshot, &color, &GRAPHENE_RECT_INIT (x - 5, 4, 11, 14));
-          {
-            GdkRGBA white = { 1, 1, 1, 1 };
-
-            gtk_snapshot_append_color (snapshot, &white, &GRAPHENE_RECT_INIT (x - 3, 7, 2, 8));
-            gtk_snapshot_append_color (snapshot, &white, &GRAPHENE_RECT_INIT (x + 1, 7, 2, 8));
-          }
-        }
-    }
-
   /* A hairline under the pointer helps read a time off the axis. */
   if (self->pointer_inside && !self->dragging)
     {
@@ -701,8 +668,6 @@ tv_timeline_dispose (GObject *object)
     g_signal_handlers_disconnect_by_func (self->view, view_notify_cb, self);
   g_clear_object (&self->view);
   g_clear_pointer (&self->scenario, tv_scenario_unref);
-  /* Last: set_trace (NULL) above empties it. */
-  g_clear_pointer (&self->pauses, g_array_unref);
   g_signal_handlers_disconnect_by_func (adw_style_manager_get_default (), dark_changed_cb, self);
   if (self->vadjustment != NULL)
     g_signal_handlers_disconnect_by_func (self->vadjustment, vadjustment_value_cb, self);
@@ -870,7 +835,6 @@ tv_timeline_init (TvTimeline *self)
   GtkEventController *controller;
   GtkGesture *gesture;
 
-  self->pauses = g_array_new (FALSE, FALSE, sizeof (gint64));
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
   gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
   gtk_widget_set_overflow (GTK_WIDGET (self), GTK_OVERFLOW_HIDDEN);
@@ -930,8 +894,6 @@ tv_timeline_set_trace (TvTimeline *self,
 
   g_clear_signal_handler (&self->trace_changed_id, self->trace);
   g_set_object (&self->trace, trace);
-  if (self->pauses != NULL)
-    g_array_set_size (self->pauses, 0);
 
   if (trace != NULL)
     {
@@ -1380,18 +1342,35 @@ tv_timeline_add_pause (TvTimeline *self,
 {
   g_return_if_fail (TV_IS_TIMELINE (self));
 
-  if (self->pauses == NULL ||
-      (self->pauses->len > 0 && g_array_index (self->pauses, gint64, self->pauses->len - 1) == time))
-    return;
-
-  g_array_append_val (self->pauses, time);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  /* The renderer draws the trace's own pause marks (so exports and saved
+   * runs have them too); the controller records the pause before the run
+   * says it is paused, so draining now shows the mark at once. */
+  tv_timeline_poll (self);
 }
 
 guint
 tv_timeline_get_n_pauses (TvTimeline *self)
 {
+  GArray *pauses;
+  gint64 last = G_MININT64;
+  guint n = 0;
+
   g_return_val_if_fail (TV_IS_TIMELINE (self), 0);
 
-  return self->pauses != NULL ? self->pauses->len : 0;
+  if (self->trace == NULL)
+    return 0;
+
+  /* Moments, as drawn: a step's pause at the time of the user's is one. */
+  pauses = tv_trace_get_pauses (self->trace);
+  for (guint i = 0; i < pauses->len; i++)
+    {
+      const TvPauseMark *mark = &g_array_index (pauses, TvPauseMark, i);
+
+      if (mark->kind != TV_PAUSE_MARK_PAUSE)
+        continue;
+      if (mark->time != last)
+        n++;
+      last = mark->time;
+    }
+  return n;
 }

@@ -75,8 +75,10 @@ void            tv_timeline_set_live_func (TvTimeline        *self,
 void            tv_timeline_poll         (TvTimeline     *self);
 
 /*
- * Marks a moment the run was paused at (scenario time; the clock stands
- * still while paused).  The marks go with the trace (set_trace).
+ * Says the run was just paused at `time` (scenario time; the clock stands
+ * still while paused): drains the run so that the mark shows at once.  The
+ * marks themselves are the trace's (tv_trace_get_pauses()), drawn by the
+ * renderer; get_n_pauses counts the moments the run stood paused.
  */
 void            tv_timeline_add_pause    (TvTimeline     *self,
                                           gint64          time);
