@@ -36,12 +36,12 @@ tv_run_fail_message (TvCtx *ctx, TvRunErrorKind kind, guint line, const char *me
       sh->error_kind = kind;
       g_strlcpy (sh->error_text, message, sizeof sh->error_text);
       tv_shared_stop_locked (sh);
+      /* Kept: the thread's ring may be full. */
+      tv_emit_kept_locked (run, ctx->index, TV_EV_RUN_ERROR, line, 0, kind,
+                           (gint64) tv_recorder_add_string (run->recorder, message,
+                                                            strlen (message)));
     }
   tv_shared_unlock (sh);
-
-  if (first)
-    tv_emit (ctx, TV_EV_RUN_ERROR, line, 0, kind,
-             (gint64) tv_recorder_add_string (run->recorder, message, strlen (message)));
   return TV_FLOW_STOP;
 }
 

@@ -323,10 +323,15 @@ tv_runner_main (void *data)
     status = TV_RUN_FINISHED;
   tv_shared_unlock (sh);
 
+  /* On the controller's ring, which nothing fills: on main's own, a full
+   * ring would drop them and the trace would never see the run end. */
+  tv_shared_lock (sh);
   if (kind == TV_RUN_ERROR_DEADLOCK || kind == TV_RUN_ERROR_STALL)
-    tv_emit (ctx, TV_EV_RUN_ERROR, 0, 0, kind,
-             (gint64) tv_recorder_add_string (run->recorder, message, strlen (message)));
-  tv_emit (ctx, TV_EV_RUN_END, 0, 0, 0, status);
+    tv_emit_kept_locked (run, ctx->index, TV_EV_RUN_ERROR, 0, 0, kind,
+                         (gint64) tv_recorder_add_string (run->recorder, message,
+                                                          strlen (message)));
+  tv_emit_kept_locked (run, ctx->index, TV_EV_RUN_END, 0, 0, 0, status);
+  tv_shared_unlock (sh);
   g_free (message);
 
   pthread_mutex_lock (&run->ctl_mutex);

@@ -367,8 +367,8 @@ tv_block (TvCtx          *ctx,
    * woke it (a joined member that unwound first makes a join ready). */
   if (slot->deadlocked)
     {
-      tv_emit (ctx, TV_EV_DEADLOCK, line, slot->deadlock_object,
-               slot->deadlock_holder, 0);
+      tv_emit_kept_locked (ctx->run, ctx->index, TV_EV_DEADLOCK, line,
+                           slot->deadlock_object, slot->deadlock_holder, 0);
       slot->deadlocked = FALSE;
     }
 

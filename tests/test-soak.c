@@ -459,9 +459,8 @@ test_dropped_counted (void)
 
 /* The trace of a run whose main thread overflowed its ring still ends:
  * TV_EV_RUN_END is what tells the window and a saved file that the run is
- * over.  Today the end is recorded on the main thread's ring and dropped
- * with the rest when that ring is full: marked incomplete (TAP "TODO")
- * until the engine keeps it. */
+ * over: it must survive the main thread's ring being full (the engine
+ * records it on the controller's ring). */
 static void
 test_end_kept_on_overflow (void)
 {
@@ -484,11 +483,7 @@ test_end_kept_on_overflow (void)
 
   g_assert_cmpint (tv_run_get_status (run), ==, TV_RUN_FINISHED);
   g_assert_cmpuint (tv_trace_get_dropped (trace), >, 0);
-  if (!tv_trace_is_finished (trace))
-    {
-      g_test_incomplete ("the run's end event was dropped with the main thread's full ring");
-      return;
-    }
+  g_assert_true (tv_trace_is_finished (trace));
   g_assert_cmpuint (tv_trace_get_run_status (trace), ==, TV_RUN_FINISHED);
 }
 
