@@ -255,8 +255,11 @@ emit (Query    *q,
   TvTraceSegment *seg = &q->pending;
   const TvSpan *span = &g_array_index (q->thread->spans, TvSpan, rep);
 
+  /* Real spans merge only when they wait for the same thing: two joins in
+   * a row name no object, only the thread each joins (aux). */
   if (q->active && seg->state == state && seg->end >= start
-      && (summary || seg->summary || seg->object == span->object))
+      && (summary || seg->summary
+          || (seg->object == span->object && seg->aux == span->aux)))
     {
       /* A real span says better than a summary what the bar waits for. */
       if (seg->summary && !summary)

@@ -36,8 +36,8 @@ typedef void (*TvTraceSegmentFunc) (const TvTraceSegment *segment,
 /*
  * Calls `func`, in time order, for the segments of thread `thread` that
  * cover [start, end) drawn `n_pixels` wide.  A span at least a pixel wide
- * is its own segment (merged with a neighbour of the same state and
- * object); where spans are thinner, each pixel column is one segment in the
+ * is its own segment (merged with a neighbour of the same state, object
+ * and aux, so that joins of different threads stay apart); where spans are thinner, each pixel column is one segment in the
  * state that covers most of it (approximately, from the summaries), and
  * consecutive columns of one state merge.  So there are at most about
  * `n_pixels` calls, and the cost is O(n_pixels × log n_spans).

@@ -898,6 +898,41 @@ add_cycles (TvTrace *trace,
   return t;
 }
 
+/* Two joins in a row wait for different threads: two segments, each
+ * naming its own joined thread, though neither names an object. */
+static void
+test_query_joins (void)
+{
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  g_autoptr(GArray) segments = NULL;
+  const TvTraceSegment *seg;
+
+  NEW_THREAD (trace, 0, 0, "main");
+  NEW_THREAD (trace, 0, 1, "worker-1");
+  NEW_THREAD (trace, 0, 2, "worker-2");
+  STATE (trace, 0, 0, TV_STATE_RUNNING, 0, 1);
+  add (trace, TV_EV_STATE, 100, 0, 0, TV_STATE_JOIN, 1, 2, NULL);
+  add (trace, TV_EV_STATE, 400, 0, 0, TV_STATE_JOIN, 2, 3, NULL);
+  STATE (trace, 700, 0, TV_STATE_RUNNING, 0, 4);
+  STATE (trace, 1000, 0, TV_STATE_TERMINATED, 0, 0);
+  g_assert_cmpuint (tv_trace_get_thread (trace, 0)->spans->len, ==, 6);
+
+  segments = query (trace, 0, 0, 1000, 1000);
+  g_assert_cmpuint (segments->len, ==, 4);
+  seg = segment_at (segments, 150);
+  g_assert_cmpint (seg->state, ==, TV_STATE_JOIN);
+  g_assert_cmpuint (seg->aux, ==, 1);
+  g_assert_cmpint (seg->start, ==, 100);
+  g_assert_cmpint (seg->end, ==, 400);
+  g_assert_cmpuint (seg->n_spans, ==, 1);
+  seg = segment_at (segments, 450);
+  g_assert_cmpint (seg->state, ==, TV_STATE_JOIN);
+  g_assert_cmpuint (seg->aux, ==, 2);
+  g_assert_cmpint (seg->start, ==, 400);
+  g_assert_cmpint (seg->end, ==, 700);
+  g_assert_cmpuint (seg->line, ==, 3);
+}
+
 static void
 test_query_dense (void)
 {
@@ -1083,6 +1118,7 @@ main (int   argc,
   g_test_add_func ("/tv/trace/names", test_names);
   g_test_add_func ("/tv/trace/query-wide", test_query_wide);
   g_test_add_func ("/tv/trace/query-dense", test_query_dense);
+  g_test_add_func ("/tv/trace/query-joins", test_query_joins);
   g_test_add_func ("/tv/trace/query-out-of-order", test_query_out_of_order);
   g_test_add_func ("/tv/trace/query-bounded", test_query_bounded);
   g_test_add_func ("/tv/trace/collector", test_collector);
