@@ -329,9 +329,10 @@ segment_cb (const TvTraceSegment *seg,
     return;
 
   /*
-   * The query merges neighbouring spans of one state and object, but two
-   * joins in a row differ in what they join (aux): "join worker-1" then
-   * "join worker-2" are two bars.  Joins are few, so their spans are
+   * The query keeps real joins of different threads apart, but a join
+   * next to a pixel column summarised as a join merges with it (and the
+   * segment is then no summary), so a segment may still hold "join
+   * worker-1" then "join worker-2".  Joins are few, so their spans are
    * walked (a bounded number) to keep each one's bar and label.
    */
   if (seg->state == TV_STATE_JOIN && !seg->summary && seg->n_spans > 1
