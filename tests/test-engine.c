@@ -1054,7 +1054,9 @@ test_process_deadlock (void)
 static void
 test_queue_join (void)
 {
-  g_autoptr(Result) r = run_text ("queue Q\n"
+  /* At speed 1: the worker's sleeps must outlast main's way to `join Q`,
+   * even under ThreadSanitizer. */
+  g_autoptr(Result) r = run_slow ("queue Q\n"
                                   "thread worker:\n"
                                   "    repeat 3:\n"
                                   "        get Q\n"
