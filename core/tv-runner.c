@@ -201,18 +201,20 @@ any_alive_locked (TvRun *run)
 }
 
 /*
- * Like Python at exit: the run ends when its last thread has ended and its
- * last child process has been reaped.  Without a stop that may take as
- * long as the scenario says.  After a stop, a process that has not ended
- * within TV_STOP_GRACE_NS never will by itself (stopped by a debugger or a
- * signal, or stuck in its allocator's lock that fork() copied held, as
- * happens under ASan): it is killed, so that a stopped run always ends.
+ * Like Python at exit: the run ends when its last thread has ended (and,
+ * with `reaped`, its last child process has been reaped too).  Without a
+ * stop that may take as long as the scenario says.  After a stop, a
+ * process that has not ended within TV_STOP_GRACE_NS never will by itself
+ * (stopped by a debugger or a signal, or stuck in its allocator's lock
+ * that fork() copied held, as happens under ASan): it is killed, so that a
+ * stopped run always ends.  So is a child that has not left within that
+ * grace after its last thread ended (waiting for the reap, `reaped`).
  */
 static void
-wait_for_the_end (TvRun *run)
+wait_for_the_end (TvRun *run, gboolean reaped_too)
 {
   TvShared *sh = run->sh;
-  gint64 kill_at = -1;
+  gint64 kill_at = reaped_too ? tv_clock_wall_ns () + TV_STOP_GRACE_NS : -1;
 
   tv_shared_lock (sh);
   for (;;)
@@ -221,10 +223,10 @@ wait_for_the_end (TvRun *run)
       gboolean reaped = tv_process_all_reaped_locked (run);
       gint64 now = tv_clock_wall_ns (), until;
 
-      if (!alive && reaped)
+      if (!alive && (reaped || !reaped_too))
         break;
-      if (kill_at < 0 && tv_shared_stopping (sh))
-        kill_at = now + TV_STOP_GRACE_NS;
+      if (tv_shared_stopping (sh))
+        kill_at = kill_at < 0 ? now + TV_STOP_GRACE_NS : MIN (kill_at, now + TV_STOP_GRACE_NS);
       if (kill_at >= 0 && now >= kill_at && !run->children_killed)
         tv_process_kill_locked (run);
       if (run->children_killed && reaped)
@@ -297,7 +299,7 @@ tv_runner_main (void *data)
     }
   tv_interp_thread_end (ctx);
 
-  wait_for_the_end (run);
+  wait_for_the_end (run, FALSE);
 
   for (guint i = 1; i < run->n_slots; i++)
     {
@@ -330,12 +332,22 @@ tv_runner_main (void *data)
     tv_emit_kept_locked (run, ctx->index, TV_EV_RUN_ERROR, 0, 0, kind,
                          (gint64) tv_recorder_add_string (run->recorder, message,
                                                           strlen (message)));
+  /* The status first: whoever sees RUN_END may ask for it. */
+  atomic_store (&run->status, status);
   tv_emit_kept_locked (run, ctx->index, TV_EV_RUN_END, 0, 0, 0, status);
   tv_shared_unlock (sh);
   g_free (message);
 
+  /*
+   * The run is over (no thread of it is left) and the trace says so now;
+   * the children still have to leave.  A process forked from a big one
+   * (the application, under ASan) takes long to tear down its copy of the
+   * address space: the four-process lesson spent most of its Stop there.
+   * tv_run_wait() still waits for them.
+   */
+  wait_for_the_end (run, TRUE);
+
   pthread_mutex_lock (&run->ctl_mutex);
-  atomic_store (&run->status, status);
   run->finished = TRUE;
   run->watchdog_quit = TRUE;
   pthread_cond_broadcast (&run->ctl_cond);
