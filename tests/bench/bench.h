@@ -30,6 +30,20 @@ void   bench_contended (guint iterations, double *engine_ms, double *bare_ms);
 void   bench_dropped (guint64 n_events, gboolean collector, guint32 ring_capacity,
                       guint64 *recorded, guint64 *dropped);
 
+/* A preloaded program (bench-preload.c): the lock-pair fixture's ns per
+ * uncontended lock + unlock pair, bare, under `threadviz trace` and under
+ * LTTng-UST's pthread wrapper with an active session (have_lttng FALSE
+ * when LTTng is not installed).  < 0 when a run failed. */
+typedef struct
+{
+  double   untraced_ns;
+  double   traced_ns;
+  double   lttng_ns;
+  gboolean have_lttng;
+} BenchPreload;
+
+void   bench_preload (BenchPreload *out);
+
 /* The trace and its drawing (bench-render.c). */
 double bench_trace_add_ns (void);
 /* Everything with a trace of `n_events` synthetic events on 50 threads. */

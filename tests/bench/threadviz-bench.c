@@ -9,7 +9,7 @@
  *   threadviz-bench --render   only the trace and rendering figures
  *
  * The recording figures are in bench-record.c, the engine's in
- * bench-engine.c, the trace's and the renderer's in bench-render.c.  Each
+ * bench-engine.c, a preloaded program's (issue 8) in bench-preload.c, the trace's and the renderer's in bench-render.c.  Each
  * is the best of a few rounds: the machine is shared.  Built by default,
  * never run by the test suite.
  */
@@ -31,6 +31,7 @@ typedef struct
   double      target;     /* ratio (or absolute when baseline is NULL) */
   gboolean    has_target;
   gboolean    equal;      /* the target is "== target" */
+  const char *missing;    /* why there is no value ("not installed"), or NULL */
 } Figure;
 
 static double
@@ -46,7 +47,7 @@ met (const Figure *f)
 {
   double r = ratio_of (f);
 
-  if (!f->has_target)
+  if (!f->has_target || f->missing != NULL)
     return TRUE;
   if (f->value < 0)
     return FALSE;
@@ -63,6 +64,8 @@ main (int   argc,
   guint64 recorded_big = 0, dropped_big = 0;
   guint64 dropped_target_events;
   BenchRender r;
+  BenchPreload p = { 0, 0, 0, FALSE };
+  const char *preload_missing = NULL, *lttng_missing = NULL;
   TvClock clock;
 
   for (int i = 1; i < argc; i++)
@@ -100,6 +103,12 @@ main (int   argc,
   record_ns = bench_record_ns ();
   mutex_ns = bench_mutex_pair_ns ();
   traced_ns = bench_traced_lock_pair_ns ();
+#ifdef TV_BENCH_PRELOAD
+  bench_preload (&p);
+  lttng_missing = p.have_lttng ? NULL : "not installed";
+#else
+  preload_missing = lttng_missing = "not built";
+#endif
   bench_contended (quick ? 100000 : 1000000, &engine_ms, &bare_ms);
   dropped_target_events = quick ? 1000000 : 10000000;
   bench_dropped (dropped_target_events, TRUE, 0, &recorded, &dropped);
@@ -115,6 +124,15 @@ main (int   argc,
       { "mutex_pair_ns", mutex_ns, NULL, 0, 0, FALSE, FALSE },
       { "traced_lock_pair_ns", traced_ns, "mutex_pair_ns", mutex_ns, 8, TRUE, FALSE },
       { "contended_ratio", engine_ms / bare_ms, NULL, 0, 1.5, TRUE, FALSE },
+      /* Issue 8: a preloaded program, bare, traced by us and by LTTng-UST;
+       * the target is to cost less than LTTng. */
+      { "preload_untraced_lock_pair_ns", p.untraced_ns, NULL, 0, 0, FALSE, FALSE, preload_missing },
+      { "preload_lock_pair_ns", p.traced_ns, "preload_untraced_lock_pair_ns", p.untraced_ns,
+        0, FALSE, FALSE, preload_missing },
+      { "lttng_lock_pair_ns", p.lttng_ns, "preload_untraced_lock_pair_ns", p.untraced_ns,
+        0, FALSE, FALSE, lttng_missing },
+      { "preload_vs_lttng", p.traced_ns, "lttng_lock_pair_ns", p.lttng_ns, 1, TRUE, FALSE,
+        preload_missing ? preload_missing : lttng_missing },
       { "render_1k_ms", r.render_1k_ms, NULL, 0, 0, FALSE, FALSE },
       { "render_1m_ms", r.render_1m_ms, "render_1k_ms", r.render_1k_ms, 2, TRUE, FALSE },
       { "render_10m_ms", r.render_10m_ms, "render_1k_ms", r.render_1k_ms, 3, !quick, FALSE },
@@ -150,9 +168,12 @@ main (int   argc,
       {
         printf ("{");
         for (guint i = 0; i < G_N_ELEMENTS (figures); i++)
-          printf ("%s\"%s\": %.*f", i ? ", " : "", figures[i].key,
-                  figures[i].value == (double) (gint64) figures[i].value ? 0 : 2,
-                  figures[i].value);
+          if (figures[i].missing != NULL)
+            printf ("%s\"%s\": null", i ? ", " : "", figures[i].key);
+          else
+            printf ("%s\"%s\": %.*f", i ? ", " : "", figures[i].key,
+                    figures[i].value == (double) (gint64) figures[i].value ? 0 : 2,
+                    figures[i].value);
         printf (", \"clock_source\": \"%s\", \"quick\": %s, \"renderer\": %s, "
                 "\"targets_met\": %s}\n",
                 tv_clock_get_source (&clock) == TV_CLOCK_SOURCE_TSC ? "tsc" : "monotonic",
@@ -161,18 +182,24 @@ main (int   argc,
       }
     else
       {
-        printf ("%-22s %12s  %-20s %8s %8s  %s\n",
+        printf ("%-29s %12s  %-29s %8s %8s  %s\n",
                 "figure", "value", "baseline", "ratio", "target", "");
         for (guint i = 0; i < G_N_ELEMENTS (figures); i++)
           {
             const Figure *f = &figures[i];
             char target[32] = "", ratio[32] = "";
 
+            if (f->missing != NULL)
+              {
+                printf ("%-29s %12s  %-29s\n", f->key, f->missing,
+                        f->baseline ? f->baseline : "");
+                continue;
+              }
             if (f->has_target || f->target > 0)
               g_snprintf (target, sizeof target, "%s%g", f->equal ? "= " : "<= ", f->target);
             if (f->baseline != NULL)
               g_snprintf (ratio, sizeof ratio, "%.2f", ratio_of (f));
-            printf ("%-22s %12.2f  %-20s %8s %8s  %s\n", f->key, f->value,
+            printf ("%-29s %12.2f  %-29s %8s %8s  %s\n", f->key, f->value,
                     f->baseline ? f->baseline : "", ratio, target,
                     f->has_target ? (met (f) ? "met" : "MISSED") : "");
           }
