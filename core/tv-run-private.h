@@ -304,6 +304,9 @@ gboolean      tv_process_all_reaped_locked (TvRun *run);
  * held.
  */
 #define TV_STOP_GRACE_NS (500 * G_GINT64_CONSTANT (1000000))
+/* How long a child whose threads have all ended may take to leave (its
+ * exit, its reaps) before it is killed, when the run was not stopped. */
+#define TV_LEAVE_GRACE_NS (5000 * G_GINT64_CONSTANT (1000000))
 void          tv_process_kill_locked (TvRun *run);
 /* Once the killed children are reaped: ends the slots still alive in
  * other processes (those of grandchildren, which this one cannot reap),

@@ -207,14 +207,15 @@ any_alive_locked (TvRun *run)
  * process that has not ended within TV_STOP_GRACE_NS never will by itself
  * (stopped by a debugger or a signal, or stuck in its allocator's lock
  * that fork() copied held, as happens under ASan): it is killed, so that a
- * stopped run always ends.  So is a child that has not left within that
- * grace after its last thread ended (waiting for the reap, `reaped`).
+ * stopped run always ends.  So is a child that has not left within
+ * TV_LEAVE_GRACE_NS after the last thread of the run ended (waiting for
+ * the reap, `reaped_too`), so that tv_run_wait() ends even without a stop.
  */
 static void
 wait_for_the_end (TvRun *run, gboolean reaped_too)
 {
   TvShared *sh = run->sh;
-  gint64 kill_at = reaped_too ? tv_clock_wall_ns () + TV_STOP_GRACE_NS : -1;
+  gint64 kill_at = reaped_too ? tv_clock_wall_ns () + TV_LEAVE_GRACE_NS : -1;
 
   tv_shared_lock (sh);
   for (;;)

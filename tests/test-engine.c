@@ -1363,6 +1363,104 @@ test_process_deaf (gconstpointer data)
   g_assert_cmpuint (seen.status, ==, TV_RUN_STOPPED);
 }
 
+typedef struct
+{
+  guint32 thread;
+  gint64 pid;
+  gboolean exited;
+  gboolean ended;
+  guint status;
+} SeenEnd;
+
+static void
+seen_end_cb (uint32_t ring, const TvEvent *events, size_t n, void *user_data)
+{
+  SeenEnd *e = user_data;
+
+  for (size_t i = 0; i < n; i++)
+    if (events[i].kind == TV_EV_THREAD_EXIT && events[i].thread == e->thread)
+      e->exited = TRUE;
+    else if (events[i].kind == TV_EV_RUN_END)
+      {
+        e->ended = TRUE;
+        e->status = (guint) events[i].arg;
+      }
+}
+
+static void
+pid_and_end_cb (uint32_t ring, const TvEvent *events, size_t n, void *user_data)
+{
+  SeenEnd *e = user_data;
+  FindPid f = { e->thread, 0 };
+
+  find_pid_cb (ring, events, n, &f);
+  if (f.pid != 0)
+    e->pid = f.pid;
+  seen_end_cb (ring, events, n, user_data);
+}
+
+/*
+ * The trace learns of the end when the run's last thread has ended, not
+ * when its last child has left: a child forked from a big process takes
+ * long to tear its copy down, and Stop waited for it.  Here "outer" is
+ * held (SIGSTOP) after its thread ended, while it waits for "inner", and
+ * stays: RUN_END comes anyway, while tv_run_wait() still waits for the
+ * reap (a stop then kills it after the grace).
+ */
+static void
+test_end_before_reap (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TvScenario) scenario = tv_scenario_parse ("test.tvs",
+                                                      "process outer:\n"
+                                                      "    start inner\n"
+                                                      "process inner:\n"
+                                                      "    sleep 1s\n"
+                                                      "main:\n"
+                                                      "    start outer\n"
+                                                      "    join outer\n", -1, NULL, &error);
+  g_autoptr(TvRun) run = NULL;
+  FindPid outer = { 1, 0 };
+  SeenEnd seen = { 1, 0, FALSE, FALSE, 0 };
+  gint64 end;
+  int status;
+
+  g_assert_no_error (error);
+  run = tv_run_new (scenario, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (tv_run_start (run, &error));
+  while (!seen.exited)
+    {
+      g_assert_false (tv_run_wait_timeout (run, 2));
+      tv_recorder_drain (tv_run_get_recorder (run), pid_and_end_cb, &seen);
+    }
+  outer.pid = seen.pid;
+  g_assert_false (seen.ended);
+  /* Outer's thread has ended: it now waits for inner, holding nothing. */
+  freeze_child (run, (pid_t) outer.pid);
+
+  /* Not forever (it was: the end waited for outer). */
+  end = g_get_monotonic_time () + 60 * G_TIME_SPAN_SECOND;
+  while (!seen.ended)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      g_assert_false (tv_run_wait_timeout (run, 2));
+      tv_recorder_drain (tv_run_get_recorder (run), seen_end_cb, &seen);
+    }
+  g_assert_cmpuint (seen.status, ==, TV_RUN_FINISHED);
+  g_assert_cmpint (tv_run_get_status (run), ==, TV_RUN_FINISHED);
+  /* Outer is still there (held) and not reaped yet. */
+  g_assert_false (tv_run_is_finished (run));
+  g_assert_cmpint (kill ((pid_t) outer.pid, 0), ==, 0);
+
+  tv_run_stop (run);
+  tv_run_wait (run);
+  g_assert_cmpint (waitpid ((pid_t) outer.pid, &status, WNOHANG), ==, -1);
+  g_assert_cmpint (errno, ==, ECHILD);
+  g_assert_cmpint (tv_run_get_status (run), ==, TV_RUN_FINISHED);
+  g_assert_cmpint (tv_run_get_error_kind (run), ==, TV_RUN_ERROR_NONE);
+}
+
 static void
 test_notify_all_and_timeouts (void)
 {
@@ -1475,6 +1573,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tv/engine/process-killed", test_process_killed);
   g_test_add_data_func ("/tv/engine/process-deaf-child", GUINT_TO_POINTER (1),
                         test_process_deaf);
+  g_test_add_func ("/tv/engine/end-before-reap", test_end_before_reap);
   g_test_add_data_func ("/tv/engine/process-deaf-grandchild", GUINT_TO_POINTER (2),
                         test_process_deaf);
 
