@@ -76,7 +76,11 @@ gboolean      tv_run_start (TvRun *self, GError **error);
 /* Asks every thread and process of the run to end now; returns at once. */
 void          tv_run_stop (TvRun *self);
 
-/* Waits until the run has ended and every thread and child is reaped. */
+/*
+ * Waits until the run has ended and every thread and child is reaped.  The
+ * trace's TV_EV_RUN_END (and tv_run_get_status()) may come a little
+ * before: once every thread has ended, not once every child has left.
+ */
 void          tv_run_wait (TvRun *self);
 /*
  * Waits at most `timeout_ms` for the end; TRUE when it has ended.  Used by
