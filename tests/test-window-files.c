@@ -18,9 +18,8 @@
 #include "tv-application.h"
 #include "tv-capture-writer.h"
 #include "tv-timeline-view.h"
+#include "tv-window-test.h"
 #include "tv-window-private.h"
-
-#define TIMEOUT_MS 30000
 
 static TvApplication *app;
 static char *tmp_dir;
@@ -36,34 +35,6 @@ window_test (gconstpointer data)
       return;
     }
   func ();
-}
-
-static void
-iterate_until (gboolean  (*done) (gpointer),
-               gpointer    data,
-               const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
-
-  while (!done (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("Gave up waiting for %s", what);
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-}
-
-static gboolean
-not_loading (gpointer data)
-{
-  return !tv_window_is_loading (data);
-}
-
-static gboolean
-not_running (gpointer data)
-{
-  return !tv_window_is_running (data);
 }
 
 typedef struct

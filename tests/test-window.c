@@ -14,9 +14,8 @@
 #include "tv-application.h"
 #include "tv-time-parse.h"
 #include "tv-timeline-view.h"
+#include "tv-window-test.h"
 #include "tv-window.h"
-
-#define TIMEOUT_MS 30000
 
 static TvApplication *app;
 
@@ -32,34 +31,6 @@ window_test (gconstpointer data)
       return;
     }
   func ();
-}
-
-static void
-iterate_until (gboolean (*done) (gpointer),
-               gpointer   data,
-               const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
-
-  while (!done (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("Gave up waiting for %s", what);
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-}
-
-static gboolean
-not_loading (gpointer data)
-{
-  return !tv_window_is_loading (data);
-}
-
-static gboolean
-not_running (gpointer data)
-{
-  return !tv_window_is_running (data);
 }
 
 static gboolean
