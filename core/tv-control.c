@@ -83,7 +83,7 @@ static gboolean
 any_alive_locked (TvShared *sh)
 {
   for (guint i = 0; i < sh->n_slots; i++)
-    if (sh->slots[i].life == TV_SLOT_ALIVE)
+    if (TV_SH_SLOTS (sh)[i].life == TV_SLOT_ALIVE)
       return TRUE;
   return FALSE;
 }
@@ -272,19 +272,19 @@ tv_run_step (TvRun *self, guint32 thread_index, GError **error)
                            "pause the run before stepping a thread");
       return FALSE;
     }
-  if (thread_index >= sh->n_slots || sh->slots[thread_index].life == TV_SLOT_UNUSED)
+  if (thread_index >= sh->n_slots || TV_SH_SLOTS (sh)[thread_index].life == TV_SLOT_UNUSED)
     {
       tv_shared_unlock (sh);
       g_set_error (error, TV_RUN_CONTROL_ERROR, TV_RUN_CONTROL_ERROR_NOT_ALIVE,
                    "there is no thread %u", thread_index);
       return FALSE;
     }
-  slot = &sh->slots[thread_index];
+  slot = &TV_SH_SLOTS (sh)[thread_index];
   if (sh->step_thread != TV_NO_THREAD)
     {
       g_set_error (error, TV_RUN_CONTROL_ERROR, TV_RUN_CONTROL_ERROR_BUSY,
                    "thread '%s' has not finished its step yet",
-                   sh->slots[sh->step_thread].name);
+                   TV_SH_SLOTS (sh)[sh->step_thread].name);
       tv_shared_unlock (sh);
       return FALSE;
     }
@@ -373,7 +373,7 @@ tv_run_get_thread_line (TvRun *self, guint32 thread_index, TvRunPlace *place)
   sh = self->sh;
   if (thread_index >= sh->n_slots)
     return 0;
-  slot = &sh->slots[thread_index];
+  slot = &TV_SH_SLOTS (sh)[thread_index];
   tv_shared_lock (sh);
   where = place_locked (slot);
   if (where == TV_RUN_PLACE_WAITING && slot->wait_line > 0)

@@ -22,7 +22,7 @@ static _Atomic gint64 *
 var_cell (TvCtx *ctx, guint index)
 {
   if (ctx->run->scenario->vars[index].kind == TV_VAR_SHARED)
-    return &ctx->sh->shared_vars[index];
+    return &TV_SH_VARS (ctx->sh)[index];
   return &ctx->run->vars[index];
 }
 
@@ -147,7 +147,7 @@ tv_body_alive_locked (TvRun *run, guint body)
   if (first == G_MAXUINT)
     return FALSE;
   for (guint k = 0; k < decl->count; k++)
-    if (run->sh->slots[first + k].life == TV_SLOT_ALIVE)
+    if (TV_SH_SLOTS (run->sh)[first + k].life == TV_SLOT_ALIVE)
       return TRUE;
   return FALSE;
 }
@@ -244,12 +244,12 @@ tv_template_render (TvCtx *ctx, const TvTemplate *text, GString *out)
             for (guint i = 0; i < sh->n_slots; i++)
               {
                 /* threading.enumerate() sees its own process only. */
-                if (sh->slots[i].life != TV_SLOT_ALIVE
-                    || sh->slots[i].process != ctx->slot->process)
+                if (TV_SH_SLOTS (sh)[i].life != TV_SLOT_ALIVE
+                    || TV_SH_SLOTS (sh)[i].process != ctx->slot->process)
                   continue;
                 if (part->kind == TV_PART_THREADS)
                   g_string_append_printf (out, "%s%s", n ? ", " : "",
-                                          sh->slots[i].name);
+                                          TV_SH_SLOTS (sh)[i].name);
                 n++;
               }
             tv_shared_unlock (sh);
@@ -272,7 +272,7 @@ tv_template_render (TvCtx *ctx, const TvTemplate *text, GString *out)
             guint32 len;
 
             tv_shared_lock (sh);
-            len = sh->objects[part->index].len;
+            len = TV_SH_OBJECTS (sh)[part->index].len;
             tv_shared_unlock (sh);
             g_string_append_printf (out, "%u", len);
           }

@@ -24,7 +24,7 @@ static TvFlow
 take_locked (TvCtx *ctx, guint line, gboolean waiting)
 {
   TvShared *sh = ctx->sh;
-  TvObj *gil = &sh->objects[ctx->gil - 1];
+  TvObj *gil = &TV_SH_OBJECTS (sh)[ctx->gil - 1];
   guint32 releaser = TV_NO_THREAD;
   gint64 release_time = 0, t;
   TvSlot *slot = ctx->slot;
@@ -99,7 +99,7 @@ static gint64
 drop_locked (TvCtx *ctx, guint line)
 {
   TvShared *sh = ctx->sh;
-  TvObj *gil = &sh->objects[ctx->gil - 1];
+  TvObj *gil = &TV_SH_OBJECTS (sh)[ctx->gil - 1];
   gint64 t = tv_clock_now (&sh->clock);
 
   gil->owner = TV_NO_THREAD;
@@ -115,7 +115,7 @@ drop_locked (TvCtx *ctx, guint line)
   if (gil->gil_waiters > 0)
     for (guint i = 0; i < sh->n_slots; i++)
       {
-        TvSlot *next = &sh->slots[i];
+        TvSlot *next = &TV_SH_SLOTS (sh)[i];
 
         if (next->wait_kind == TV_WAIT_GIL && next->wait_object == ctx->gil
             && next->wait_generation == gil->gil_serving && i != ctx->index)
@@ -152,7 +152,7 @@ tv_gil_check (TvCtx *ctx, guint line, gint64 *dropped_at)
   *dropped_at = -1;
   if (!ctx->gil_held)
     return TV_FLOW_OK;
-  gil = &ctx->sh->objects[ctx->gil - 1];
+  gil = &TV_SH_OBJECTS (ctx->sh)[ctx->gil - 1];
   if (!atomic_load_explicit (&gil->gil_drop_request, memory_order_relaxed))
     return TV_FLOW_OK;
   if (tv_clock_now (&ctx->sh->clock) - ctx->gil_since

@@ -31,7 +31,7 @@ tv_ctx_init (TvRun *run, guint32 index, guint32 body)
   memset (ctx, 0, sizeof *ctx);
   ctx->run = run;
   ctx->sh = run->sh;
-  ctx->slot = &run->sh->slots[index];
+  ctx->slot = &TV_SH_SLOTS (run->sh)[index];
   ctx->ring = tv_recorder_get_ring (run->recorder, index);
   ctx->index = index;
   ctx->body = body;
@@ -78,7 +78,7 @@ tv_interp_work (TvCtx *ctx, gint64 duration, guint line)
       if (left <= 0)
         return TV_FLOW_OK;
       if (ctx->gil_held
-          && atomic_load_explicit (&ctx->sh->objects[ctx->gil - 1].gil_drop_request,
+          && atomic_load_explicit (&TV_SH_OBJECTS (ctx->sh)[ctx->gil - 1].gil_drop_request,
                                    memory_order_relaxed))
         {
           gint64 dropped_at;
@@ -144,7 +144,7 @@ create_thread (TvCtx *ctx, const TvStmt *stmt, guint32 index)
     }
   else
     {
-      ctx->sh->slots[index].life = TV_SLOT_ENDED;
+      TV_SH_SLOTS (ctx->sh)[index].life = TV_SLOT_ENDED;
       pthread_cond_broadcast (&ctx->sh->all_ended);
     }
   tv_shared_unlock (ctx->sh);
@@ -152,7 +152,7 @@ create_thread (TvCtx *ctx, const TvStmt *stmt, guint32 index)
   if (err != 0)
     return tv_run_fail (ctx, TV_RUN_ERROR_SYSTEM, stmt->location,
                         "cannot create thread '%s': %s",
-                        ctx->sh->slots[index].name, g_strerror (err));
+                        TV_SH_SLOTS (ctx->sh)[index].name, g_strerror (err));
   return TV_FLOW_OK;
 }
 
@@ -168,7 +168,7 @@ start_body (TvCtx *ctx, const TvStmt *stmt)
 
   for (guint k = 0; k < body->count; k++)
     {
-      TvSlot *slot = &ctx->sh->slots[first + k];
+      TvSlot *slot = &TV_SH_SLOTS (ctx->sh)[first + k];
 
       tv_shared_lock (ctx->sh);
       if (slot->life != TV_SLOT_NEW)
@@ -203,7 +203,7 @@ spawn_def (TvCtx *ctx, const TvStmt *stmt)
 
   tv_shared_lock (sh);
   for (guint i = run->spawn_base; i < run->n_slots; i++)
-    if (sh->slots[i].life == TV_SLOT_UNUSED)
+    if (TV_SH_SLOTS (sh)[i].life == TV_SLOT_UNUSED)
       {
         index = i;
         break;
@@ -215,7 +215,7 @@ spawn_def (TvCtx *ctx, const TvStmt *stmt)
                           "too many spawned threads (at most %u in this scenario)",
                           run->n_slots - run->spawn_base);
     }
-  slot = &sh->slots[index];
+  slot = &TV_SH_SLOTS (sh)[index];
   nth = atomic_fetch_add (&run->spawn_counts[stmt->target], 1) + 1;
   if (nth == 1)
     g_strlcpy (slot->name, body->name, sizeof slot->name);
@@ -251,7 +251,7 @@ join_body (TvCtx *ctx, const TvStmt *stmt)
   for (guint k = 0; k < body->count; k++)
     {
       guint32 index = first + k;
-      TvSlot *target = &sh->slots[index];
+      TvSlot *target = &TV_SH_SLOTS (sh)[index];
       TvBlockResult r;
       gint64 t;
 

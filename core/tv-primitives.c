@@ -21,7 +21,7 @@
 static inline TvObj *
 obj_get (TvCtx *ctx, guint32 id)
 {
-  return &ctx->sh->objects[id - 1];
+  return &TV_SH_OBJECTS (ctx->sh)[id - 1];
 }
 
 static inline gint64
@@ -189,7 +189,7 @@ tv_prim_release (TvCtx *ctx, const TvStmt *stmt, guint32 id)
 
       if (obj->owner != TV_NO_THREAD)
         holder = g_strdup_printf (" (thread '%s' holds it)",
-                                  sh->slots[obj->owner].name);
+                                  TV_SH_SLOTS (sh)[obj->owner].name);
       tv_shared_unlock (sh);
       return tv_run_fail (ctx, TV_RUN_ERROR_NOT_HELD, stmt->location,
                           "release of %s '%s' that thread '%s' does not hold%s",
@@ -259,7 +259,7 @@ tv_prim_put (TvCtx *ctx, const TvStmt *stmt, guint32 id, const gint64 *value)
     }
 
   item_id = ++obj->next_item_id;
-  item = &obj->items[(obj->head + obj->len) % obj->capacity];
+  item = &TV_SH_ITEMS (sh, obj)[(obj->head + obj->len) % obj->capacity];
   item->id = item_id;
   item->value = value ? *value : (gint64) item_id;
   item->putter = ctx->index;
@@ -315,7 +315,7 @@ tv_prim_get (TvCtx *ctx, const TvStmt *stmt, guint32 id)
       waited = TRUE;
     }
 
-  item = obj->items[obj->head];
+  item = TV_SH_ITEMS (sh, obj)[obj->head];
   obj->head = (obj->head + 1) % obj->capacity;
   depth = --obj->len;
   t = now (ctx);
@@ -498,24 +498,24 @@ cv_remove (TvShared *sh, TvObj *obj, guint32 index)
 {
   guint32 prev = TV_NO_THREAD;
 
-  for (guint32 i = obj->cv_head; i != TV_NO_THREAD; i = sh->slots[i].cv_next)
+  for (guint32 i = obj->cv_head; i != TV_NO_THREAD; i = TV_SH_SLOTS (sh)[i].cv_next)
     {
       if (i == index)
         {
-          guint32 next = sh->slots[i].cv_next;
+          guint32 next = TV_SH_SLOTS (sh)[i].cv_next;
 
           if (prev == TV_NO_THREAD)
             obj->cv_head = next;
           else
-            sh->slots[prev].cv_next = next;
+            TV_SH_SLOTS (sh)[prev].cv_next = next;
           if (obj->cv_tail == index)
             obj->cv_tail = prev;
           break;
         }
       prev = i;
     }
-  sh->slots[index].cv_next = TV_NO_THREAD;
-  sh->slots[index].cv_queued = FALSE;
+  TV_SH_SLOTS (sh)[index].cv_next = TV_NO_THREAD;
+  TV_SH_SLOTS (sh)[index].cv_queued = FALSE;
 }
 
 static TvFlow
@@ -559,7 +559,7 @@ wait_condition (TvCtx *ctx, const TvStmt *stmt, guint32 id)
   if (obj->cv_tail == TV_NO_THREAD)
     obj->cv_head = ctx->index;
   else
-    sh->slots[obj->cv_tail].cv_next = ctx->index;
+    TV_SH_SLOTS (sh)[obj->cv_tail].cv_next = ctx->index;
   obj->cv_tail = ctx->index;
   pthread_cond_broadcast (&obj->cond);
   tv_emit_at (ctx, t, TV_EV_RELEASE, line, id, 0, 0);
@@ -638,7 +638,7 @@ tv_prim_notify (TvCtx *ctx, const TvStmt *stmt, guint32 id)
   t = now (ctx);
   while (obj->cv_head != TV_NO_THREAD)
     {
-      TvSlot *waiter = &sh->slots[obj->cv_head];
+      TvSlot *waiter = &TV_SH_SLOTS (sh)[obj->cv_head];
 
       waiter->notified = TRUE;
       waiter->notifier = ctx->index;

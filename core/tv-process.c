@@ -46,7 +46,7 @@ wait_own_threads (TvCtx *ctx)
   tv_shared_lock (sh);
   for (guint i = 0; i < run->n_slots; i++)
     {
-      TvSlot *target = &sh->slots[i];
+      TvSlot *target = &TV_SH_SLOTS (sh)[i];
 
       if (!run->created[i] || target->life == TV_SLOT_ENDED)
         continue;
@@ -63,7 +63,7 @@ child_main (TvRun *run, guint32 index)
 {
   TvShared *sh = run->sh;
   TvCtx *ctx = &run->ctxs[index];
-  const TvBodyDecl *body = &run->scenario->bodies[sh->slots[index].body];
+  const TvBodyDecl *body = &run->scenario->bodies[TV_SH_SLOTS (sh)[index].body];
 
   /* Its waits look now and then whether the process that forked it is
    * still its parent (tv_shared_orphaned_locked); the processes it forks
@@ -77,7 +77,7 @@ child_main (TvRun *run, guint32 index)
   memset (run->pids, 0, run->n_slots * sizeof *run->pids);
   memset (run->reaped, 0, run->n_slots * sizeof *run->reaped);
 
-  ctx->gil = tv_process_gil (run, sh->slots[index].process);
+  ctx->gil = tv_process_gil (run, TV_SH_SLOTS (sh)[index].process);
   ctx->gil_held = FALSE;
   tv_interp_thread_begin (ctx);
   if (tv_gil_take (ctx, body->location.line) == TV_FLOW_OK && body->block)
@@ -104,7 +104,7 @@ tv_process_start (TvCtx *ctx, const TvStmt *stmt)
   for (guint k = 0; k < body->count; k++)
     {
       guint32 index = first + k;
-      TvSlot *slot = &sh->slots[index];
+      TvSlot *slot = &TV_SH_SLOTS (sh)[index];
       pid_t pid;
       int saved;
 
@@ -155,7 +155,7 @@ child_died_locked (TvRun *run, guint32 index, pid_t pid, int status)
 
   for (guint i = 0; i < run->n_slots; i++)
     {
-      TvSlot *slot = &sh->slots[i];
+      TvSlot *slot = &TV_SH_SLOTS (sh)[i];
 
       /* Its threads, and its main thread even when it died before it
        * could say which pid it runs in. */
@@ -186,11 +186,11 @@ child_died_locked (TvRun *run, guint32 index, pid_t pid, int status)
   tv_run_fail_locked (run, TV_RUN_ERROR_SYSTEM,
                       WIFSIGNALED (status)
                       ? g_strdup_printf ("process '%s' (pid %d) was killed by signal %d (%s)",
-                                         sh->slots[index].name, (int) pid,
+                                         TV_SH_SLOTS (sh)[index].name, (int) pid,
                                          WTERMSIG (status), g_strsignal (WTERMSIG (status)))
                       : g_strdup_printf ("process '%s' (pid %d) exited with status %d "
                                          "while its threads were alive",
-                                         sh->slots[index].name, (int) pid,
+                                         TV_SH_SLOTS (sh)[index].name, (int) pid,
                                          WEXITSTATUS (status)));
 }
 
@@ -269,9 +269,9 @@ tv_process_kill_locked (TvRun *run)
        * after fork, say): its slot has no pid yet, but we know it. */
       if (run->pids[i] > 0 && !run->reaped[i])
         kill (run->pids[i], SIGKILL);
-      if (sh->slots[i].life == TV_SLOT_ALIVE && sh->slots[i].pid > 0
-          && sh->slots[i].pid != self)
-        kill (sh->slots[i].pid, SIGKILL);
+      if (TV_SH_SLOTS (sh)[i].life == TV_SLOT_ALIVE && TV_SH_SLOTS (sh)[i].pid > 0
+          && TV_SH_SLOTS (sh)[i].pid != self)
+        kill (TV_SH_SLOTS (sh)[i].pid, SIGKILL);
     }
 }
 
@@ -283,7 +283,7 @@ tv_process_forget_locked (TvRun *run)
 
   for (guint i = 0; i < run->n_slots; i++)
     {
-      TvSlot *slot = &sh->slots[i];
+      TvSlot *slot = &TV_SH_SLOTS (sh)[i];
 
       /* This process's own threads end by themselves (they saw the stop). */
       if (slot->life != TV_SLOT_ALIVE || run->created[i] || i == 0)

@@ -92,11 +92,11 @@ tv_runner_init_slots (TvRun *run)
   TvShared *sh = run->sh;
 
   for (guint i = 0; i < run->n_slots; i++)
-    sh->slots[i].process = run->process_base;
+    TV_SH_SLOTS (sh)[i].process = run->process_base;
 
-  g_strlcpy (sh->slots[0].name, "MainThread", TV_SLOT_NAME_MAX);
-  sh->slots[0].body = sc->main_body;
-  sh->slots[0].life = TV_SLOT_ALIVE;
+  g_strlcpy (TV_SH_SLOTS (sh)[0].name, "MainThread", TV_SLOT_NAME_MAX);
+  TV_SH_SLOTS (sh)[0].body = sc->main_body;
+  TV_SH_SLOTS (sh)[0].life = TV_SLOT_ALIVE;
   for (guint b = 0; b < sc->n_bodies; b++)
     {
       const TvBodyDecl *body = &sc->bodies[b];
@@ -105,7 +105,7 @@ tv_runner_init_slots (TvRun *run)
         continue;
       for (guint k = 0; k < body->count; k++)
         {
-          TvSlot *slot = &sh->slots[run->body_first_slot[b] + k];
+          TvSlot *slot = &TV_SH_SLOTS (sh)[run->body_first_slot[b] + k];
           g_autofree char *name = instance_name (body, k);
 
           g_strlcpy (slot->name, name, TV_SLOT_NAME_MAX);
@@ -145,17 +145,17 @@ record_start (TvRun *run, TvCtx *main_ctx)
 
           ctx = &run->ctxs[p == 0 ? 0 : run->process_slot_base + p - 1];
           if (ctx->ring == NULL)
-            tv_ctx_init (run, ctx - run->ctxs, sh->slots[ctx - run->ctxs].body);
+            tv_ctx_init (run, ctx - run->ctxs, TV_SH_SLOTS (sh)[ctx - run->ctxs].body);
         }
       else
         ctx = main_ctx;
-      tv_emit (ctx, TV_EV_OBJECT_NEW, 0, id, sh->objects[id - 1].kind,
+      tv_emit (ctx, TV_EV_OBJECT_NEW, 0, id, TV_SH_OBJECTS (sh)[id - 1].kind,
                (gint64) tv_recorder_add_string (run->recorder, name, strlen (name)));
     }
 
   for (guint i = 0; i < run->spawn_base; i++)
     {
-      TvSlot *slot = &sh->slots[i];
+      TvSlot *slot = &TV_SH_SLOTS (sh)[i];
 
       ctx = &run->ctxs[i];
       if (ctx->ring == NULL)
@@ -195,7 +195,7 @@ static gboolean
 any_alive_locked (TvRun *run)
 {
   for (guint i = 0; i < run->n_slots; i++)
-    if (run->sh->slots[i].life == TV_SLOT_ALIVE)
+    if (TV_SH_SLOTS (run->sh)[i].life == TV_SLOT_ALIVE)
       return TRUE;
   return FALSE;
 }

@@ -98,13 +98,13 @@ tv_shared_map (TvRun *run, GError **error)
   sh->step_thread = TV_NO_THREAD;
   sh->n_slots = run->n_slots;
   sh->n_objects = n_ids;
-  sh->slots = (TvSlot *) (base + off_slots);
-  sh->objects = (TvObj *) (base + off_objects);
-  sh->shared_vars = (_Atomic int64_t *) (base + off_vars);
+  sh->slots_offset = off_slots;
+  sh->objects_offset = off_objects;
+  sh->vars_offset = off_vars;
 
   for (guint i = 0; i < run->n_slots; i++)
     {
-      TvSlot *slot = &sh->slots[i];
+      TvSlot *slot = &TV_SH_SLOTS (sh)[i];
 
       init_cond (&slot->cond);
       slot->starter = TV_NO_THREAD;
@@ -113,11 +113,11 @@ tv_shared_map (TvRun *run, GError **error)
     }
 
   {
-    TvQueueItem *items = (TvQueueItem *) (base + off_items);
+    uint64_t items = off_items;
 
     for (guint id = 1; id <= n_ids; id++)
       {
-        TvObj *obj = &sh->objects[id - 1];
+        TvObj *obj = &TV_SH_OBJECTS (sh)[id - 1];
 
         init_cond (&obj->cond);
         obj->owner = TV_NO_THREAD;
@@ -135,8 +135,8 @@ tv_shared_map (TvRun *run, GError **error)
             if (decl->kind == TV_OBJ_QUEUE)
               {
                 obj->capacity = queue_capacity (decl);
-                obj->items = items;
-                items += obj->capacity;
+                obj->items_offset = items;
+                items += obj->capacity * sizeof (TvQueueItem);
               }
           }
         else if (id < run->process_base)
@@ -150,7 +150,7 @@ tv_shared_map (TvRun *run, GError **error)
   }
 
   for (guint v = 0; v < sc->n_vars; v++)
-    atomic_init (&sh->shared_vars[v], sc->vars[v].initial);
+    atomic_init (&TV_SH_VARS (sh)[v], sc->vars[v].initial);
 
   return TRUE;
 }
@@ -240,9 +240,9 @@ void
 tv_shared_wake_all_locked (TvShared *sh)
 {
   for (guint i = 0; i < sh->n_slots; i++)
-    pthread_cond_broadcast (&sh->slots[i].cond);
+    pthread_cond_broadcast (&TV_SH_SLOTS (sh)[i].cond);
   for (guint i = 0; i < sh->n_objects; i++)
-    pthread_cond_broadcast (&sh->objects[i].cond);
+    pthread_cond_broadcast (&TV_SH_OBJECTS (sh)[i].cond);
   pthread_cond_broadcast (&sh->gate);
   pthread_cond_broadcast (&sh->control);
   /* The runner, which waits for the end and must learn of a stop. */
@@ -259,7 +259,7 @@ tv_shared_stop_locked (TvShared *sh)
 gboolean
 tv_slot_ready (TvShared *sh, const TvSlot *slot)
 {
-  const TvObj *obj = slot->wait_object ? &sh->objects[slot->wait_object - 1] : NULL;
+  const TvObj *obj = slot->wait_object ? &TV_SH_OBJECTS (sh)[slot->wait_object - 1] : NULL;
 
   switch ((TvWaitKind) slot->wait_kind)
     {
@@ -270,7 +270,7 @@ tv_slot_ready (TvShared *sh, const TvSlot *slot)
     case TV_WAIT_GIL:
       /* Handed over by the last holder, or free and its turn (its ticket
        * is in wait_generation). */
-      return obj->owner == (uint32_t) (slot - sh->slots)
+      return obj->owner == (uint32_t) (slot - TV_SH_SLOTS (sh))
              || (obj->owner == TV_NO_THREAD && obj->gil_serving == slot->wait_generation);
     case TV_WAIT_LOCK:
       return obj->owner == TV_NO_THREAD;
@@ -289,7 +289,7 @@ tv_slot_ready (TvShared *sh, const TvSlot *slot)
     case TV_WAIT_BARRIER:
       return obj->generation != slot->wait_generation;
     case TV_WAIT_JOIN:
-      return sh->slots[slot->wait_thread].life == TV_SLOT_ENDED;
+      return TV_SH_SLOTS (sh)[slot->wait_thread].life == TV_SLOT_ENDED;
     }
   return TRUE;
 }

@@ -128,8 +128,9 @@ typedef struct
   uint32_t arrived;
   uint64_t generation;
 
-  /* Queue: a ring of `capacity` items inside the shared block. */
-  TvQueueItem *items;
+  /* Queue: a ring of `capacity` items inside the shared block, as an
+   * offset from its start (see TV_SH_ITEMS). */
+  uint64_t items_offset;
   uint32_t capacity;
   uint32_t head;
   uint32_t len;
@@ -160,9 +161,12 @@ typedef struct
   uint64_t         progress;      /* bumped on every wait change (watchdog) */
   uint32_t         n_slots;
   uint32_t         n_objects;     /* object ids 1..n_objects */
-  TvSlot          *slots;
-  TvObj           *objects;       /* objects[id - 1] */
-  _Atomic int64_t *shared_vars;   /* indexed like the scenario's vars */
+  /* Offsets from the block's start, not pointers: the block is mapped at
+   * a different address in each process of the run (a `process` is a new
+   * program that maps it again).  Reached through TV_SH_SLOTS and co. */
+  uint64_t         slots_offset;   /* TvSlot[n_slots] */
+  uint64_t         objects_offset; /* TvObj[n_objects], objects[id - 1] */
+  uint64_t         vars_offset;    /* _Atomic int64_t, indexed like the scenario's vars */
   /* Run control (tv-control.c).  `paused` is read without the lock at every
    * statement boundary and written under it; the rest is under the lock. */
   _Atomic uint32_t paused;        /* the controller paused the run */
@@ -175,3 +179,9 @@ typedef struct
    * reaches the parent (under the engine lock). */
   char             error_text[8192];
 } TvShared;
+
+#define TV_SH_AT(sh, type, offset) ((type *) (void *) ((char *) (sh) + (offset)))
+#define TV_SH_SLOTS(sh)       TV_SH_AT (sh, TvSlot, (sh)->slots_offset)
+#define TV_SH_OBJECTS(sh)     TV_SH_AT (sh, TvObj, (sh)->objects_offset)
+#define TV_SH_VARS(sh)        TV_SH_AT (sh, _Atomic int64_t, (sh)->vars_offset)
+#define TV_SH_ITEMS(sh, obj)  TV_SH_AT (sh, TvQueueItem, (obj)->items_offset)

@@ -47,7 +47,7 @@ static guint32
 edge_of (TvShared *sh, const TvSlot *slot)
 {
   if (slot->wait_kind == TV_WAIT_LOCK)
-    return sh->objects[slot->wait_object - 1].owner;
+    return TV_SH_OBJECTS (sh)[slot->wait_object - 1].owner;
   if (slot->wait_kind == TV_WAIT_JOIN)
     return slot->wait_thread;
   return TV_NO_THREAD;
@@ -56,7 +56,7 @@ edge_of (TvShared *sh, const TvSlot *slot)
 static void
 describe_object (TvRun *run, GString *out, guint32 id)
 {
-  TvObj *obj = &run->sh->objects[id - 1];
+  TvObj *obj = &TV_SH_OBJECTS (run->sh)[id - 1];
 
   g_string_append_printf (out, "%s '%s'",
                           tv_object_kind_to_string ((TvObjectKind) obj->kind),
@@ -67,7 +67,7 @@ void
 tv_watchdog_describe_wait (TvRun *run, GString *out, const TvSlot *slot)
 {
   TvShared *sh = run->sh;
-  TvObj *obj = slot->wait_object ? &sh->objects[slot->wait_object - 1] : NULL;
+  TvObj *obj = slot->wait_object ? &TV_SH_OBJECTS (sh)[slot->wait_object - 1] : NULL;
   /* A process's main thread waits for its threads after its body, on no
    * statement: its body's line says where. */
   g_autofree char *where = tv_run_where (run, slot->wait_line > 0
@@ -117,7 +117,7 @@ tv_watchdog_describe_wait (TvRun *run, GString *out, const TvSlot *slot)
       break;
     case TV_WAIT_JOIN:
       g_string_append_printf (out, "waits for thread '%s' to end",
-                              sh->slots[slot->wait_thread].name);
+                              TV_SH_SLOTS (sh)[slot->wait_thread].name);
       break;
     default:
       g_string_append (out, "runs");
@@ -127,12 +127,12 @@ tv_watchdog_describe_wait (TvRun *run, GString *out, const TvSlot *slot)
 
   /* The classic mistake: a lock nobody can release any more. */
   if (slot->wait_kind == TV_WAIT_LOCK && obj->owner != TV_NO_THREAD
-      && obj->owner < sh->n_slots && sh->slots[obj->owner].life == TV_SLOT_ENDED)
+      && obj->owner < sh->n_slots && TV_SH_SLOTS (sh)[obj->owner].life == TV_SLOT_ENDED)
     {
       g_autofree char *taken = tv_run_where (run, obj->owner_line);
 
       g_string_append_printf (out, "; thread '%s' took it (%s) and ended without "
-                              "releasing it", sh->slots[obj->owner].name, taken);
+                              "releasing it", TV_SH_SLOTS (sh)[obj->owner].name, taken);
     }
 }
 
@@ -146,14 +146,14 @@ report_deadlock (TvRun *run, const guint32 *cycle, guint n)
                           n, n == 1 ? "" : "s", n == 1 ? "s" : "");
   for (guint k = 0; k < n; k++)
     {
-      TvSlot *slot = &sh->slots[cycle[k]];
-      TvSlot *prev = &sh->slots[cycle[(k + n - 1) % n]];
+      TvSlot *slot = &TV_SH_SLOTS (sh)[cycle[k]];
+      TvSlot *prev = &TV_SH_SLOTS (sh)[cycle[(k + n - 1) % n]];
 
       g_string_append_printf (out, "\n  thread '%s' ", slot->name);
       /* What it holds that the previous member waits for. */
       if (prev->wait_kind == TV_WAIT_LOCK)
         {
-          TvObj *held = &sh->objects[prev->wait_object - 1];
+          TvObj *held = &TV_SH_OBJECTS (sh)[prev->wait_object - 1];
           g_autofree char *where = tv_run_where (run, held->owner_line);
 
           g_string_append (out, "holds ");
@@ -177,7 +177,7 @@ report_stall (TvRun *run)
 
   for (guint i = 0; i < sh->n_slots; i++)
     {
-      TvSlot *slot = &sh->slots[i];
+      TvSlot *slot = &TV_SH_SLOTS (sh)[i];
 
       if (slot->life != TV_SLOT_ALIVE)
         continue;
@@ -208,9 +208,9 @@ tv_watchdog_scan (TvRun *run, guint64 *last_progress, guint *stall_scans)
 
   for (guint i = 0; i < n; i++)
     {
-      if (sh->slots[i].life == TV_SLOT_ALIVE)
+      if (TV_SH_SLOTS (sh)[i].life == TV_SLOT_ALIVE)
         n_live++;
-      if (is_stuck (sh, &sh->slots[i]))
+      if (is_stuck (sh, &TV_SH_SLOTS (sh)[i]))
         n_stuck++;
     }
 
@@ -224,7 +224,7 @@ tv_watchdog_scan (TvRun *run, guint64 *last_progress, guint *stall_scans)
         {
           color[cur] = 1;
           path[len++] = cur;
-          cur = is_stuck (sh, &sh->slots[cur]) ? edge_of (sh, &sh->slots[cur])
+          cur = is_stuck (sh, &TV_SH_SLOTS (sh)[cur]) ? edge_of (sh, &TV_SH_SLOTS (sh)[cur])
                                                : TV_NO_THREAD;
         }
       if (cur != TV_NO_THREAD && color[cur] == 1)
