@@ -76,6 +76,13 @@ struct _TvRun
 
   TvShared     *sh;
   size_t        sh_size;
+  int           sh_fd;             /* its memfd (-1 in a process of the run) */
+  /* With `process` bodies the recorder is in a memfd too (tv-recorder-fd.h),
+   * so that a process of the run can map it: then its fd and extra block. */
+  int           recorder_fd;
+  void         *recorder_extra;
+  /* The program a `process` instance runs (tv-process.c). */
+  char         *helper_path;
 
   /* Thread slots: 0 = main, then the instances of every thread body in
    * file order, then the main threads of every process instance, then the
@@ -114,16 +121,22 @@ struct _TvRun
   gboolean      watchdog_quit;     /* under ctl_mutex */
   _Atomic guint status;            /* TvRunStatus */
   char         *error_message;     /* copy of sh->error_text, made by the getter */
-  /* Processes this process forked, per slot of their main thread (under
+  /* Processes this process started, per slot of their main thread (under
    * the engine lock); each process reaps its own children. */
-  pid_t        *pids;
-  gboolean     *reaped;
-  /* The runner killed what was left of the run's processes after the stop
-   * grace (under the engine lock): their deaths fail nothing. */
-  gboolean      children_killed;
-  gboolean      in_child;          /* this copy of the run is a forked process */
-  pid_t         forker_pid;        /* this process (the parent of those it forks) */
-  pid_t         parent_pid;        /* in a child: the process that forked it */
+  /* Atomic: the watchdog reads them without the lock when a frozen process
+   * holds it (tv_process_kill_now). */
+  _Atomic pid_t *pids;
+  _Atomic gboolean *reaped;
+  /* The runner or the watchdog killed what was left of the run's processes
+   * after the stop grace: their deaths fail nothing. */
+  _Atomic gboolean children_killed;
+  /* tv_run_stop() could not take the engine lock at once: the watchdog
+   * finishes the stop when it can (tv_run_stop_locked), and kills the
+   * processes if nobody can for TV_STOP_GRACE_NS (wall ns of the request). */
+  _Atomic gint64 stop_pending;
+  gboolean      in_child;          /* this run is a process of a run (the helper) */
+  pid_t         forker_pid;        /* this process (the parent of those it starts) */
+  pid_t         parent_pid;        /* in a child: the process that started it */
 };
 
 /* --- tv-shared.c ------------------------------------------------------ */
@@ -131,6 +144,11 @@ gboolean      tv_shared_map (TvRun *run, GError **error);
 void          tv_shared_unmap (TvRun *run);
 void          tv_shared_lock (TvShared *sh);
 void          tv_shared_unlock (TvShared *sh);
+/* tv_shared_lock(), giving up at wall ns `wall_ns` (CLOCK_MONOTONIC):
+ * FALSE then.  For those who must not hang on a frozen holder. */
+gboolean      tv_shared_lock_until (TvShared *sh, gint64 wall_ns);
+/* In a process of the run: maps the block of memfd `fd` (any address). */
+gboolean      tv_shared_attach (TvRun *run, int fd, GError **error);
 void          tv_shared_print_lock (TvShared *sh);
 void          tv_shared_print_unlock (TvShared *sh);
 gboolean      tv_shared_stopping (TvShared *sh);
@@ -235,6 +253,15 @@ const char   *tv_run_object_name (TvRun *run, guint32 id);
  * FALSE once that time has passed. */
 gboolean      tv_run_ctl_wait_until (TvRun *run, gint64 end);
 char         *tv_run_where (TvRun *run, guint line);
+/* What tv_run_stop() does under the engine lock.  Lock held. */
+void          tv_run_stop_locked (TvRun *run);
+/* In a process of the run (threadviz-process.c): a run attached to the
+ * parent's shared block and recorder, without runner or watchdog. */
+TvRun        *tv_run_new_attached (TvScenario *scenario,
+                                   TvRecorder *recorder,
+                                   int         shared_fd,
+                                   int         print_fd,
+                                   GError    **error);
 
 /* --- tv-runner.c ----------------------------------------------------- */
 /* Thread slots, object ids and names (before the shared block is mapped). */
@@ -290,8 +317,20 @@ void          tv_gil_drop (TvCtx *ctx, guint line);
 TvFlow        tv_gil_check (TvCtx *ctx, guint line, gint64 *dropped_at);
 
 /* --- tv-process.c ---------------------------------------------------- */
-/* `start P`: forks one process per instance of process body P. */
+/* `start P`: starts one process (the helper program) per instance of
+ * process body P. */
 TvFlow        tv_process_start (TvCtx *ctx, const TvStmt *stmt);
+/* The helper program's path: $TV_PROCESS_HELPER, the build tree's when
+ * this program runs from the build tree, else the installed one. */
+char         *tv_process_find_helper (void);
+/* In the helper: runs process instance `index` and its threads, then
+ * leaves with _exit() (tv-process.c). */
+void          tv_process_child_main (TvRun *run, guint32 index) G_GNUC_NORETURN;
+/* The environment variable that names the helper, and the one that makes
+ * a process instance of that name stop itself (SIGSTOP) while it holds
+ * the engine lock, for the tests of a frozen process. */
+#define TV_PROCESS_HELPER_ENV     "TV_PROCESS_HELPER"
+#define TV_PROCESS_TEST_FREEZE_ENV "TV_PROCESS_TEST_FREEZE_LOCKED"
 /* Reaps the children of this process that have ended (blocking: wait for
  * them).  A child that died while its threads were alive fails the run
  * (unless the runner killed it, tv_process_kill_locked).  Lock not held. */
@@ -308,6 +347,10 @@ gboolean      tv_process_all_reaped_locked (TvRun *run);
  * exit, its reaps) before it is killed, when the run was not stopped. */
 #define TV_LEAVE_GRACE_NS (5000 * G_GINT64_CONSTANT (1000000))
 void          tv_process_kill_locked (TvRun *run);
+/* The same without the engine lock, which a frozen process may hold: the
+ * direct children's process groups (every process of the run below this
+ * one), by their atomic pids. */
+void          tv_process_kill_now (TvRun *run);
 /* Once the killed children are reaped: ends the slots still alive in
  * other processes (those of grandchildren, which this one cannot reap),
  * recording their THREAD_EXIT on the controller's ring.  Lock held. */

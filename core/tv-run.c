@@ -18,6 +18,7 @@
 
 #include <gio/gio.h>
 
+#include "tv-recorder-fd.h"
 #include "tv-run-private.h"
 
 /* --- errors --------------------------------------------------------------- */
@@ -109,6 +110,15 @@ tv_run_where (TvRun *run, guint line)
 
 /* --- public API ------------------------------------------------------------ */
 
+static gboolean
+has_processes (const TvScenario *scenario)
+{
+  for (guint b = 0; b < scenario->n_bodies; b++)
+    if (scenario->bodies[b].kind == TV_BODY_PROCESS)
+      return TRUE;
+  return FALSE;
+}
+
 TvRun *
 tv_run_new (TvScenario         *scenario,
             const TvRunOptions *options,
@@ -122,6 +132,8 @@ tv_run_new (TvScenario         *scenario,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   run = g_new0 (TvRun, 1);
+  run->sh_fd = -1;
+  run->recorder_fd = -1;
   run->scenario = tv_scenario_ref (scenario);
   run->options = options ? *options : defaults;
   if (!(run->options.speed > 0))
@@ -140,8 +152,16 @@ tv_run_new (TvScenario         *scenario,
   tv_runner_lay_out (run);
 
   capacity = run->options.ring_capacity ? run->options.ring_capacity : TV_DEFAULT_RING;
-  /* One ring per thread slot, and the controller's. */
-  run->recorder = tv_recorder_new (run->n_slots + 1, capacity, TV_STRING_BYTES);
+  /* One ring per thread slot, and the controller's; in a memfd when a
+   * process of the run (another program) must map it too. */
+  if (has_processes (scenario))
+    {
+      run->recorder = tv_recorder_new_in_fd (run->n_slots + 1, capacity, TV_STRING_BYTES,
+                                             0, &run->recorder_fd, &run->recorder_extra);
+      run->helper_path = tv_process_find_helper ();
+    }
+  else
+    run->recorder = tv_recorder_new (run->n_slots + 1, capacity, TV_STRING_BYTES);
   if (run->recorder == NULL)
     {
       int saved = errno;
@@ -161,11 +181,73 @@ tv_run_new (TvScenario         *scenario,
   run->ctxs = g_new0 (TvCtx, run->n_slots);
   run->threads = g_new0 (pthread_t, run->n_slots);
   run->created = g_new0 (gboolean, run->n_slots);
-  run->pids = g_new0 (pid_t, run->n_slots);
-  run->reaped = g_new0 (gboolean, run->n_slots);
+  run->pids = g_new0 (_Atomic pid_t, run->n_slots);
+  run->reaped = g_new0 (_Atomic gboolean, run->n_slots);
   tv_runner_init_slots (run);
   tv_ctx_init (run, 0, scenario->main_body);
 
+  return g_steal_pointer (&run);
+}
+
+TvRun *
+tv_run_new_attached (TvScenario *scenario,
+                     TvRecorder *recorder,
+                     int         shared_fd,
+                     int         print_fd,
+                     GError    **error)
+{
+  static const TvRunOptions defaults = TV_RUN_OPTIONS_INIT;
+  g_autoptr(TvRun) run = NULL;
+
+  run = g_new0 (TvRun, 1);
+  run->sh_fd = -1;
+  run->recorder_fd = -1;
+  run->scenario = tv_scenario_ref (scenario);
+  run->options = defaults;
+  run->options.print_fd = print_fd;
+  pthread_mutex_init (&run->ctl_mutex, NULL);
+  pthread_cond_init (&run->ctl_cond, NULL);
+  atomic_init (&run->status, TV_RUN_RUNNING);
+
+  tv_runner_lay_out (run);
+  if (tv_recorder_get_n_rings (recorder) != run->n_slots + 1)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "the recorder has %u rings, the scenario needs %u",
+                   tv_recorder_get_n_rings (recorder), run->n_slots + 1);
+      return NULL;
+    }
+  if (!tv_shared_attach (run, shared_fd, error))
+    return NULL;
+  if (run->sh->n_slots != run->n_slots
+      || run->sh->n_objects != (run->gil_base ? run->gil_base : run->process_base)
+                               + run->n_processes - 1)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "the scenario parsed again has another layout than the run's "
+                   "(%u slots, %u objects; the run has %u and %u)",
+                   run->n_slots, (guint) ((run->gil_base ? run->gil_base : run->process_base)
+                                          + run->n_processes - 1),
+                   run->sh->n_slots, run->sh->n_objects);
+      return NULL;
+    }
+  run->recorder = recorder;
+  run->control_ring = tv_recorder_get_ring (recorder, run->n_slots);
+
+  run->vars = g_new0 (_Atomic gint64, MAX (scenario->n_vars, 1));
+  for (guint v = 0; v < scenario->n_vars; v++)
+    atomic_init (&run->vars[v], scenario->vars[v].initial);
+  run->in_child = TRUE;
+  run->forker_pid = getpid ();
+  run->ctxs = g_new0 (TvCtx, run->n_slots);
+  run->threads = g_new0 (pthread_t, run->n_slots);
+  run->created = g_new0 (gboolean, run->n_slots);
+  run->pids = g_new0 (_Atomic pid_t, run->n_slots);
+  run->reaped = g_new0 (_Atomic gboolean, run->n_slots);
+  /* The processes this one starts run this very program. */
+  run->helper_path = g_file_read_link ("/proc/self/exe", NULL);
+  /* Kept to hand on to them. */
+  run->sh_fd = shared_fd;
   return g_steal_pointer (&run);
 }
 
@@ -207,7 +289,27 @@ tv_run_stop (TvRun *self)
 {
   g_return_if_fail (self != NULL);
 
-  tv_shared_lock (self->sh);
+  /*
+   * Returns at once even when a process of the run is frozen (stopped by
+   * a signal or a debugger) while it holds the engine lock: the watchdog
+   * then finishes the stop as soon as it gets the lock, and kills the
+   * run's processes when nobody got it for TV_STOP_GRACE_NS.
+   */
+  if (!tv_shared_lock_until (self->sh, tv_clock_wall_ns () + 50 * G_GINT64_CONSTANT (1000000)))
+    {
+      gint64 none = 0;
+
+      atomic_compare_exchange_strong (&self->stop_pending, &none, tv_clock_wall_ns ());
+      return;
+    }
+  tv_run_stop_locked (self);
+  tv_shared_unlock (self->sh);
+}
+
+void
+tv_run_stop_locked (TvRun *self)
+{
+  atomic_store (&self->stop_pending, 0);
   if (!tv_shared_stopping (self->sh))
     self->sh->stop_requested = TRUE;
   tv_shared_stop_locked (self->sh);
@@ -216,7 +318,6 @@ tv_run_stop (TvRun *self)
   atomic_store_explicit (&self->sh->paused, 0, memory_order_relaxed);
   self->sh->step_thread = TV_NO_THREAD;
   pthread_cond_broadcast (&self->sh->control);
-  tv_shared_unlock (self->sh);
 }
 
 static void
@@ -298,7 +399,15 @@ tv_run_free (TvRun *self)
   g_free (self->reaped);
   g_free (self->vars);
   tv_shared_unmap (self);
+  if (self->recorder_extra != NULL)
+    {
+      tv_recorder_detach (self->recorder, self->recorder_extra);
+      self->recorder = NULL;
+    }
   g_clear_pointer (&self->recorder, tv_recorder_free);
+  if (self->recorder_fd >= 0)
+    close (self->recorder_fd);
+  g_free (self->helper_path);
   if (self->object_names)
     g_strfreev (self->object_names);
   g_free (self->body_first_slot);

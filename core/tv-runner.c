@@ -220,9 +220,15 @@ wait_for_the_end (TvRun *run, gboolean reaped_too)
   tv_shared_lock (sh);
   for (;;)
     {
-      gboolean alive = any_alive_locked (run);
-      gboolean reaped = tv_process_all_reaped_locked (run);
+      gboolean alive;
+      gboolean reaped;
       gint64 now = tv_clock_wall_ns (), until;
+
+      /* A stop that could not take the lock (see tv_run_stop()). */
+      if (atomic_load (&run->stop_pending) != 0)
+        tv_run_stop_locked (run);
+      alive = any_alive_locked (run);
+      reaped = tv_process_all_reaped_locked (run);
 
       if (!alive && (reaped || !reaped_too))
         break;
@@ -314,6 +320,8 @@ tv_runner_main (void *data)
     }
 
   tv_shared_lock (sh);
+  if (atomic_load (&run->stop_pending) != 0)
+    tv_run_stop_locked (run);
   /* An ended run is not paused, whatever ended it. */
   atomic_store_explicit (&sh->paused, 0, memory_order_relaxed);
   kind = sh->error_kind;

@@ -6,12 +6,14 @@
  * see every wait the same way.
  */
 #define G_LOG_DOMAIN "tv-engine"
+#define _GNU_SOURCE
 
 #include "config.h"
 
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,6 +68,7 @@ tv_shared_map (TvRun *run, GError **error)
   size_t n_items = 0;
   char *base;
   TvShared *sh;
+  int fd;
 
   for (guint i = 0; i < sc->n_objects; i++)
     if (sc->objects[i].kind == TV_OBJ_QUEUE)
@@ -77,16 +80,24 @@ tv_shared_map (TvRun *run, GError **error)
   off_items = ALIGN_UP (off_vars + MAX (sc->n_vars, 1) * sizeof (_Atomic int64_t));
   size = ALIGN_UP (off_items + n_items * sizeof (TvQueueItem));
 
-  base = mmap (NULL, size, PROT_READ | PROT_WRITE,
-               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  /* A memfd rather than an anonymous mapping: a process of the run is a
+   * new program (threadviz-process), which maps the same file again. */
+  fd = memfd_create ("threadviz-shared", MFD_CLOEXEC);
+  if (fd >= 0 && ftruncate (fd, (off_t) size) == 0)
+    base = mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  else
+    base = MAP_FAILED;
   if (base == MAP_FAILED)
     {
       int saved = errno;
+      if (fd >= 0)
+        close (fd);
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
                    "cannot map the run's shared memory (%zu bytes): %s",
                    size, g_strerror (saved));
       return FALSE;
     }
+  run->sh_fd = fd;
 
   run->sh = sh = (TvShared *) base;
   run->sh_size = size;
@@ -170,6 +181,35 @@ tv_shared_unmap (TvRun *run)
    */
   munmap (sh, run->sh_size);
   run->sh = NULL;
+  if (run->sh_fd >= 0)
+    close (run->sh_fd);
+  run->sh_fd = -1;
+}
+
+gboolean
+tv_shared_attach (TvRun *run, int fd, GError **error)
+{
+  struct stat st;
+  void *base;
+
+  if (fstat (fd, &st) < 0 || (size_t) st.st_size < sizeof (TvShared))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "descriptor %d holds no shared block of a run", fd);
+      return FALSE;
+    }
+  base = mmap (NULL, (size_t) st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (base == MAP_FAILED)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   "cannot map the run's shared memory: %s", g_strerror (saved));
+      return FALSE;
+    }
+  run->sh = base;
+  run->sh_size = (size_t) st.st_size;
+  run->sh_fd = -1;
+  return TRUE;
 }
 
 /* Takes over a lock whose holder died (see init_mutex); the run is then
@@ -377,4 +417,29 @@ tv_block (TvCtx          *ctx,
   slot->wait_timed = FALSE;
   sh->progress++;
   return result;
+}
+
+gboolean
+tv_shared_lock_until (TvShared *sh, gint64 wall_ns)
+{
+  struct timespec ts;
+  int result;
+
+  /* pthread_mutex_timedlock() counts in CLOCK_REALTIME: turn the
+   * monotonic deadline into a delay from now on that clock. */
+  clock_gettime (CLOCK_REALTIME, &ts);
+  {
+    gint64 delay = MAX (wall_ns - tv_clock_wall_ns (), 0);
+    gint64 ns = ts.tv_nsec + delay % G_GINT64_CONSTANT (1000000000);
+
+    ts.tv_sec += delay / G_GINT64_CONSTANT (1000000000) + ns / G_GINT64_CONSTANT (1000000000);
+    ts.tv_nsec = ns % G_GINT64_CONSTANT (1000000000);
+  }
+  do
+    result = pthread_mutex_timedlock (&sh->lock, &ts);
+  while (result == EINTR);
+  if (result == ETIMEDOUT)
+    return FALSE;
+  recover (&sh->lock, result);
+  return TRUE;
 }

@@ -199,7 +199,9 @@ tv_watchdog_scan (TvRun *run, guint64 *last_progress, guint *stall_scans)
   g_autofree guint32 *path = g_new (guint32, n + 1);
   gboolean found = FALSE;
 
-  tv_shared_lock (sh);
+  /* Not on a lock a frozen process holds: see watch_the_stop(). */
+  if (!tv_shared_lock_until (sh, tv_clock_wall_ns () + TV_WATCHDOG_PERIOD_US * 1000))
+    return FALSE;
   if (tv_shared_stopping (sh))
     {
       tv_shared_unlock (sh);
@@ -263,12 +265,46 @@ tv_watchdog_scan (TvRun *run, guint64 *last_progress, guint *stall_scans)
   return found;
 }
 
+/*
+ * A process of the run frozen (SIGSTOP, a debugger) while it holds the
+ * engine lock would hang everyone who needs the lock, a stop included: the
+ * runner and the threads wait for it, and tv_run_stop() could only leave
+ * the stop pending.  So the watchdog never blocks on the lock: it finishes
+ * a pending stop when it gets the lock, and once a stop has waited
+ * TV_STOP_GRACE_NS without anyone getting it, kills the run's processes
+ * (SIGKILL ends a stopped process too, and the robust lock then passes to
+ * the next locker with EOWNERDEAD).  `stop_since`: wall ns the watchdog
+ * first saw the stop, -1 before.  TRUE when it got the lock.
+ */
+static gboolean
+watch_the_stop (TvRun *run, gint64 *stop_since)
+{
+  TvShared *sh = run->sh;
+  gint64 now = tv_clock_wall_ns ();
+  gint64 pending = atomic_load (&run->stop_pending);
+
+  if (*stop_since < 0 && (pending != 0 || tv_shared_stopping (sh)))
+    *stop_since = pending != 0 ? MIN (pending, now) : now;
+  if (!tv_shared_lock_until (sh, now + TV_WATCHDOG_PERIOD_US * 1000))
+    {
+      if (*stop_since >= 0 && tv_clock_wall_ns () >= *stop_since + TV_STOP_GRACE_NS
+          && !atomic_load (&run->children_killed))
+        tv_process_kill_now (run);
+      return FALSE;
+    }
+  if (atomic_load (&run->stop_pending) != 0)
+    tv_run_stop_locked (run);
+  tv_shared_unlock (sh);
+  return TRUE;
+}
+
 void *
 tv_watchdog_main (void *data)
 {
   TvRun *run = data;
   guint64 last_progress = 0;
   guint stall_scans = 0;
+  gint64 stop_since = -1;
 
   pthread_mutex_lock (&run->ctl_mutex);
   while (!run->watchdog_quit)
@@ -280,8 +316,11 @@ tv_watchdog_main (void *data)
       if (run->watchdog_quit)
         break;
       pthread_mutex_unlock (&run->ctl_mutex);
-      tv_process_reap (run, FALSE);
-      tv_watchdog_scan (run, &last_progress, &stall_scans);
+      if (watch_the_stop (run, &stop_since))
+        {
+          tv_process_reap (run, FALSE);
+          tv_watchdog_scan (run, &last_progress, &stall_scans);
+        }
       pthread_mutex_lock (&run->ctl_mutex);
     }
   pthread_mutex_unlock (&run->ctl_mutex);
