@@ -32,31 +32,36 @@
 #include "tv-trace.h"
 #include "tv-window.h"
 
-/* Scenario time a run has reached before it is stopped. */
-#define UNDER_WAY_NS (200 * G_TIME_SPAN_MILLISECOND * 1000)
+/* Scenario time a run has reached before it is stopped, unless the case
+ * says otherwise. */
+#define UNDER_WAY_MS 200
 
 typedef struct
 {
   const char *name;
-  const char *lesson;   /* a file of data/scenarios, or NULL */
-  const char *text;     /* or the scenario itself */
-  gboolean    paused;   /* paused before the stop */
+  const char *lesson;       /* a file of data/scenarios, or NULL */
+  const char *text;         /* or the scenario itself */
+  gboolean    paused;       /* paused before the stop */
+  const char *speed;        /* win.speed, or NULL for 1 */
+  guint       under_way_ms; /* scenario ms before the stop, or 0 for 200 */
 } StopCase;
 
 static const StopCase cases[] = {
-  { "processes (lesson)", "processes.tvs", NULL, FALSE },
-  { "shared-state (lesson)", "shared-state.tvs", NULL, FALSE },
-  { "custom-thread (lesson)", "custom-thread.tvs", NULL, FALSE },
-  { "deadlock (lesson)", "deadlock.tvs", NULL, FALSE },
-  { "gil-cpu (lesson)", "gil-cpu.tvs", NULL, FALSE },
-  { "gil-io (lesson)", "gil-io.tvs", NULL, FALSE },
-  { "lifecycle (lesson)", "lifecycle.tvs", NULL, FALSE },
-  { "lock-sync (lesson)", "lock-sync.tvs", NULL, FALSE },
-  { "producer-consumer (lesson)", "producer-consumer.tvs", NULL, FALSE },
-  { "race (lesson)", "race.tvs", NULL, FALSE },
-  { "start-new-thread (lesson)", "start-new-thread.tvs", NULL, FALSE },
-  { "threading-api (lesson)", "threading-api.tvs", NULL, FALSE },
-  { "forever, contended lock", NULL,
+  { .name = "processes (lesson)", .lesson = "processes.tvs" },
+  { .name = "shared-state (lesson)", .lesson = "shared-state.tvs" },
+  { .name = "custom-thread (lesson)", .lesson = "custom-thread.tvs" },
+  { .name = "deadlock (lesson)", .lesson = "deadlock.tvs" },
+  { .name = "gil-cpu (lesson)", .lesson = "gil-cpu.tvs" },
+  { .name = "gil-io (lesson)", .lesson = "gil-io.tvs" },
+  { .name = "lifecycle (lesson)", .lesson = "lifecycle.tvs" },
+  { .name = "lock-sync (lesson)", .lesson = "lock-sync.tvs" },
+  { .name = "producer-consumer (lesson)", .lesson = "producer-consumer.tvs" },
+  /* 44 ms of scenario time in all: slowed down, stopped in its first part (the
+   * window sees the clock once a frame, 60 ms or more under llvmpipe). */
+  { .name = "race (lesson)", .lesson = "race.tvs", .speed = "0.1", .under_way_ms = 5 },
+  { .name = "start-new-thread (lesson)", .lesson = "start-new-thread.tvs" },
+  { .name = "threading-api (lesson)", .lesson = "threading-api.tvs" },
+  { .name = "forever, contended lock", .text =
     "lock L\n"
     "var x = 0\n"
     "thread a:\n"
@@ -66,8 +71,8 @@ static const StopCase cases[] = {
     "thread b:\n"
     "    forever:\n"
     "        with L:\n"
-    "            x += 1\n", FALSE },
-  { "forever, paused", NULL,
+    "            x += 1\n" },
+  { .name = "forever, paused", .text =
     "lock L\n"
     "var x = 0\n"
     "thread a:\n"
@@ -77,8 +82,9 @@ static const StopCase cases[] = {
     "thread b:\n"
     "    forever:\n"
     "        with L:\n"
-    "            x += 1\n", TRUE },
-  { "deadlocked (timeouts)", NULL,
+    "            x += 1\n",
+    .paused = TRUE },
+  { .name = "deadlocked (timeouts)", .text =
     /* With timeouts the watchdog sees no deadlock: only Stop ends it. */
     "lock L1\n"
     "lock L2\n"
@@ -95,33 +101,36 @@ static const StopCase cases[] = {
     "    start a\n"
     "    start b\n"
     "    join a\n"
-    "    join b\n", FALSE },
-  { "blocked on a queue get", NULL,
+    "    join b\n" },
+  { .name = "blocked on a queue get", .text =
+    /* main sleeps on: a join alone would be a stall the watchdog ends. */
     "queue Q\n"
     "thread c:\n"
     "    get Q\n"
     "main:\n"
     "    start c\n"
-    "    join c\n", FALSE },
-  { "child process sleeping", NULL,
+    "    forever:\n"
+    "        sleep 5ms\n" },
+  { .name = "child process sleeping", .text =
     "process P:\n"
     "    sleep 600s\n"
     "main:\n"
     "    start P\n"
-    "    join P\n", FALSE },
-  { "child process on a queue get", NULL,
+    "    join P\n" },
+  { .name = "child process on a queue get", .text =
     "queue Q\n"
     "process P:\n"
     "    get Q\n"
     "main:\n"
     "    start P\n"
-    "    join P\n", FALSE },
-  { "four children working", NULL,
+    "    forever:\n"
+    "        sleep 5ms\n" },
+  { .name = "four children working", .text =
     "process child * 4:\n"
     "    work 10s\n"
     "main:\n"
     "    start child\n"
-    "    join child\n", FALSE },
+    "    join child\n" },
 };
 
 typedef struct
@@ -262,12 +271,42 @@ loaded (TvWindow *window)
   return !tv_window_is_loading (window);
 }
 
+static gint64
+under_way_ns (const StopCase *sc)
+{
+  return (gint64) (sc->under_way_ms > 0 ? sc->under_way_ms : UNDER_WAY_MS) * 1000000;
+}
+
+static gint64 waiting_for_ns;
+
 static gboolean
 under_way (TvWindow *window)
 {
   TvTimelineView *view = tv_timeline_get_view (tv_window_get_timeline (window));
 
-  return !tv_window_is_running (window) || tv_timeline_view_get_duration (view) >= UNDER_WAY_NS;
+  return !tv_window_is_running (window) || tv_timeline_view_get_duration (view) >= waiting_for_ns;
+}
+
+/* TV_STOP_BENCH_DEBUG: the frame clock's phases after a stop. */
+static gint64 debug_begin;
+
+static void
+phase_cb (GdkFrameClock *clock,
+          gpointer       phase)
+{
+  if (debug_begin > 0)
+    g_printerr ("  %7.1f ms %s\n", (g_get_monotonic_time () - debug_begin) / 1000.0,
+                (const char *) phase);
+}
+
+static void
+watch_phases (TvWindow *window)
+{
+  static const char *const phases[] = { "update", "layout", "paint", "after-paint" };
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
+
+  for (guint i = 0; i < G_N_ELEMENTS (phases); i++)
+    g_signal_connect (clock, phases[i], G_CALLBACK (phase_cb), (gpointer) phases[i]);
 }
 
 /* The action Shift+F5 is bound to, as the application resolves it. */
@@ -292,6 +331,11 @@ window_case (TvApplication  *app,
     g_error ("%s did not load", path);
 
   id = g_signal_connect (window, "notify::running", G_CALLBACK (running_cb), &wait);
+  g_action_group_change_action_state (G_ACTION_GROUP (window), "speed",
+                                      g_variant_new_string (sc->speed != NULL ? sc->speed : "1"));
+  waiting_for_ns = under_way_ns (sc);
+  if (g_getenv ("TV_STOP_BENCH_DEBUG") != NULL)
+    watch_phases (window);
 
   /* One stop more than asked, the first not counted: a window's first
    * timeline draws for a second or two under llvmpipe (shaders). */
@@ -331,8 +375,13 @@ window_case (TvApplication  *app,
       wait.ended = FALSE;
       begin = g_get_monotonic_time ();
       gtk_widget_activate_action (GTK_WIDGET (window), stop_action, NULL);
+      if (g_getenv ("TV_STOP_BENCH_DEBUG") != NULL)
+        debug_begin = begin;
       while (!wait.ended)
         g_main_context_iteration (NULL, TRUE);
+      if (debug_begin > 0)
+        g_printerr ("  %7.1f ms ended\n", (wait.when - begin) / 1000.0);
+      debug_begin = 0;
 
       if (i > 0)
         {
@@ -376,14 +425,16 @@ engine_case (const StopCase *sc,
   for (guint i = 0; i < runs; i++)
     {
       TvRunOptions options = TV_RUN_OPTIONS_INIT;
-      g_autoptr(TvRun) run = tv_run_new (scenario, &options, &error);
+      g_autoptr(TvRun) run = NULL;
       g_autoptr(TvTrace) trace = tv_trace_new ();
       gint64 begin, ended, reaped;
       double ms;
 
+      options.speed = sc->speed != NULL ? g_ascii_strtod (sc->speed, NULL) : 1.0;
+      run = tv_run_new (scenario, &options, &error);
       if (run == NULL || !tv_run_start (run, &error))
         g_error ("%s: %s", sc->name, error->message);
-      while (!tv_run_is_finished (run) && tv_clock_now (tv_run_get_clock (run)) < UNDER_WAY_NS)
+      while (!tv_run_is_finished (run) && tv_clock_now (tv_run_get_clock (run)) < under_way_ns (sc))
         {
           tv_trace_drain (trace, tv_run_get_recorder (run));
           g_usleep (2000);
@@ -438,7 +489,7 @@ print_table (gboolean engine,
       g_autoptr(GString) notes = g_string_new (NULL);
 
       if (r->ended_alone > 0)
-        g_string_append_printf (notes, " %u ended before 200 ms;", r->ended_alone);
+        g_string_append_printf (notes, " %u ended before the stop;", r->ended_alone);
       if (r->not_stopped > 0)
         g_string_append_printf (notes, " %u not STOPPED;", r->not_stopped);
       if (r->empty > 0)
