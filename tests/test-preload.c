@@ -731,15 +731,56 @@ test_python_queue (void)
   run_clear (&run);
 }
 
+/* The GIL's holds by `thread`, in time order. */
+static GArray *
+gil_holds_of (const TvTraceObject *gil,
+              guint32              thread)
+{
+  GArray *holds = g_array_new (FALSE, FALSE, sizeof (TvHold));
+
+  for (guint h = 0; h < gil->holds->len; h++)
+    if (g_array_index (gil->holds, TvHold, h).thread == thread)
+      g_array_append_val (holds, g_array_index (gil->holds, TvHold, h));
+  return holds;
+}
+
+typedef struct
+{
+  gint64 start, end;
+} Stretch;
+
+/* The stretches of time in which `thread` is drawn running, clipped to
+ * [from, to). */
+static GArray *
+running_stretches (const TvTraceThread *thread,
+                   gint64               from,
+                   gint64               to)
+{
+  GArray *stretches = g_array_new (FALSE, FALSE, sizeof (Stretch));
+
+  for (guint i = 0; i < thread->spans->len; i++)
+    {
+      const TvSpan *span = &g_array_index (thread->spans, TvSpan, i);
+      gint64 end = i + 1 < thread->spans->len
+                   ? g_array_index (thread->spans, TvSpan, i + 1).start : G_MAXINT64;
+      Stretch stretch = { MAX (span->start, from), MIN (end, to) };
+
+      if (span->state == TV_STATE_RUNNING && stretch.start < stretch.end)
+        g_array_append_val (stretches, stretch);
+    }
+  return stretches;
+}
+
 static void
 test_python_gil (void)
 {
   const char *py = python ();
   g_autofree char *script = python_fixture ("gil.py");
   g_autoptr(GPtrArray) threads = NULL;
-  g_autoptr(GHashTable) holders = g_hash_table_new (NULL, NULL);
+  g_autoptr(GPtrArray) lives = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
   const TvTraceObject *gil;
-  guint waiting = 0, unblocked = 0;
+  guint unblocked = 0, handovers = 0, not_waiting = 0, both_running = 0;
+  guint32 last_worker = TV_NO_THREAD;
   Run run;
 
   if (py == NULL)
@@ -749,27 +790,82 @@ test_python_gil (void)
 
     run_both (argv, &run);
   }
-  g_assert_cmpstr (run.out, ==, "four runs counted 2400000\n");
+  g_assert_cmpstr (run.out, ==, "four runs counted 8000000\n");
   threads = python_threads (run.trace);
   g_assert_cmpuint (threads->len, ==, 5);
   gil = find_gil (run.trace);
   g_assert_nonnull (gil);
+  g_assert_cmpstr (gil->name, ==, "GIL");
 
-  /* Four CPU-bound threads take turns: every worker holds the GIL, and
-   * workers wait for it, let in by the one that dropped it. */
+  /* One holder at a time, and the four workers take turns: a forced
+   * switch hands the GIL to another thread, so a worker's hold is mostly
+   * followed by another worker's. */
   for (guint h = 0; h < gil->holds->len; h++)
-    g_hash_table_add (holders, GUINT_TO_POINTER (g_array_index (gil->holds, TvHold, h).thread + 1));
+    {
+      const TvHold *hold = &g_array_index (gil->holds, TvHold, h);
+
+      if (h > 0)
+        g_assert_cmpint (hold->start, >=, g_array_index (gil->holds, TvHold, h - 1).end);
+      if (hold->thread == ((const TvTraceThread *) threads->pdata[0])->index)
+        continue;
+      if (last_worker != TV_NO_THREAD && hold->thread != last_worker)
+        handovers++;
+      last_worker = hold->thread;
+    }
+  g_assert_cmpuint (handovers, >=, 8);
+
   for (guint i = 1; i < threads->len; i++)
     {
       const TvTraceThread *thread = threads->pdata[i];
+      g_autoptr(GArray) holds = gil_holds_of (gil, thread->index);
+      Stretch life;
 
-      g_assert_true (g_hash_table_contains (holders, GUINT_TO_POINTER (thread->index + 1)));
-      if (count_spans (thread, TV_STATE_GIL_WAIT, gil->id) > 0)
-        waiting++;
+      /* Every worker waits for the GIL, holds it several times, and is let
+       * in by the thread that dropped it. */
+      g_assert_cmpuint (count_spans (thread, TV_STATE_GIL_WAIT, gil->id), >=, 1);
+      g_assert_cmpuint (holds->len, >=, 2);
       unblocked += count_links (run.trace, TV_LINK_UNBLOCK, TV_NO_THREAD, thread->index);
+
+      /* Asked to drop it, a worker waits for it again from the very drop:
+       * never drawn running without it.  (Its last drop is its exit.)  One
+       * drop in the whole run may be a voluntary one, right before the
+       * worker blocks on a lock of its own. */
+      for (guint h = 0; h + 1 < holds->len; h++)
+        {
+          const TvHold *hold = &g_array_index (holds, TvHold, h);
+
+          g_assert_cmpint (tv_trace_thread_state_at (thread, hold->start), ==, TV_STATE_RUNNING);
+          if (tv_trace_thread_state_at (thread, hold->end) != TV_STATE_GIL_WAIT)
+            not_waiting++;
+        }
+
+      /* Its life with the GIL: from its first take to its last drop (it
+       * runs without the GIL before the one and after the other). */
+      life.start = g_array_index (holds, TvHold, 0).start;
+      life.end = g_array_index (holds, TvHold, holds->len - 1).end;
+      g_ptr_array_add (lives, running_stretches (thread, life.start, life.end));
     }
-  g_assert_cmpuint (waiting, >=, 2);
-  g_assert_cmpuint (unblocked, >=, 2);
+  g_assert_cmpuint (not_waiting, <=, 1);
+  g_assert_cmpuint (unblocked, >=, 4);
+
+  /* So no two workers are drawn running at once (but around that one
+   * drop, while it lasts). */
+  for (guint a = 0; a < lives->len; a++)
+    for (guint b = a + 1; b < lives->len; b++)
+      {
+        GArray *one = lives->pdata[a], *other = lives->pdata[b];
+
+        for (guint i = 0; i < one->len; i++)
+          for (guint j = 0; j < other->len; j++)
+            {
+              const Stretch *x = &g_array_index (one, Stretch, i);
+              const Stretch *y = &g_array_index (other, Stretch, j);
+
+              if (MAX (x->start, y->start) < MIN (x->end, y->end))
+                both_running++;
+            }
+      }
+  g_assert_cmpuint (both_running, <=, 3 * not_waiting);
   run_clear (&run);
 }
 

@@ -26,11 +26,32 @@
  * its mutex is not shown as a lock: who holds the GIL is what take_gil() /
  * drop_gil() decide while holding it, so
  *
- *   lock(gil mutex) while not holding the GIL   -> taking
- *   cond wait on the GIL's condition, taking    -> state GIL_WAIT
- *   unlock(gil mutex), taking                   -> ACQUIRE GIL
+ *   lock(gil mutex) while not holding the GIL   -> taking (since now)
+ *   cond wait on the GIL's condition, taking    -> state GIL_WAIT, from the
+ *                                                  moment the take began
+ *   unlock(gil mutex), taking                   -> ACQUIRE GIL (running)
  *   lock(gil mutex) while holding the GIL       -> RELEASE GIL (dropping)
  *   unlock(gil mutex), dropping                 -> out
+ *   unlock(gil mutex), dropping, asked to       -> state GIL_WAIT, from the
+ *   lock(switch mutex) right after a drop          drop on
+ *
+ * The last two lines are CPython's forced switch.  A thread that waited a
+ * whole switch interval (its timed wait on the GIL's condition timed out,
+ * and nobody took the GIL meanwhile) sets gil_drop_request; the holder
+ * sees it in the eval breaker, drops the GIL, and take_gil() follows at
+ * once: the thread wants the GIL back from the very drop, and is drawn
+ * waiting for it from there, not running.  The library sees the request
+ * the same way CPython makes it (a timed-out wait with no hand-over since
+ * it began; every hand-over clears it, as take_gil() does), all under the
+ * GIL's mutex.  A second sign: drop_gil() locks the switch mutex, out of a
+ * take, only when it was asked to drop (it then waits until another thread
+ * has the GIL).  A voluntary drop (Py_BEGIN_ALLOW_THREADS around a blocking
+ * call) shows neither: the thread stays running (it runs C code without the
+ * GIL) until the blocking call's own state.
+ *
+ * A GIL_WAIT is emitted a little late and dated back to when the wait
+ * began; nothing else is emitted on the thread in between (the ring
+ * sequence says so), so its ring stays in time order.
  */
 #define _GNU_SOURCE
 
@@ -38,6 +59,7 @@
 
 #include <dlfcn.h>
 #include <elf.h>
+#include <errno.h>
 #include <link.h>
 #include <sched.h>
 #include <stdio.h>
@@ -52,6 +74,10 @@ uintptr_t tv_preload_gil_switch_cond;
 static uint32_t gil_object;                 /* this process's GIL */
 static _Atomic uint32_t gil_last_thread;    /* last to drop it, plus one */
 static _Atomic int64_t gil_last_time;
+/* Changed under the GIL's mutex only: hand-overs so far, and whether a
+ * waiter has asked the holder to drop it since the last one. */
+static _Atomic uint32_t gil_handovers;
+static _Atomic bool gil_requested;
 
 /* _PyRuntime's range, looked up once per process (0 = not Python). */
 static uintptr_t py_runtime_start, py_runtime_end;
@@ -306,6 +332,7 @@ tv_preload_gil_check (TvPreloadThread *self,
   tv_preload_gil_mutex = gil;
   self->gil = TV_GIL_TAKING;
   self->gil_waited = false;
+  self->gil_since = tv_preload_now ();
   self->py_mutex = 0;
   return true;
 }
@@ -329,12 +356,43 @@ tv_preload_gil_before_lock (TvPreloadThread *self)
       atomic_store_explicit (&gil_last_time, now, memory_order_relaxed);
       atomic_store_explicit (&gil_last_thread, self->index + 1, memory_order_release);
       self->gil = TV_GIL_DROPPING;
+      self->gil_since = now;
+      self->gil_drop_seq = tv_preload_ring_seq (self);
+      self->gil_wait_seq = 0;
     }
   else if (self->gil == TV_GIL_OUT)
     {
       self->gil = TV_GIL_TAKING;
-      self->gil_waited = false;
+      /* Still drawn waiting since a forced switch's drop (nothing emitted
+       * since): the same wait goes on.  Else a new take begins now. */
+      self->gil_waited = self->gil_wait_seq != 0
+                         && self->gil_wait_seq == tv_preload_ring_seq (self);
+      if (!self->gil_waited)
+        self->gil_since = tv_preload_now ();
+      self->gil_wait_seq = 0;
+      self->gil_drop_seq = 0;
     }
+}
+
+/* After a forced drop: waiting for the GIL from the drop on, unless the
+ * thread has done something else since (or this was said already). */
+static void
+wait_since_drop (TvPreloadThread *self)
+{
+  if (self->gil_drop_seq == 0 || self->gil_drop_seq != tv_preload_ring_seq (self))
+    return;
+  tv_preload_emit_at (self, self->gil_since, TV_EV_STATE, gil_object, 0, TV_STATE_GIL_WAIT);
+  self->gil_wait_seq = tv_preload_ring_seq (self);
+  self->gil_drop_seq = 0;
+}
+
+void
+tv_preload_gil_before_switch (TvPreloadThread *self)
+{
+  /* In a take, it is take_gil() announcing that it holds the GIL; out of
+   * one, it is drop_gil() right after the drop of a forced switch. */
+  if (self->gil == TV_GIL_OUT)
+    wait_since_drop (self);
 }
 
 void
@@ -355,19 +413,39 @@ tv_preload_gil_before_unlock (TvPreloadThread *self)
         }
       tv_preload_emit (self, TV_EV_ACQUIRE, gil_object, releaser, release_time);
       self->gil = TV_GIL_HOLDING;
+      atomic_fetch_add_explicit (&gil_handovers, 1, memory_order_relaxed);
+      atomic_store_explicit (&gil_requested, false, memory_order_relaxed);
     }
   else if (self->gil == TV_GIL_DROPPING)
-    self->gil = TV_GIL_OUT;
+    {
+      self->gil = TV_GIL_OUT;
+      if (atomic_load_explicit (&gil_requested, memory_order_relaxed))
+        wait_since_drop (self);
+    }
 }
 
 void
 tv_preload_gil_before_wait (TvPreloadThread *self)
 {
-  if (self->gil == TV_GIL_TAKING && !self->gil_waited)
+  if (self->gil != TV_GIL_TAKING)
+    return;
+  if (!self->gil_waited)
     {
-      tv_preload_emit_state (self, TV_STATE_GIL_WAIT, gil_object, 0);
+      tv_preload_emit_at (self, self->gil_since, TV_EV_STATE, gil_object, 0, TV_STATE_GIL_WAIT);
       self->gil_waited = true;
     }
+  self->gil_handovers = atomic_load_explicit (&gil_handovers, memory_order_relaxed);
+}
+
+void
+tv_preload_gil_after_wait (TvPreloadThread *self,
+                           int              result)
+{
+  /* take_gil() asks for the GIL when a whole interval passed without a
+   * switch: so do we (the GIL's mutex is held again here). */
+  if (self->gil == TV_GIL_TAKING && result == ETIMEDOUT
+      && atomic_load_explicit (&gil_handovers, memory_order_relaxed) == self->gil_handovers)
+    atomic_store_explicit (&gil_requested, true, memory_order_relaxed);
 }
 
 void
@@ -376,6 +454,8 @@ tv_preload_gil_reset (TvPreloadThread *self)
   if (self->gil == TV_GIL_HOLDING && gil_object != 0)
     tv_preload_emit (self, TV_EV_RELEASE, gil_object, 0, 0);
   self->gil = TV_GIL_OUT;
+  self->gil_drop_seq = 0;
+  self->gil_wait_seq = 0;
 }
 
 void

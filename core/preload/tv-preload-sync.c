@@ -70,6 +70,8 @@ gil_mutex (TvPreloadThread *self,
     return false;
   if ((uintptr_t) mutex == tv_preload_gil_mutex)
     tv_preload_gil_before_lock (self);
+  else if ((uintptr_t) mutex == tv_preload_gil_switch_mutex)
+    tv_preload_gil_before_switch (self);
   return true;
 }
 
@@ -216,9 +218,12 @@ cond_wait (pthread_cond_t        *cond,
     return REAL_WAIT ();
   if (tv_preload_is_gil (cond))
     {
-      if ((uintptr_t) cond == tv_preload_gil_cond)
-        tv_preload_gil_before_wait (self);
-      return REAL_WAIT ();
+      if ((uintptr_t) cond != tv_preload_gil_cond)
+        return REAL_WAIT ();
+      tv_preload_gil_before_wait (self);
+      result = REAL_WAIT ();
+      tv_preload_gil_after_wait (self, result);
+      return result;
     }
 
   cond_slot = tv_preload_object (self, cond, TV_OBJ_CONDITION, caller);

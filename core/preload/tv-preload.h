@@ -38,7 +38,11 @@ typedef struct
   int         guard;        /* > 0 while the tracer runs on this thread */
   bool        disabled;     /* no ring left: never traced */
   uint8_t     gil;          /* TvGilState */
-  bool        gil_waited;   /* emitted GIL_WAIT during this take */
+  bool        gil_waited;   /* shows GIL_WAIT for this take already */
+  int64_t     gil_since;    /* when this take (or the wait after a drop) began */
+  uint64_t    gil_drop_seq; /* ring sequence right after the last RELEASE of the GIL */
+  uint64_t    gil_wait_seq; /* ring sequence right after the last GIL_WAIT, or 0 */
+  uint32_t    gil_handovers;/* the GIL's hand-over count when its wait began */
   uintptr_t   py_mutex;     /* the last _PyRuntime mutex it locked */
   int         pid;          /* the process it was adopted in */
 } TvPreloadThread;
@@ -118,6 +122,15 @@ tv_preload_emit (TvPreloadThread *self,
   tv_preload_emit_at (self, tv_preload_now (), kind, object, aux, arg);
 }
 
+/* How many events this thread has emitted (or lost) on its ring: equal
+ * values mean nothing was emitted in between. */
+static inline uint64_t
+tv_preload_ring_seq (const TvPreloadThread *self)
+{
+  return atomic_load_explicit (&self->ring->head, memory_order_relaxed)
+         + atomic_load_explicit (&self->ring->dropped, memory_order_relaxed);
+}
+
 static inline void
 tv_preload_emit_state (TvPreloadThread *self,
                        TvThreadState    state,
@@ -192,8 +205,10 @@ extern uintptr_t tv_preload_gil_switch_cond;
 bool tv_preload_gil_check (TvPreloadThread *self, const void *mutex);
 void tv_preload_gil_locked (TvPreloadThread *self, const void *mutex);
 void tv_preload_gil_before_lock (TvPreloadThread *self);
+void tv_preload_gil_before_switch (TvPreloadThread *self);
 void tv_preload_gil_before_unlock (TvPreloadThread *self);
 void tv_preload_gil_before_wait (TvPreloadThread *self);
+void tv_preload_gil_after_wait (TvPreloadThread *self, int result);
 void tv_preload_gil_reset (TvPreloadThread *self);
 /* After fork() in the child: the GIL is a new object of this process. */
 void tv_preload_gil_after_fork (TvPreloadThread *self);
