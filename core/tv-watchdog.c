@@ -125,14 +125,20 @@ tv_watchdog_describe_wait (TvRun *run, GString *out, const TvSlot *slot)
     }
   g_string_append_printf (out, " (%s)", where);
 
-  /* The classic mistake: a lock nobody can release any more. */
-  if (slot->wait_kind == TV_WAIT_LOCK && obj->owner != TV_NO_THREAD
-      && obj->owner < sh->n_slots && TV_SH_SLOTS (sh)[obj->owner].life == TV_SLOT_ENDED)
+  /* The classic mistake: a lock nobody can release any more.  Its owner
+   * word is read once: a lock changes hands without the engine lock. */
+  if (slot->wait_kind == TV_WAIT_LOCK)
     {
-      g_autofree char *taken = tv_run_where (run, obj->owner_line);
+      guint32 owner = obj->owner;
 
-      g_string_append_printf (out, "; thread '%s' took it (%s) and ended without "
-                              "releasing it", TV_SH_SLOTS (sh)[obj->owner].name, taken);
+      if (owner != TV_NO_THREAD && owner < sh->n_slots
+          && TV_SH_SLOTS (sh)[owner].life == TV_SLOT_ENDED)
+        {
+          g_autofree char *taken = tv_run_where (run, obj->owner_line);
+
+          g_string_append_printf (out, "; thread '%s' took it (%s) and ended without "
+                                  "releasing it", TV_SH_SLOTS (sh)[owner].name, taken);
+        }
     }
 }
 
