@@ -68,63 +68,132 @@ me_name (TvCtx *ctx)
 
 /* --- lock, rlock, condition, semaphore -------------------------------- */
 
-static gboolean
-can_take (TvObj *obj, guint32 me)
+/*
+ * The fast path.  A lock's or rlock's owner word is taken with one CAS and
+ * given back with one store, without the engine lock: an uncontended pair
+ * costs two atomics and its events.  Whatever must wait goes the slow way
+ * (acquire_slow): under the engine lock it counts itself in `waiters`
+ * (seq_cst), looks at the owner word again and blocks in tv_block() as
+ * every other wait does, so that the watchdog, run control, stop and the
+ * GIL see it as before.  A release stores the owner word (seq_cst) and
+ * then reads `waiters`: either it sees the waiter, and wakes it under the
+ * engine lock, or the waiter sees the lock free.  Nothing else changes the
+ * word without the engine lock but its owner, so a thread blocked in
+ * tv_block() keeps what it holds, and a cycle the watchdog finds among
+ * blocked threads is still one.
+ *
+ * Conditions (whose lock wait() and notify() use) and semaphores stay on
+ * the engine lock entirely.
+ */
+
+/* How many times a thread looks at a held lock's owner word before it
+ * blocks in the kernel (each look a load of a line the owner writes: some
+ * tens of ns; a few hundred ns in all, what an adaptive mutex spins). */
+#define TV_LOCK_SPINS 64
+
+static inline gboolean
+is_fast_kind (const TvObj *obj)
 {
-  switch ((TvObjectKind) obj->kind)
-    {
-    case TV_OBJ_SEMAPHORE:
-      return obj->value > 0;
-    case TV_OBJ_RLOCK:
-    case TV_OBJ_CONDITION:
-      return obj->owner == TV_NO_THREAD || obj->owner == me;
-    default:
-      return obj->owner == TV_NO_THREAD;
-    }
+  return obj->kind == TV_OBJ_LOCK || obj->kind == TV_OBJ_RLOCK;
 }
 
-static void
-take (TvObj *obj, guint32 me, guint line)
+static inline guint32
+owner_of (TvObj *obj)
 {
-  if (obj->kind == TV_OBJ_SEMAPHORE)
+  return atomic_load_explicit (&obj->owner, memory_order_relaxed);
+}
+
+/* One try at a lock, rlock or condition: free, or held by `me` for the
+ * re-entrant ones.  Any thread, with or without the engine lock. */
+static inline gboolean
+try_own (TvObj *obj, guint32 me, guint line)
+{
+  guint32 expected = TV_NO_THREAD;
+
+  if (atomic_compare_exchange_strong_explicit (&obj->owner, &expected, me,
+                                               memory_order_acquire,
+                                               memory_order_relaxed))
     {
-      obj->value--;
-      return;
-    }
-  if (obj->owner == me)
-    obj->count++;
-  else
-    {
-      obj->owner = me;
       obj->count = 1;
-      obj->owner_line = line;
+      atomic_store_explicit (&obj->owner_line, line, memory_order_relaxed);
+      return TRUE;
     }
+  if (expected == me && obj->kind != TV_OBJ_LOCK)
+    {
+      obj->count++;
+      return TRUE;
+    }
+  return FALSE;
 }
 
-TvFlow
-tv_prim_acquire (TvCtx        *ctx,
-                 const TvStmt *stmt,
-                 guint32       id,
-                 gint64        timeout,
-                 gboolean      blocking)
+/* Semaphores: under the engine lock. */
+static gboolean
+take_locked (TvObj *obj, guint32 me, guint line)
+{
+  if (obj->kind != TV_OBJ_SEMAPHORE)
+    return try_own (obj, me, line);
+  if (obj->value <= 0)
+    return FALSE;
+  obj->value--;
+  return TRUE;
+}
+
+/* Wakes one thread in the slow path of a lock (engine lock not held). */
+static void
+wake_waiter (TvShared *sh, TvObj *obj)
+{
+  tv_shared_lock (sh);
+  pthread_cond_signal (&obj->cond);
+  tv_shared_unlock (sh);
+}
+
+/* A thread leaves a lock's slow path.  One that leaves without the lock
+ * (timeout, stop) may have been the one a release woke: it passes the
+ * wake on when the lock is free and others still wait.  Lock held. */
+static void
+leave_slow_locked (TvObj *obj, gboolean owns)
+{
+  guint32 left;
+
+  if (!is_fast_kind (obj))
+    return;
+  left = atomic_fetch_sub_explicit (&obj->waiters, 1, memory_order_seq_cst) - 1;
+  if (!owns && left > 0 && owner_of (obj) == TV_NO_THREAD)
+    pthread_cond_signal (&obj->cond);
+}
+
+/*
+ * Acquire when the fast path did not get it: everything as it always was,
+ * under the engine lock.  `announced`: STATE(LOCK) already recorded (the
+ * thread spun first).
+ */
+static TvFlow
+acquire_slow (TvCtx        *ctx,
+              const TvStmt *stmt,
+              guint32       id,
+              gint64        deadline,
+              gboolean      blocking,
+              gboolean      announced)
 {
   TvShared *sh = ctx->sh;
   TvObj *obj = obj_get (ctx, id);
   guint line = line_of (stmt);
-  gint64 deadline = deadline_after (ctx, timeout);
-  gboolean waited = FALSE;
+  gboolean waited = announced;
   guint32 releaser = TV_NO_THREAD;
   gint64 release_time = 0, t;
 
   tv_shared_lock (sh);
+  if (is_fast_kind (obj))
+    atomic_fetch_add_explicit (&obj->waiters, 1, memory_order_seq_cst);
   for (;;)
     {
       TvBlockResult r;
 
-      if (can_take (obj, ctx->index))
+      if (take_locked (obj, ctx->index, line))
         break;
       if (!blocking)
         {
+          leave_slow_locked (obj, FALSE);
           tv_shared_unlock (sh);
           tv_emit (ctx, TV_EV_ACQUIRE_FAILED, line, id, TV_NO_THREAD, 0);
           ctx->acquired = FALSE;
@@ -135,19 +204,23 @@ tv_prim_acquire (TvCtx        *ctx,
           drop_gil_locked (ctx, line);
           continue;
         }
-      tv_emit_state (ctx, obj->kind == TV_OBJ_SEMAPHORE ? TV_STATE_SEMAPHORE
-                                                          : TV_STATE_LOCK,
-                     line, id, 0);
+      if (!announced)
+        tv_emit_state (ctx, obj->kind == TV_OBJ_SEMAPHORE ? TV_STATE_SEMAPHORE
+                                                            : TV_STATE_LOCK,
+                       line, id, 0);
+      announced = TRUE;
       r = tv_block (ctx, &obj->cond,
                     obj->kind == TV_OBJ_SEMAPHORE ? TV_WAIT_SEMAPHORE : TV_WAIT_LOCK,
                     id, 0, line, deadline);
       if (r == TV_BLOCK_STOP)
         {
+          leave_slow_locked (obj, FALSE);
           tv_shared_unlock (sh);
           return TV_FLOW_STOP;
         }
       if (r == TV_BLOCK_TIMEOUT)
         {
+          leave_slow_locked (obj, FALSE);
           tv_shared_unlock (sh);
           tv_emit (ctx, TV_EV_ACQUIRE_FAILED, line, id, TV_NO_THREAD, 0);
           tv_emit_state (ctx, TV_STATE_RUNNING, line, 0, 0);
@@ -157,7 +230,7 @@ tv_prim_acquire (TvCtx        *ctx,
       waited = TRUE;
     }
 
-  take (obj, ctx->index, line);
+  leave_slow_locked (obj, TRUE);
   t = now (ctx);
   if (waited)
     {
@@ -174,6 +247,88 @@ tv_prim_acquire (TvCtx        *ctx,
 }
 
 TvFlow
+tv_prim_acquire (TvCtx        *ctx,
+                 const TvStmt *stmt,
+                 guint32       id,
+                 gint64        timeout,
+                 gboolean      blocking)
+{
+  TvObj *obj = obj_get (ctx, id);
+  guint line = line_of (stmt);
+  guint32 me = ctx->index, owner;
+  gint64 deadline, t;
+
+  if (!is_fast_kind (obj))
+    return acquire_slow (ctx, stmt, id, deadline_after (ctx, timeout),
+                         blocking, FALSE);
+
+  if (try_own (obj, me, line))
+    {
+      t = now (ctx);
+      tv_emit_at (ctx, t, TV_EV_ACQUIRE, line, id, TV_NO_THREAD, 0);
+      ctx->acquired = TRUE;
+      return tv_gil_take (ctx, line);
+    }
+  if (!blocking)
+    {
+      tv_emit (ctx, TV_EV_ACQUIRE_FAILED, line, id, TV_NO_THREAD, 0);
+      ctx->acquired = FALSE;
+      return TV_FLOW_OK;
+    }
+
+  deadline = deadline_after (ctx, timeout);
+  owner = owner_of (obj);
+  /*
+   * Held by another thread: it waits from now on.  A short spin on the
+   * owner word first, so that two threads taking turns do not pay a
+   * kernel sleep and wake-up each time; not with the GIL (the owner may
+   * need it, and the GIL is given up before the wait is recorded), not
+   * while paused (the owner is held at its gate), not on its own lock.
+   */
+  if (ctx->gil_held || owner == me
+      || atomic_load_explicit (&ctx->sh->paused, memory_order_relaxed))
+    return acquire_slow (ctx, stmt, id, deadline, TRUE, FALSE);
+
+  tv_emit_state (ctx, TV_STATE_LOCK, line, id, 0);
+  for (guint spin = 0; spin < TV_LOCK_SPINS; spin++)
+    {
+      if (owner_of (obj) == TV_NO_THREAD && try_own (obj, me, line))
+        {
+          guint32 releaser = obj->last_thread;
+          gint64 release_time = obj->last_time;
+
+          t = now (ctx);
+          tv_emit_at (ctx, t, TV_EV_ACQUIRE, line, id, releaser, release_time);
+          tv_emit_at (ctx, t, TV_EV_STATE, line, 0, 0, TV_STATE_RUNNING);
+          ctx->acquired = TRUE;
+          return tv_gil_take (ctx, line);
+        }
+      atomic_signal_fence (memory_order_seq_cst);
+    }
+  return acquire_slow (ctx, stmt, id, deadline, TRUE, TRUE);
+}
+
+/* A release of what the thread does not hold: the run's error. */
+static TvFlow
+release_not_held (TvCtx *ctx, const TvStmt *stmt, guint32 id, TvObj *obj)
+{
+  TvShared *sh = ctx->sh;
+  g_autofree char *holder = NULL;
+  guint32 owner;
+
+  tv_shared_lock (sh);
+  owner = owner_of (obj);
+  if (owner != TV_NO_THREAD)
+    holder = g_strdup_printf (" (thread '%s' holds it)",
+                              TV_SH_SLOTS (sh)[owner].name);
+  tv_shared_unlock (sh);
+  return tv_run_fail (ctx, TV_RUN_ERROR_NOT_HELD, stmt->location,
+                      "release of %s '%s' that thread '%s' does not hold%s",
+                      kind_word (obj), tv_run_object_name (ctx->run, id),
+                      me_name (ctx), holder ? holder : "");
+}
+
+TvFlow
 tv_prim_release (TvCtx *ctx, const TvStmt *stmt, guint32 id)
 {
   TvShared *sh = ctx->sh;
@@ -182,21 +337,28 @@ tv_prim_release (TvCtx *ctx, const TvStmt *stmt, guint32 id)
   guint32 left = 0;
   gint64 t;
 
-  tv_shared_lock (sh);
-  if (obj->kind != TV_OBJ_SEMAPHORE && obj->owner != ctx->index)
-    {
-      g_autofree char *holder = NULL;
+  if (obj->kind != TV_OBJ_SEMAPHORE && owner_of (obj) != ctx->index)
+    return release_not_held (ctx, stmt, id, obj);
 
-      if (obj->owner != TV_NO_THREAD)
-        holder = g_strdup_printf (" (thread '%s' holds it)",
-                                  TV_SH_SLOTS (sh)[obj->owner].name);
-      tv_shared_unlock (sh);
-      return tv_run_fail (ctx, TV_RUN_ERROR_NOT_HELD, stmt->location,
-                          "release of %s '%s' that thread '%s' does not hold%s",
-                          kind_word (obj), tv_run_object_name (ctx->run, id),
-                          me_name (ctx), holder ? holder : "");
+  if (is_fast_kind (obj))
+    {
+      /* The owner's own fields: no lock.  The time is taken before the
+       * store, so that the next holder's ACQUIRE comes after it. */
+      t = now (ctx);
+      left = --obj->count;
+      if (left == 0)
+        {
+          obj->last_thread = ctx->index;
+          obj->last_time = t;
+          atomic_store_explicit (&obj->owner, TV_NO_THREAD, memory_order_seq_cst);
+          if (atomic_load_explicit (&obj->waiters, memory_order_seq_cst) > 0)
+            wake_waiter (sh, obj);
+        }
+      tv_emit_at (ctx, t, TV_EV_RELEASE, line, id, 0, left);
+      return TV_FLOW_OK;
     }
 
+  tv_shared_lock (sh);
   t = now (ctx);
   if (obj->kind == TV_OBJ_SEMAPHORE)
     obj->value++;
@@ -205,7 +367,7 @@ tv_prim_release (TvCtx *ctx, const TvStmt *stmt, guint32 id)
   if (left == 0)
     {
       if (obj->kind != TV_OBJ_SEMAPHORE)
-        obj->owner = TV_NO_THREAD;
+        atomic_store_explicit (&obj->owner, TV_NO_THREAD, memory_order_relaxed);
       obj->last_thread = ctx->index;
       obj->last_time = t;
       pthread_cond_broadcast (&obj->cond);

@@ -13,7 +13,10 @@
  * One engine-wide mutex (rather than one per object) keeps the wait-for
  * graph consistent for the watchdog and makes "stop wakes every wait"
  * trivially race-free; scenarios are teaching material, so the contention it
- * adds is invisible next to the durations they use.
+ * adds is invisible next to the durations they use.  The one exception is a
+ * lock's or rlock's owner word, taken and given back by an atomic when
+ * nobody waits for it (docs/engine.md, "Lock fast path"): a `repeat` of
+ * acquire / release must not cost a trip through the engine lock each.
  */
 #pragma once
 
@@ -108,10 +111,18 @@ typedef struct
   uint32_t kind;              /* TvObjectKind */
   int64_t  param;
 
-  /* Lock, rlock, condition (its own re-entrant lock), GIL. */
-  uint32_t owner;             /* TV_NO_THREAD when free */
+  /* Lock, rlock, condition (its own re-entrant lock), GIL.  A lock's or
+   * rlock's owner word is taken with a CAS and given back with a store,
+   * without the engine lock (tv-primitives.c, "the fast path"): read it
+   * once, atomically.  `count`, `owner_line` and `last_*` are then written
+   * by the owner only, before its release store. */
+  _Atomic uint32_t owner;     /* TV_NO_THREAD when free */
   uint32_t count;             /* holds of the owner (rlock, condition) */
-  uint32_t owner_line;        /* line of the acquire that took it */
+  _Atomic uint32_t owner_line;/* line of the acquire that took it */
+  /* Lock, rlock: threads in acquire's slow path, counted (under the engine
+   * lock) before they look at `owner` and block; a release that sees one
+   * after its store takes the engine lock and wakes one. */
+  _Atomic uint32_t waiters;
 
   /* Semaphore count, event flag. */
   int64_t  value;
