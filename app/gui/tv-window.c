@@ -15,6 +15,8 @@
 
 /* How often the window drains a run when the frame clock does not (hidden). */
 #define POLL_INTERVAL_MS 100
+/* How long Stop waits for the run's end before it leaves it to the poll. */
+#define STOP_WAIT_MS 50
 
 G_DEFINE_FINAL_TYPE (TvWindow, tv_window, ADW_TYPE_APPLICATION_WINDOW)
 
@@ -613,6 +615,26 @@ tv_window_stop (TvWindow *self)
 
   /* Every wait in the engine wakes on stop; the timeline then sees the end. */
   tv_run_stop (self->run);
+
+  /*
+   * The engine records the end a few ms after a stop, children included,
+   * but the frame clock would see it only at the next tick: a frame of the
+   * live timeline takes 60 ms or more under software GL, and one often
+   * starts just before the end (Stop then took 60–180 ms).  So wait a
+   * bounded while here and end the run at once; a run that takes longer
+   * ends at a later tick or poll as before.
+   */
+  {
+    gint64 deadline = g_get_monotonic_time () + STOP_WAIT_MS * G_TIME_SPAN_MILLISECOND;
+
+    while (!tv_run_is_finished (self->run) && g_get_monotonic_time () < deadline)
+      g_usleep (200);
+    if (tv_run_is_finished (self->run))
+      {
+        tv_timeline_poll (self->timeline);   /* emits ::run-ended */
+        return;
+      }
+  }
   gtk_label_set_label (self->run_status_label, _("Stopping…"));
 }
 
