@@ -284,10 +284,12 @@ tv_process_start (TvCtx *ctx, const TvStmt *stmt)
           saved = errno;
         }
 
-      tv_shared_lock (sh);
+      /* Known at once, before the lock: the child may already hold it and
+       * be frozen there, and a stop must then still kill it. */
       if (pid > 0)
-        run->pids[index] = pid;
-      else
+        atomic_store (&run->pids[index], pid);
+      tv_shared_lock (sh);
+      if (pid <= 0)
         {
           slot->life = TV_SLOT_ENDED;
           pthread_cond_broadcast (&sh->all_ended);

@@ -28,6 +28,7 @@
 
 #include "tv-run.h"
 #include "tv-trace.h"
+#include "tv-test-resources.h"
 
 typedef struct
 {
@@ -86,79 +87,6 @@ static const SoakCase soak_cases[] = {
   { "load-missing", NULL, -1, TV_RUN_READY, TV_RUN_ERROR_NONE },
   { "load-too-large", NULL, -1, TV_RUN_READY, TV_RUN_ERROR_NONE },
 };
-
-typedef struct
-{
-  guint tasks;
-  guint fds;
-  guint maps;
-  guint shared_maps;
-} Resources;
-
-static guint
-count_dir (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  guint n = 0;
-
-  g_assert_nonnull (dir);
-  while (g_dir_read_name (dir) != NULL)
-    n++;
-  return n;
-}
-
-static Resources
-count_resources (void)
-{
-  Resources r = { 0 };
-  g_autofree char *maps = NULL;
-  g_auto(GStrv) lines = NULL;
-
-  r.tasks = count_dir ("/proc/self/task");
-  r.fds = count_dir ("/proc/self/fd");
-  g_assert_true (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
-  lines = g_strsplit (maps, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      const char *perms = strchr (lines[i], ' ');
-
-      if (lines[i][0] == '\0')
-        continue;
-      r.maps++;
-      /* "rw-s": MAP_SHARED (the engine's block, any shm or memfd). */
-      if (perms != NULL && strlen (perms) > 4 && perms[4] == 's')
-        r.shared_maps++;
-    }
-  return r;
-}
-
-static void
-assert_no_children (void)
-{
-  int status;
-  pid_t pid;
-
-  errno = 0;
-  pid = waitpid (-1, &status, WNOHANG);
-  if (pid != -1 || errno != ECHILD)
-    g_error ("a child process is left: waitpid gave %d (%s)", (int) pid,
-             pid == -1 ? g_strerror (errno) : "a child");
-}
-
-/* Threads that were joined may still be listed for a moment while the
- * kernel tears them down: wait a little for the count to settle. */
-static Resources
-count_settled (guint expected_tasks)
-{
-  Resources r = count_resources ();
-
-  for (int i = 0; i < 200 && r.tasks > expected_tasks; i++)
-    {
-      g_usleep (10 * G_TIME_SPAN_MILLISECOND);
-      r = count_resources ();
-    }
-  return r;
-}
 
 typedef struct
 {
