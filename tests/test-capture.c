@@ -17,78 +17,9 @@
 #include "tv-run.h"
 #include "tv-scenario.h"
 #include "tv-trace.h"
-
-#define NT TV_NO_THREAD
-
-typedef struct
-{
-  TvTrace         *trace;
-  TvCaptureWriter *writer;
-} Feed;
-
-/* Feeds one event to the trace and the writer, as the drain path does. */
-static void
-add (Feed       *feed,
-     TvEventKind kind,
-     gint64      time,
-     guint32     thread,
-     guint32     object,
-     gint64      arg,
-     guint32     aux,
-     guint16     line,
-     const char *text)
-{
-  TvEvent event = { time, arg, thread, object, aux, kind, line };
-
-  tv_trace_add_event (feed->trace, &event, text);
-  tv_capture_writer_add (feed->writer, &event, text);
-}
+#include "tv-trace-fixtures.h"
 
 #define SCENARIO_TEXT "title \"Handoff\"\nlock L\nqueue Q\nvar counter = 0\n"
-
-/*
- * A run of three threads touching a lock, a queue and a variable, with a
- * rename, a print with awkward text, a print whose text was lost, links of
- * every kind, an error, a deadlock member, dropped events and the end.
- * The string ids (1001...) stand for the recorder's: the file remaps them.
- */
-static void
-feed_run (Feed *feed)
-{
-  add (feed, TV_EV_OBJECT_NEW,   0, 0, 1, 1001, TV_OBJ_PROCESS, 0, "main");
-  add (feed, TV_EV_THREAD_NEW,   0, 0, 1, 1002, NT, 0, "MainThread");
-  add (feed, TV_EV_THREAD_START, 0, 0, 0, 0, NT, 0, NULL);
-  add (feed, TV_EV_THREAD_OS,    0, 0, 0, 4321, 1000, 0, NULL);
-  add (feed, TV_EV_OBJECT_NEW,  10, 0, 2, 1003, TV_OBJ_LOCK, 2, "L");
-  add (feed, TV_EV_OBJECT_NEW,  10, 0, 3, 1004, TV_OBJ_QUEUE, 3, "Q");
-  add (feed, TV_EV_OBJECT_NEW,  10, 0, 4, 1005, TV_OBJ_VAR, 4, "counter");
-  add (feed, TV_EV_THREAD_NEW,  20, 1, 1, 1006, 0, 5, "worker");
-  add (feed, TV_EV_THREAD_NEW,  20, 2, 1, 1007, 0, 6, "consumer");
-  add (feed, TV_EV_THREAD_START, 30, 1, 0, 25, 0, 5, NULL);
-  add (feed, TV_EV_THREAD_START, 31, 2, 0, 26, 0, 6, NULL);
-  add (feed, TV_EV_ACQUIRE,     40, 1, 2, 0, NT, 7, NULL);
-  add (feed, TV_EV_STATE,       45, 2, 2, TV_STATE_LOCK, 0, 8, NULL);
-  add (feed, TV_EV_VAR_READ,    50, 1, 4, 0, 0, 9, NULL);
-  add (feed, TV_EV_VAR_WRITE,   51, 1, 4, 1, 0, 9, NULL);
-  add (feed, TV_EV_RELEASE,     60, 1, 2, 0, 0, 10, NULL);
-  add (feed, TV_EV_ACQUIRE,     61, 2, 2, 60, 1, 8, NULL);
-  add (feed, TV_EV_QUEUE_PUT,   70, 1, 3, 1, 1, 11, NULL);
-  add (feed, TV_EV_STATE,       75, 1, 0, TV_STATE_SLEEPING, 0, 12, NULL);
-  add (feed, TV_EV_QUEUE_GET,   80, 2, 3, 1, 0, 13, NULL);
-  add (feed, TV_EV_LINK,        80, 2, 3, 70, 1, TV_LINK_ITEM, NULL);
-  add (feed, TV_EV_PRINT,       85, 2, 0, 1008, 0, 14, "got \"1\"\n\tcaf\xc3\xa9 \x01");
-  add (feed, TV_EV_PRINT,       86, 2, 0, 0, 0, 14, NULL);
-  add (feed, TV_EV_THREAD_NAME, 90, 1, 0, 1009, 0, 15, "worker-2");
-  add (feed, TV_EV_RELEASE,     95, 2, 2, 0, 0, 16, NULL);
-  add (feed, TV_EV_THREAD_EXIT, 100, 1, 0, 0, 0, 0, NULL);
-  add (feed, TV_EV_THREAD_EXIT, 101, 2, 0, 0, 0, 0, NULL);
-  add (feed, TV_EV_STATE,       105, 0, 0, TV_STATE_JOIN, 1, 17, NULL);
-  add (feed, TV_EV_LINK,        110, 0, 0, 100, 1, TV_LINK_JOIN, NULL);
-  add (feed, TV_EV_RUN_ERROR,   120, 0, 0, 1010, TV_RUN_ERROR_DIVISION, 18, "division by zero");
-  add (feed, TV_EV_DEADLOCK,    121, 0, 2, 0, 1, 19, NULL);
-  add (feed, TV_EV_DROPPED,     125, 2, 0, 3, 0, 0, NULL);
-  add (feed, TV_EV_RUN_END,     130, 0, 0, TV_RUN_FAILED, 0, 0, NULL);
-}
 
 /* ---- Comparing two models -------------------------------------------- */
 
@@ -118,19 +49,7 @@ assert_traces_equal (TvTrace *a,
   g_assert_cmpuint (tv_trace_get_n_events (a), ==, tv_trace_get_n_events (b));
   g_assert_cmpuint (tv_trace_get_dropped (a), ==, tv_trace_get_dropped (b));
 
-  la = tv_trace_get_pauses (a);
-  lb = tv_trace_get_pauses (b);
-  g_assert_cmpuint (la->len, ==, lb->len);
-  for (guint i = 0; i < la->len; i++)
-    {
-      const TvPauseMark *pa = &g_array_index (la, TvPauseMark, i);
-      const TvPauseMark *pb = &g_array_index (lb, TvPauseMark, i);
-
-      g_assert_cmpint (pa->time, ==, pb->time);
-      g_assert_cmpint (pa->kind, ==, pb->kind);
-      g_assert_cmpuint (pa->aux, ==, pb->aux);
-      g_assert_cmpint (pa->wall_ns, ==, pb->wall_ns);
-    }
+  assert_pauses_equal (a, b);
 
   for (guint i = 0; i < tv_trace_get_n_threads (a); i++)
     {
@@ -287,7 +206,7 @@ fixture_set_up (Fixture       *fx,
   tv_capture_writer_set_title (feed.writer, "Handoff");
   tv_capture_writer_set_scenario (feed.writer, SCENARIO_TEXT);
   tv_capture_writer_set_speed (feed.writer, 0.25);
-  feed_run (&feed);
+  feed_handoff_run (&feed);
 
   g_assert_cmpuint (tv_capture_writer_get_n_events (feed.writer), ==, tv_trace_get_n_events (feed.trace));
   tv_capture_writer_save (feed.writer, fx->path, &error);
@@ -411,7 +330,7 @@ test_round_trip (Fixture       *fx,
   g_assert_cmpuint (tv_capture_reader_get_flags (reader), ==,
                     TV_CAPTURE_FLAG_FINISHED | TV_CAPTURE_FLAG_HAS_SCENARIO);
   g_assert_cmpuint (tv_capture_reader_get_n_events (reader), ==, tv_trace_get_n_events (fx->original));
-  g_assert_cmpint (tv_capture_reader_get_end_time (reader), ==, 130);
+  g_assert_cmpint (tv_capture_reader_get_end_time (reader), ==, 1234600);
   g_assert_cmpint (tv_capture_reader_get_created (reader), >, 0);
 
   tv_capture_reader_replay (reader, trace, NULL, NULL, NULL, NULL, &error);
@@ -421,8 +340,7 @@ test_round_trip (Fixture       *fx,
 
   /* A spot check that the comparison compares something. */
   g_assert_cmpstr (tv_trace_get_thread (trace, 1)->name, ==, "worker-2");
-  g_assert_cmpstr (g_array_index (tv_trace_get_prints (trace), TvPrint, 0).text, ==,
-                   "got \"1\"\n\tcaf\xc3\xa9 \x01");
+  g_assert_cmpstr (g_array_index (tv_trace_get_prints (trace), TvPrint, 0).text, ==, AWKWARD);
   g_assert_cmpuint (tv_trace_find_object (trace, "L")->holds->len, ==, 2);
 }
 
@@ -764,17 +682,17 @@ test_lying_lengths (Fixture       *fx,
   memcpy (copy, fx->bytes, fx->size);
   set_le (events + 8, 8, G_MAXUINT64 - 7);
   assert_read_error (copy, fx->size, TV_CAPTURE_ERROR_TRUNCATED,
-                     "trace.tvt: truncated event section (expected 1056 bytes, found 0)");
+                     "trace.tvt: truncated event section (expected 1088 bytes, found 0)");
 
   memcpy (copy, fx->bytes, fx->size);
   set_le (copy + 16, 8, G_MAXUINT64 / 16);
   assert_read_error (copy, fx->size, TV_CAPTURE_ERROR_CORRUPT,
-                     "trace.tvt: the event section holds 1056 bytes, not 1152921504606846975 events of 32 bytes");
+                     "trace.tvt: the event section holds 1088 bytes, not 1152921504606846975 events of 32 bytes");
 
   memcpy (copy, fx->bytes, fx->size);
   set_le (copy + 24, 4, G_MAXUINT32);
   assert_read_error (copy, fx->size, TV_CAPTURE_ERROR_CORRUPT,
-                     "trace.tvt: the string section (131 bytes) is too short for 4294967295 strings");
+                     "trace.tvt: the string section (144 bytes) is too short for 4294967295 strings");
 
   memcpy (copy, fx->bytes, fx->size);
   set_le (copy + 28, 4, G_MAXUINT32);
@@ -844,7 +762,7 @@ test_bad_events (Fixture       *fx,
     { 20, 30, 2, 99, "trace.tvt: event 20 (link) has an unknown link kind" },
     { 20, 24, 4, TV_NO_THREAD, "trace.tvt: event 20 (link) has a link from a thread or time out of range" },
     { 16, 24, 4, 7, "trace.tvt: event 16 (acquire) has a link from a thread or time out of range" },
-    { 32, 8, 8, 42, "trace.tvt: event 32 (run-end) has an unknown run status" },
+    { 33, 8, 8, 42, "trace.tvt: event 33 (run-end) has an unknown run status" },
   };
   guint64 events = get_le (section_entry (fx->bytes, TV_CAPTURE_SECTION_EVENTS) + 8, 8);
 
@@ -925,35 +843,13 @@ test_real_runs (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (lessons); i++)
     {
-      g_autofree char *source = g_build_filename (TV_SCENARIO_DIR, lessons[i], NULL);
       g_autofree char *text = NULL;
-      g_autoptr(TvScenario) scenario = NULL;
       g_autoptr(TvRun) run = NULL;
       g_autoptr(TvTrace) loaded = NULL;
       g_autoptr(TvCaptureReader) reader = NULL;
-      TvRunOptions options = TV_RUN_OPTIONS_INIT;
       Feed feed = { tv_trace_new (), tv_capture_writer_new () };
-      gint64 begin;
 
-      g_file_get_contents (source, &text, NULL, &error);
-      g_assert_no_error (error);
-      scenario = tv_scenario_parse (lessons[i], text, -1, NULL, &error);
-      g_assert_no_error (error);
-      options.speed = 10.0;
-      run = tv_run_new (scenario, &options, &error);
-      g_assert_no_error (error);
-      g_assert_true (tv_run_start (run, &error));
-
-      /* Lessons that loop forever are stopped: a stopped run is a run too. */
-      begin = g_get_monotonic_time ();
-      while (!tv_run_wait_timeout (run, 10))
-        {
-          tv_capture_writer_drain (feed.writer, feed.trace, tv_run_get_recorder (run));
-          if (g_get_monotonic_time () - begin > 1500 * G_TIME_SPAN_MILLISECOND)
-            tv_run_stop (run);
-        }
-      tv_capture_writer_drain (feed.writer, feed.trace, tv_run_get_recorder (run));
-
+      run = run_lesson (lessons[i], &feed, &text);
       tv_capture_writer_set_scenario (feed.writer, text);
       tv_capture_writer_set_status (feed.writer, tv_run_get_status (run));
       tv_capture_writer_save (feed.writer, path, &error);
@@ -977,27 +873,8 @@ test_real_runs (void)
   g_rmdir (dir);
 }
 
-/*
- * A run that was paused, stepped and resumed: the controller's events are
- * on no thread (a user pause or resume has aux = TV_NO_THREAD, a step names
- * the stepped thread in aux).  The file opens, and gives the same model.
- */
-static void
-feed_paused_run (Feed *feed)
-{
-  add (feed, TV_EV_OBJECT_NEW,   0, 0, 1, 1001, TV_OBJ_PROCESS, 0, "main");
-  add (feed, TV_EV_THREAD_NEW,   0, 0, 1, 1002, NT, 0, "MainThread");
-  add (feed, TV_EV_THREAD_START, 0, 0, 0, 0, NT, 0, NULL);
-  add (feed, TV_EV_THREAD_NEW,  10, 1, 1, 1003, 0, 2, "worker");
-  add (feed, TV_EV_PAUSE,       20, NT, 0, 0, NT, 0, NULL);
-  add (feed, TV_EV_RESUME,      20, NT, 0, 5000000, 1, 0, NULL);
-  add (feed, TV_EV_THREAD_START, 25, 1, 0, 10, 0, 2, NULL);
-  add (feed, TV_EV_PAUSE,       30, NT, 0, 0, 1, 0, NULL);
-  add (feed, TV_EV_RESUME,      30, NT, 0, 7000000, NT, 0, NULL);
-  add (feed, TV_EV_THREAD_EXIT, 40, 1, 0, 0, 0, 0, NULL);
-  add (feed, TV_EV_RUN_END,     50, 0, 0, TV_RUN_FINISHED, 0, 0, NULL);
-}
-
+/* A run that was paused, stepped and resumed (feed_paused_run): the file
+ * opens, and gives the same model. */
 static void
 test_pauses (void)
 {
