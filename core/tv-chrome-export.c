@@ -566,6 +566,50 @@ write_problems (Export *ex)
     }
 }
 
+/* ---- Pause marks ----------------------------------------------------- */
+
+/*
+ * Where the run stood paused, and each step: global instants ("s":"g"),
+ * which Perfetto and chrome://tracing draw as a line across every track,
+ * as the window does.  Global events still need a pid and tid: the stepped
+ * thread's, or the first thread's, so that no viewer makes up a thread for
+ * them.  args.mark (and args.thread for a step) let our import read them
+ * back as pause marks rather than prints.
+ */
+static void
+write_pauses (Export *ex)
+{
+  GArray *pauses = tv_trace_get_pauses (ex->trace);
+  const TvTraceThread *first = NULL;
+
+  for (guint i = 0; i < tv_trace_get_n_threads (ex->trace) && first == NULL; i++)
+    first = tv_trace_get_thread (ex->trace, i);
+
+  for (guint i = 0; pauses != NULL && i < pauses->len && ex->error == NULL; i++)
+    {
+      const TvPauseMark *m = &g_array_index (pauses, TvPauseMark, i);
+      const TvTraceThread *stepped = m->aux != TV_NO_THREAD ? tv_trace_get_thread (ex->trace, m->aux) : NULL;
+      const TvTraceThread *t = stepped != NULL ? stepped : first;
+      gboolean resume = m->kind == TV_PAUSE_MARK_RESUME;
+      g_autofree char *name = NULL;
+
+      if (stepped != NULL)
+        name = g_strdup_printf (resume ? "step of %s" : "step of %s ended", thread_name (ex->trace, m->aux));
+      else
+        name = g_strdup (resume ? "resumed" : "paused");
+
+      begin_event (ex, "i", t != NULL ? thread_pid (ex, t) : 1, t != NULL ? thread_tid (t) : 0, m->time);
+      append_name (ex, name);
+      g_string_append_printf (ex->buf, ",\"cat\":\"pause\",\"s\":\"g\",\"args\":{\"mark\":\"%s\"",
+                              resume ? "resume" : "pause");
+      if (stepped != NULL)
+        append_str_field (ex, "thread", thread_name (ex->trace, m->aux));
+      if (resume)
+        g_string_append_printf (ex->buf, ",\"wall_ns\":%" G_GINT64_FORMAT, m->wall_ns);
+      g_string_append (ex->buf, "}}");
+    }
+}
+
 /* ---- Public API ------------------------------------------------------ */
 
 gboolean
@@ -596,6 +640,7 @@ tv_chrome_export_to_stream (TvTrace       *trace,
   write_links (&ex);
   write_prints (&ex);
   write_problems (&ex);
+  write_pauses (&ex);
   g_string_append (ex.buf, "\n],\"displayTimeUnit\":\"ns\",\"otherData\":{\"generator\":");
   append_escaped (ex.buf, "ThreadViz " PACKAGE_VERSION);
   if ((title = tv_trace_get_title (trace)) != NULL)

@@ -426,6 +426,51 @@ instant_text (JsonObject *obj,
   }
 }
 
+/*
+ * A pause mark of our own export: an instant of category "pause" whose
+ * args.mark says "pause" or "resume"; args.thread names a step's thread,
+ * which is the event's pid and tid.  It belongs to no thread (and makes
+ * none up unless it names one).  FALSE for any other instant.
+ */
+static gboolean
+add_pause_mark (Import     *im,
+                JsonObject *obj,
+                gint64      pid,
+                gint64      tid,
+                gint64      time)
+{
+  const char *cat = get_string (obj, "cat");
+  JsonObject *args = get_object (obj, "args");
+  const char *mark = args != NULL ? get_string (args, "mark") : NULL;
+  guint32 aux = TV_NO_THREAD;
+  gboolean resume;
+  double wall = 0;
+
+  if (cat == NULL || strcmp (cat, "pause") != 0 || mark == NULL)
+    return FALSE;
+  if (strcmp (mark, "pause") == 0)
+    resume = FALSE;
+  else if (strcmp (mark, "resume") == 0)
+    resume = TRUE;
+  else
+    return FALSE;
+
+  if (get_string (args, "thread") != NULL)
+    {
+      ImThread *t = get_thread (im, pid, tid);
+
+      if (t != NULL)
+        aux = t->index;
+    }
+  if (!resume || !get_double (args, "wall_ns", &wall) || !(wall >= 0 && wall <= (double) TV_CAPTURE_MAX_TIME))
+    wall = 0;
+
+  push (im, 2, time, resume ? TV_EV_RESUME : TV_EV_PAUSE, TV_NO_THREAD, TV_NO_OBJECT,
+        (gint64) llround (wall), aux, 0, NULL);
+  im->max_ns = MAX (im->max_ns, time);
+  return TRUE;
+}
+
 static void
 add_event (Import     *im,
            JsonObject *obj)
@@ -469,6 +514,9 @@ add_event (Import     *im,
       im->max_ns = MAX (im->max_ns, time);
       return;
     }
+
+  if ((ph[0] == 'i' || ph[0] == 'I') && add_pause_mark (im, obj, pid, tid, time))
+    return;
 
   if ((t = get_thread (im, pid, tid)) == NULL)
     return;

@@ -518,6 +518,72 @@ test_export_import (void)
   g_assert_cmpuint (tv_trace_get_links (back)->len, ==, tv_trace_get_links (trace)->len);
 }
 
+/* Where the run stood paused and each step: global instants that come back
+ * as the same pause marks, not as prints. */
+static void
+test_pauses (void)
+{
+  static const char gc_json[] =
+    "[{\"ph\":\"i\",\"s\":\"g\",\"cat\":\"pause\",\"name\":\"gc\","
+    "\"pid\":1,\"tid\":2,\"ts\":5,\"args\":{\"mark\":\"major\"}}]";
+  Feed feed = { tv_trace_new (), NULL };
+  g_autoptr(TvTrace) trace = feed.trace;
+  g_autoptr(TvTrace) back = tv_trace_new ();
+  g_autoptr(TvTrace) foreign = tv_trace_new ();
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *json = NULL;
+  JsonArray *events;
+  JsonObject *e;
+
+  feed_paused_run (&feed);
+  json = export_to_string (trace);
+  json_parser_load_from_data (parser, json, -1, &error);
+  g_assert_no_error (error);
+  events = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)),
+                                         "traceEvents");
+
+  /* A user's pause and resume: on the first thread, across every track. */
+  e = find_one (events, "i", "paused", 0);
+  g_assert_cmpstr (json_object_get_string_member (e, "s"), ==, "g");
+  g_assert_cmpstr (json_object_get_string_member (e, "cat"), ==, "pause");
+  g_assert_cmpfloat_with_epsilon (ts_of (e, "ts"), 0.020, 1e-9);
+  g_assert_cmpstr (json_object_get_string_member (args_of (e), "mark"), ==, "pause");
+  g_assert_false (json_object_has_member (args_of (e), "thread"));
+  e = find_one (events, "i", "resumed", 0);
+  g_assert_cmpfloat_with_epsilon (ts_of (e, "ts"), 0.030, 1e-9);
+  g_assert_cmpstr (json_object_get_string_member (args_of (e), "mark"), ==, "resume");
+  g_assert_cmpint (json_object_get_int_member (args_of (e), "wall_ns"), ==, 7000000);
+  /* A step of worker (tid 1, its index): it begins with a resume and ends
+   * with a pause, both naming it. */
+  e = find_one (events, "i", "step of worker", 1);
+  g_assert_cmpstr (json_object_get_string_member (e, "s"), ==, "g");
+  g_assert_cmpfloat_with_epsilon (ts_of (e, "ts"), 0.020, 1e-9);
+  g_assert_cmpstr (json_object_get_string_member (args_of (e), "mark"), ==, "resume");
+  g_assert_cmpstr (json_object_get_string_member (args_of (e), "thread"), ==, "worker");
+  g_assert_cmpint (json_object_get_int_member (args_of (e), "wall_ns"), ==, 5000000);
+  e = find_one (events, "i", "step of worker ended", 1);
+  g_assert_cmpfloat_with_epsilon (ts_of (e, "ts"), 0.030, 1e-9);
+  g_assert_cmpstr (json_object_get_string_member (args_of (e), "mark"), ==, "pause");
+
+  /* Back in: the same marks in the same order, no print, no new thread. */
+  tv_chrome_import_data (json, strlen (json), "run.json", back, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (tv_trace_get_pauses (trace)->len, ==, 4);
+  assert_pauses_equal (trace, back);
+  g_assert_cmpstr (tv_trace_get_thread (back, g_array_index (tv_trace_get_pauses (back), TvPauseMark, 1).aux)->name,
+                   ==, "worker");
+  g_assert_cmpuint (tv_trace_get_prints (back)->len, ==, 0);
+  g_assert_cmpuint (tv_trace_get_n_threads (back), ==, 2);
+
+  /* Another program's instant of the same category, without our mark, is
+   * a print as any instant. */
+  tv_chrome_import_data (gc_json, strlen (gc_json), "gc.json", foreign, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (tv_trace_get_pauses (foreign)->len, ==, 0);
+  g_assert_cmpuint (tv_trace_get_prints (foreign)->len, ==, 1);
+}
+
 static void
 assert_import_error (const char *json,
                      int         code,
@@ -620,6 +686,7 @@ main (int   argc,
   g_test_add_func ("/tv/chrome/import-array", test_import_array);
   g_test_add_func ("/tv/chrome/import-bind", test_import_bind);
   g_test_add_func ("/tv/chrome/export-import", test_export_import);
+  g_test_add_func ("/tv/chrome/pauses", test_pauses);
   g_test_add_func ("/tv/chrome/malformed", test_malformed);
   g_test_add_func ("/tv/chrome/real-runs", test_real_runs);
 
