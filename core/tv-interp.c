@@ -295,6 +295,34 @@ join_body (TvCtx *ctx, const TvStmt *stmt)
   return tv_gil_take (ctx, line);
 }
 
+/*
+ * A thread's end must reach the trace (without it the thread would run on
+ * to the end of the timeline): when its own ring is full, as it is for a
+ * thread that records flat out until the stop, THREAD_EXIT goes on the
+ * controller's ring, which the engine lock makes single-producer and which
+ * is drained after the thread's own.  Lock held.
+ */
+static void
+emit_exit_locked (TvCtx *ctx, gint64 time)
+{
+  TvRing *ring = ctx->ring;
+  TvEvent ev;
+
+  ev.time = time;
+  ev.arg = 0;
+  ev.thread = ctx->index;
+  ev.object = 0;
+  ev.aux = 0;
+  ev.kind = TV_EV_THREAD_EXIT;
+  ev.line = 0;
+  /* Full: the consumer frees room, never takes it, so a ring seen with
+   * room keeps it for this one event. */
+  if (atomic_load_explicit (&ring->head, memory_order_relaxed)
+      - atomic_load_explicit (&ring->tail, memory_order_acquire) > ring->mask)
+    ring = ctx->run->control_ring;
+  tv_ring_emit (ring, &ev);
+}
+
 void
 tv_interp_thread_end (TvCtx *ctx)
 {
@@ -303,7 +331,7 @@ tv_interp_thread_end (TvCtx *ctx)
   tv_gil_drop (ctx, 0);
   tv_shared_lock (sh);
   ctx->slot->exit_time = now (ctx);
-  tv_emit_at (ctx, ctx->slot->exit_time, TV_EV_THREAD_EXIT, 0, 0, 0, 0);
+  emit_exit_locked (ctx, ctx->slot->exit_time);
   ctx->slot->life = TV_SLOT_ENDED;
   if (sh->step_thread == ctx->index)
     tv_control_step_done_locked (ctx->run);

@@ -113,7 +113,8 @@ compare_time (gconstpointer a, gconstpointer b)
  * it once that much wall time has passed and some thread has entered
  * `stop_state` (so that a slow start cannot make the stop come early). */
 static Result *
-run_full (const char *text, double speed, int stop_after_ms, TvThreadState stop_state)
+run_ring (const char *text, double speed, int stop_after_ms, TvThreadState stop_state,
+          guint32 ring_capacity)
 {
   g_autoptr(GError) error = NULL;
   TvRunOptions options = TV_RUN_OPTIONS_INIT;
@@ -135,6 +136,7 @@ run_full (const char *text, double speed, int stop_after_ms, TvThreadState stop_
   g_assert_cmpint (fcntl (fds[0], F_SETFL, O_NONBLOCK), ==, 0);
   options.speed = speed;
   options.print_fd = fds[1];
+  options.ring_capacity = ring_capacity;
   r->run = tv_run_new (r->scenario, &options, &error);
   g_assert_no_error (error);
   g_assert_cmpint (tv_run_get_status (r->run), ==, TV_RUN_READY);
@@ -200,6 +202,12 @@ run_full (const char *text, double speed, int stop_after_ms, TvThreadState stop_
       tv_trace_add_event (r->trace, &ev->event, ev->text);
     }
   return r;
+}
+
+static Result *
+run_full (const char *text, double speed, int stop_after_ms, TvThreadState stop_state)
+{
+  return run_ring (text, speed, stop_after_ms, stop_state, 0);
 }
 
 static Result *
@@ -1504,6 +1512,183 @@ test_notify_all_and_timeouts (void)
   g_assert_cmpuint (count_events (r, TV_EV_ACQUIRE_FAILED, 0), ==, 2);
 }
 
+/* --- the lock fast path ----------------------------------------------------- */
+
+static void
+test_lock_hammer (void)
+{
+  /* Two threads take turns on one lock as fast as they can: the lock must
+   * still exclude (no update lost), and every event must be there.  Rings
+   * big enough that nothing is dropped between two drains. */
+  g_autoptr(Result) r = run_ring ("lock L\n"
+                                  "var x = 0\n"
+                                  "thread a * 2:\n"
+                                  "    repeat 20000:\n"
+                                  "        acquire L\n"
+                                  "        x += 1\n"
+                                  "        release L\n"
+                                  "main:\n"
+                                  "    start a\n"
+                                  "    join a\n"
+                                  "    print \"x = {x}\"\n", 10.0, -1, TV_STATE_NEW, 1u << 19);
+  guint32 a1 = thread_index (r, "a-1"), a2 = thread_index (r, "a-2");
+  guint32 L = object_id (r, "L");
+  guint32 held_by[2] = { TV_NO_THREAD, TV_NO_THREAD };
+
+  g_assert_cmpint (r->status, ==, TV_RUN_FINISHED);
+  g_assert_cmpstr (r->output->str, ==, "x = 40000\n");
+  g_assert_cmpuint (tv_trace_get_dropped (r->trace), ==, 0);
+  g_assert_cmpuint (count_events (r, TV_EV_ACQUIRE, a1), ==, 20000);
+  g_assert_cmpuint (count_events (r, TV_EV_RELEASE, a2), ==, 20000);
+  g_assert_cmpuint (count_events (r, TV_EV_VAR_WRITE, TV_NO_THREAD), ==, 40000);
+
+  for (guint i = 0; i < r->events->len; i++)
+    {
+      const TvEvent *e = &g_array_index (r->events, Ev, i).event;
+      guint k = e->thread == a1 ? 0 : 1;
+
+      if (e->object != L || (e->thread != a1 && e->thread != a2))
+        continue;
+      if (e->kind == TV_EV_ACQUIRE)
+        {
+          /* Each thread alternates acquire and release (its own order). */
+          g_assert_cmpuint (held_by[k], ==, TV_NO_THREAD);
+          held_by[k] = e->thread;
+          /* A thread that found the lock held waited for the other one's
+           * release: with two threads, the releaser is always the other. */
+          if (e->aux != TV_NO_THREAD)
+            g_assert_cmpuint (e->aux, ==, k == 0 ? a2 : a1);
+        }
+      else if (e->kind == TV_EV_RELEASE)
+        {
+          g_assert_cmpuint (held_by[k], ==, e->thread);
+          g_assert_cmpint (e->arg, ==, 0);
+          held_by[k] = TV_NO_THREAD;
+        }
+    }
+  /* Every wait recorded ends: as many STATE(LOCK) as waited acquires. */
+  for (guint k = 0; k < 2; k++)
+    {
+      guint32 t = k == 0 ? a1 : a2;
+      guint waits = 0, waited = 0;
+
+      for (guint i = 0; i < r->events->len; i++)
+        {
+          const TvEvent *e = &g_array_index (r->events, Ev, i).event;
+
+          if (e->thread != t)
+            continue;
+          if (e->kind == TV_EV_STATE && e->arg == TV_STATE_LOCK)
+            waits++;
+          if (e->kind == TV_EV_ACQUIRE && e->aux != TV_NO_THREAD)
+            waited++;
+        }
+      g_assert_cmpuint (waits, ==, waited);
+    }
+}
+
+static void
+test_release_held_by_other (void)
+{
+  g_autoptr(Result) r = run_slow ("lock L\n"
+                                  "event E\n"
+                                  "def let_go:\n"
+                                  "    release L\n"
+                                  "thread a:\n"
+                                  "    acquire L\n"
+                                  "    set E\n"
+                                  "    sleep 10s\n"
+                                  "main:\n"
+                                  "    start a\n"
+                                  "    wait E\n"
+                                  "    call let_go\n");
+
+  g_assert_cmpint (r->status, ==, TV_RUN_FAILED);
+  g_assert_cmpint (r->error_kind, ==, TV_RUN_ERROR_NOT_HELD);
+  g_assert_true (g_str_has_prefix (r->message,
+                                   "test.tvs:4:5: release of lock 'L' that thread "
+                                   "'MainThread' does not hold (thread 'a' holds it)\n"));
+  /* Nothing was released. */
+  g_assert_cmpuint (count_events (r, TV_EV_RELEASE, TV_NO_THREAD), ==, 0);
+}
+
+static void
+test_rlock_waits_for_last_release (void)
+{
+  /* b waits for a's rlock until a's outer release, not its inner one. */
+  g_autoptr(Result) r = run_slow ("rlock R\n"
+                                  "event E\n"
+                                  "thread a:\n"
+                                  "    with R:\n"
+                                  "        with R:\n"
+                                  "            set E\n"
+                                  "            sleep 50ms\n"
+                                  "        sleep 50ms\n"
+                                  "thread b:\n"
+                                  "    wait E\n"
+                                  "    with R:\n"
+                                  "        print \"b has R\"\n");
+  guint32 a = thread_index (r, "a"), b = thread_index (r, "b");
+  const TvEvent *inner = find_event (r, TV_EV_RELEASE, a, 0);
+  const TvEvent *outer = find_event (r, TV_EV_RELEASE, a, 1);
+  const TvEvent *acq = find_event (r, TV_EV_ACQUIRE, b, 0);
+
+  g_assert_cmpint (r->status, ==, TV_RUN_FINISHED);
+  g_assert_cmpstr (r->output->str, ==, "b has R\n");
+  g_assert_cmpint (inner->arg, ==, 1);
+  g_assert_cmpint (outer->arg, ==, 0);
+  g_assert_nonnull (find_state (r, b, TV_STATE_LOCK));
+  g_assert_cmpuint (acq->aux, ==, a);
+  g_assert_cmpint (acq->arg, ==, outer->time);
+  g_assert_cmpint (acq->time, >=, outer->time);
+}
+
+/* --- a thread's end is never dropped ----------------------------------------- */
+
+static void
+test_exit_kept (void)
+{
+  /* A thread records flat out into a tiny ring nobody drains until the
+   * end: its ring is full when it ends, and its THREAD_EXIT must still
+   * reach the trace. */
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TvScenario) scenario = tv_scenario_parse ("test.tvs",
+                                                      "var x = 0\n"
+                                                      "thread spinner:\n"
+                                                      "    forever:\n"
+                                                      "        x += 1\n"
+                                                      "main:\n"
+                                                      "    start spinner\n"
+                                                      "    join spinner\n",
+                                                      -1, NULL, &error);
+  TvRunOptions options = TV_RUN_OPTIONS_INIT;
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  const TvTraceThread *spinner;
+  TvRecorder *recorder;
+  TvRun *run;
+
+  g_assert_no_error (error);
+  options.print_fd = -1;
+  options.ring_capacity = 64;
+  run = tv_run_new (scenario, &options, &error);
+  g_assert_no_error (error);
+  g_assert_true (tv_run_start (run, &error));
+  recorder = tv_run_get_recorder (run);
+  while (tv_recorder_get_dropped (recorder) == 0)
+    g_usleep (1000);
+  tv_run_stop (run);
+  tv_run_wait (run);
+  g_assert_cmpint (tv_run_get_status (run), ==, TV_RUN_STOPPED);
+
+  tv_trace_drain (trace, recorder);
+  g_assert_cmpuint (tv_trace_get_dropped (trace), >, 0);
+  spinner = tv_trace_find_thread (trace, "spinner");
+  g_assert_nonnull (spinner);
+  g_assert_cmpint (spinner->ended, >=, 0);
+  g_assert_cmpint (tv_trace_find_thread (trace, "MainThread")->ended, >=, 0);
+  tv_run_free (run);
+}
+
 static void
 test_closed_output (void)
 {
@@ -1567,6 +1752,10 @@ main (int argc, char **argv)
   g_test_add_func ("/tv/engine/pause", test_pause);
   g_test_add_func ("/tv/engine/never-started", test_never_started);
   g_test_add_func ("/tv/engine/closed-output", test_closed_output);
+  g_test_add_func ("/tv/engine/lock-hammer", test_lock_hammer);
+  g_test_add_func ("/tv/engine/release-held-by-other", test_release_held_by_other);
+  g_test_add_func ("/tv/engine/rlock-waits-for-last-release", test_rlock_waits_for_last_release);
+  g_test_add_func ("/tv/engine/exit-kept", test_exit_kept);
   g_test_add_func ("/tv/engine/processes", test_processes);
   g_test_add_func ("/tv/engine/process-stop", test_process_stop);
   g_test_add_func ("/tv/engine/process-deadlock", test_process_deadlock);
