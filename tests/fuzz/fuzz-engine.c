@@ -19,20 +19,11 @@
 #define TV_FUZZ_RUN_MS 10
 
 /*
- * No `process` under AddressSanitizer: LLVM 14's and GCC 12's ASan do not
- * hold their allocator's locks across fork(), so a child forked while
- * another engine thread allocates can wait forever for a lock nobody will
- * release (seen here: a child stuck in asan_calloc under
- * pthread_getattr_np).  glibc's malloc is fork-safe; processes are run by
- * the soak test and the engine tests.
+ * `process` bodies too, under AddressSanitizer as well: a process runs in
+ * a new program (threadviz-process), not in a fork() of this
+ * multi-threaded one, so no allocator lock held by another thread can be
+ * inherited locked (which used to hang children here, in asan_calloc).
  */
-#if defined(__SANITIZE_ADDRESS__)
-# define TV_FUZZ_PROCESSES 0
-#elif defined(__has_feature)
-# if __has_feature(address_sanitizer)
-#  define TV_FUZZ_PROCESSES 0
-# endif
-#endif
 #ifndef TV_FUZZ_PROCESSES
 # define TV_FUZZ_PROCESSES 1
 #endif
