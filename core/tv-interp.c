@@ -52,6 +52,28 @@ now (TvCtx *ctx)
   return tv_clock_now (&ctx->sh->clock);
 }
 
+/* tv_shared_stopping(), inlined: it is asked at every statement. */
+static inline gboolean
+stopping (TvCtx *ctx)
+{
+  return atomic_load_explicit (&ctx->sh->stop, memory_order_relaxed) != 0;
+}
+
+/*
+ * tv_control_gate()'s common case inlined into the statement loop: record
+ * the line, one relaxed load of the pause flag, one of the stop flag.
+ * Only a paused run calls the real gate (which records the line again and
+ * looks once more under the engine lock).
+ */
+static inline TvFlow
+gate (TvCtx *ctx, guint line)
+{
+  atomic_store_explicit (&ctx->slot->line, line, memory_order_relaxed);
+  if (G_UNLIKELY (atomic_load_explicit (&ctx->sh->paused, memory_order_relaxed)))
+    return tv_control_gate (ctx, line);
+  return stopping (ctx) ? TV_FLOW_STOP : TV_FLOW_OK;
+}
+
 /* --- time ------------------------------------------------------------- */
 
 TvFlow
@@ -432,7 +454,7 @@ add_assign (TvCtx *ctx, const TvStmt *stmt)
     return TV_FLOW_STOP;
   /* A boundary of its own, so that a step runs the read and the write
    * apart and a learner can lose an update by hand. */
-  if (tv_control_gate (ctx, line) != TV_FLOW_OK)
+  if (gate (ctx, line) != TV_FLOW_OK)
     return TV_FLOW_STOP;
   tv_var_write (ctx, (guint) stmt->var, (gint64) ((guint64) old + (guint64) delta), line);
   return TV_FLOW_OK;
@@ -451,7 +473,7 @@ loop (TvCtx *ctx, const TvStmt *stmt)
   for (gint64 i = 1; stmt->kind == TV_STMT_FOREVER || i <= stmt->count; i++)
     {
       ctx->counters[top] = i;
-      if (tv_shared_stopping (ctx->sh))
+      if (stopping (ctx))
         {
           flow = TV_FLOW_STOP;
           break;
@@ -473,7 +495,7 @@ with_block (TvCtx *ctx, const TvStmt *stmt)
   if (stmt->body && tv_interp_block (ctx, stmt->body) != TV_FLOW_OK)
     return TV_FLOW_STOP;
   /* The release at the end of the block is a step of its own. */
-  if (tv_control_gate (ctx, stmt->location.line) != TV_FLOW_OK)
+  if (gate (ctx, stmt->location.line) != TV_FLOW_OK)
     return TV_FLOW_STOP;
   return tv_prim_release (ctx, stmt, id);
 }
@@ -592,7 +614,7 @@ tv_interp_block (TvCtx *ctx, const TvBlock *block)
     {
       /* Checks the stop flag too, so a `forever` of statements that never
        * block ends promptly. */
-      if (tv_control_gate (ctx, block->stmts[i].location.line) != TV_FLOW_OK)
+      if (gate (ctx, block->stmts[i].location.line) != TV_FLOW_OK)
         return TV_FLOW_STOP;
       if (exec_stmt (ctx, &block->stmts[i]) != TV_FLOW_OK)
         return TV_FLOW_STOP;

@@ -30,6 +30,15 @@ now (TvCtx *ctx)
   return tv_clock_now (&ctx->sh->clock);
 }
 
+/* tv_gil_take()'s common case (gil off, or held) inlined. */
+static inline TvFlow
+gil_take (TvCtx *ctx, guint line)
+{
+  if (ctx->gil == 0 || ctx->gil_held)
+    return TV_FLOW_OK;
+  return gil_take (ctx, line);
+}
+
 static inline guint
 line_of (const TvStmt *stmt)
 {
@@ -225,7 +234,7 @@ acquire_slow (TvCtx        *ctx,
           tv_emit (ctx, TV_EV_ACQUIRE_FAILED, line, id, TV_NO_THREAD, 0);
           tv_emit_state (ctx, TV_STATE_RUNNING, line, 0, 0);
           ctx->acquired = FALSE;
-          return tv_gil_take (ctx, line);
+          return gil_take (ctx, line);
         }
       waited = TRUE;
     }
@@ -243,7 +252,7 @@ acquire_slow (TvCtx        *ctx,
   if (waited)
     tv_emit_at (ctx, t, TV_EV_STATE, line, 0, 0, TV_STATE_RUNNING);
   ctx->acquired = TRUE;
-  return tv_gil_take (ctx, line);
+  return gil_take (ctx, line);
 }
 
 TvFlow
@@ -267,7 +276,7 @@ tv_prim_acquire (TvCtx        *ctx,
       t = now (ctx);
       tv_emit_at (ctx, t, TV_EV_ACQUIRE, line, id, TV_NO_THREAD, 0);
       ctx->acquired = TRUE;
-      return tv_gil_take (ctx, line);
+      return gil_take (ctx, line);
     }
   if (!blocking)
     {
@@ -301,7 +310,7 @@ tv_prim_acquire (TvCtx        *ctx,
           tv_emit_at (ctx, t, TV_EV_ACQUIRE, line, id, releaser, release_time);
           tv_emit_at (ctx, t, TV_EV_STATE, line, 0, 0, TV_STATE_RUNNING);
           ctx->acquired = TRUE;
-          return tv_gil_take (ctx, line);
+          return gil_take (ctx, line);
         }
       atomic_signal_fence (memory_order_seq_cst);
     }
@@ -443,7 +452,7 @@ tv_prim_put (TvCtx *ctx, const TvStmt *stmt, guint32 id, const gint64 *value)
       tv_emit_at (ctx, t, TV_EV_STATE, line, 0, 0, TV_STATE_RUNNING);
     }
   tv_emit_at (ctx, t, TV_EV_QUEUE_PUT, line, id, depth, (gint64) item_id);
-  return tv_gil_take (ctx, line);
+  return gil_take (ctx, line);
 }
 
 TvFlow
@@ -493,7 +502,7 @@ tv_prim_get (TvCtx *ctx, const TvStmt *stmt, guint32 id)
   ctx->item = item.value;
   if (stmt->var >= 0)
     tv_var_write (ctx, (guint) stmt->var, item.value, line);
-  return tv_gil_take (ctx, line);
+  return gil_take (ctx, line);
 }
 
 TvFlow
@@ -556,7 +565,7 @@ tv_prim_join_queue (TvCtx *ctx, const TvStmt *stmt, guint32 id)
       tv_emit_at (ctx, t, TV_EV_STATE, line, 0, 0, TV_STATE_RUNNING);
     }
   tv_shared_unlock (sh);
-  return tv_gil_take (ctx, line);
+  return gil_take (ctx, line);
 }
 
 /* --- event -------------------------------------------------------------- */
@@ -628,7 +637,7 @@ wait_simple (TvCtx *ctx, const TvStmt *stmt, guint32 id, TvWaitKind kind,
   tv_shared_unlock (sh);
   tv_emit_at (ctx, t, TV_EV_STATE, line, 0, 0, TV_STATE_RUNNING);
   ctx->acquired = r == TV_BLOCK_READY;
-  return tv_gil_take (ctx, line);
+  return gil_take (ctx, line);
 }
 
 static TvFlow
@@ -766,7 +775,7 @@ wait_condition (TvCtx *ctx, const TvStmt *stmt, guint32 id)
   tv_emit_at (ctx, t, TV_EV_ACQUIRE, line, id, releaser, release_time);
   tv_emit_at (ctx, t, TV_EV_STATE, line, 0, 0, TV_STATE_RUNNING);
   ctx->acquired = notified;
-  return tv_gil_take (ctx, line);
+  return gil_take (ctx, line);
 }
 
 TvFlow
