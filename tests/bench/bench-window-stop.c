@@ -497,6 +497,8 @@ print_table (gboolean engine,
       if (r->ms->len > 0 && worst (r->ms) > 100)
         g_string_append (notes, " over 100 ms;");
 
+      if (r->ms->len == 0 && notes->len == 0)
+        continue;   /* not asked for (--case) */
       if (r->ms->len == 0)
         printf ("%-30s %10s %10s", cases[i].name, "-", "-");
       else
@@ -513,19 +515,23 @@ print_json (gboolean engine,
             guint    n)
 {
   printf ("{\n  \"mode\": \"%s\",\n  \"cases\": [\n", engine ? "engine" : "window");
-  for (guint i = 0; i < n; i++)
+  for (guint i = 0, first = TRUE; i < n; i++)
     {
       Result *r = &results[i];
 
+      if (r->ms->len == 0 && r->ended_alone == 0)
+        continue;   /* not asked for (--case) */
+      printf ("%s", first ? "" : ",\n");
+      first = FALSE;
       printf ("    {\"case\": \"%s\", \"stops\": %u, \"median_ms\": %.2f, \"worst_ms\": %.2f",
               cases[i].name, r->ms->len, median (r->ms), worst (r->ms));
       if (engine)
         printf (", \"reaped_median_ms\": %.2f, \"reaped_worst_ms\": %.2f",
                 median (r->reap_ms), worst (r->reap_ms));
-      printf (", \"ended_alone\": %u, \"not_stopped\": %u, \"empty\": %u}%s\n",
-              r->ended_alone, r->not_stopped, r->empty, i + 1 < n ? "," : "");
+      printf (", \"ended_alone\": %u, \"not_stopped\": %u, \"empty\": %u}",
+              r->ended_alone, r->not_stopped, r->empty);
     }
-  printf ("  ]\n}\n");
+  printf ("\n  ]\n}\n");
 }
 
 int
