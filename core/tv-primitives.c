@@ -95,10 +95,17 @@ me_name (TvCtx *ctx)
  * the engine lock entirely.
  */
 
-/* How many times a thread looks at a held lock's owner word before it
- * blocks in the kernel (each look a load of a line the owner writes: some
- * tens of ns; a few hundred ns in all, what an adaptive mutex spins). */
-#define TV_LOCK_SPINS 64
+/*
+ * How many times a thread looks at a held lock's owner word before it
+ * blocks in the kernel: ~400 ns here (a look is an L1 hit until the owner
+ * writes the line), what an adaptive mutex spins, and several times the
+ * other thread's turn in a tight `with L: x += 1` loop.  With 64 looks
+ * (~50 ns) two such threads doing 1M turns each went through the kernel
+ * ~75K times; with 256 to 2048, 1K to 40K times, as the load of the
+ * machine went.  No PAUSE: on the virtual machine measured it costs
+ * ~50 ns.
+ */
+#define TV_LOCK_SPINS 512
 
 static inline gboolean
 is_fast_kind (const TvObj *obj)
