@@ -601,6 +601,41 @@ test_refused (void)
   run_clear (&run);
 }
 
+/* A lock first used while another thread holds the dynamic loader's lock
+ * (a library's constructor in dlopen() waits for that thread): naming it
+ * must not wait for the loader (dladdr would, and the program would
+ * deadlock; the fixture's alarm then kills it).  Names come from the
+ * symbol tables: a static variable, a dlopen()ed library's, the code. */
+static void
+test_loader_lock (void)
+{
+  g_autofree char *library = g_strdup_printf ("%s/libpreload-loader-lock-lib.so",
+                                              g_getenv ("TV_PRELOAD_FIXTURES"));
+  const char *argv[] = { fixture ("loader-lock"), library, NULL };
+  const TvTraceObject *fresh = NULL;
+  Run run;
+
+  run_both (argv, &run);
+  g_assert_cmpstr (run.out, ==, "loaded\n");
+  g_assert_cmpint (run.status, ==, 0);
+
+  g_assert_nonnull (tv_trace_find_object (run.trace, "static_lock"));
+  g_assert_nonnull (tv_trace_find_object (run.trace, "library_lock"));
+  g_assert_nonnull (tv_trace_find_object (run.trace, "constructor_running"));
+  /* The heap mutex: its id and the function that first locked it. */
+  for (guint id = 1; fresh == NULL && id <= tv_trace_get_n_objects (run.trace); id++)
+    {
+      const TvTraceObject *object = tv_trace_get_object (run.trace, id);
+
+      if (object != NULL && object->kind == TV_OBJ_LOCK
+          && g_str_has_prefix (object->name, "mutex ") && strstr (object->name, " (helper+0x") != NULL)
+        fresh = object;
+    }
+  g_assert_nonnull (fresh);
+  g_assert_cmpuint (fresh->holds->len, ==, 1);
+  run_clear (&run);
+}
+
 /* --- Python ---------------------------------------------------------------- */
 
 /* The real interpreter (not a wrapper script), or NULL: skip. */
@@ -981,6 +1016,7 @@ main (int    argc,
   g_test_add_func ("/tv/preload/exec", test_exec);
   g_test_add_func ("/tv/preload/export", test_export);
   g_test_add_func ("/tv/preload/refused", test_refused);
+  g_test_add_func ("/tv/preload/loader-lock", test_loader_lock);
   g_test_add_func ("/tv/preload/python/threads", test_python_threads);
   g_test_add_func ("/tv/preload/python/queue", test_python_queue);
   g_test_add_func ("/tv/preload/python/gil", test_python_gil);

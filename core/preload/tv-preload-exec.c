@@ -41,11 +41,14 @@ static char saved_preload[1024];
 static char saved_fd[64];
 static char saved_pid[64];
 
+static void resolve (void);
+
 void
 tv_preload_exec_save_environment (void)
 {
   const char *value;
 
+  resolve ();
   if ((value = getenv ("LD_PRELOAD")) != NULL)
     snprintf (saved_preload, sizeof saved_preload, "LD_PRELOAD=%s", value);
   if ((value = getenv (TV_PRELOAD_ENV_FD)) != NULL)
@@ -182,25 +185,45 @@ tv_preload_exec_parent (uint32_t *creator,
 
 typedef int (*ExecveFunc) (const char *, char *const[], char *const[]);
 typedef int (*FexecveFunc) (int, char *const[], char *const[]);
+typedef int (*SpawnFunc) (pid_t *, const char *, const posix_spawn_file_actions_t *,
+                          const posix_spawnattr_t *, char *const[], char *const[]);
+
+/* The real functions, found by the constructor: dlsym() takes the loader's
+ * lock, which a wrapper called in a vfork() child or beside a dlopen() of
+ * another thread must not wait for. */
+static struct
+{
+  ExecveFunc  execve;
+  ExecveFunc  execvpe;
+  FexecveFunc fexecve;
+  SpawnFunc   posix_spawn;
+  SpawnFunc   posix_spawnp;
+} real;
+
+static void
+resolve (void)
+{
+  if (real.execve != NULL)
+    return;
+  real.execvpe = (ExecveFunc) dlsym (RTLD_NEXT, "execvpe");
+  real.fexecve = (FexecveFunc) dlsym (RTLD_NEXT, "fexecve");
+  real.posix_spawn = (SpawnFunc) dlsym (RTLD_NEXT, "posix_spawn");
+  real.posix_spawnp = (SpawnFunc) dlsym (RTLD_NEXT, "posix_spawnp");
+  real.execve = (ExecveFunc) dlsym (RTLD_NEXT, "execve");
+}
 
 static ExecveFunc
 real_execve (void)
 {
-  static ExecveFunc func;
-
-  if (func == NULL)
-    func = (ExecveFunc) dlsym (RTLD_NEXT, "execve");
-  return func;
+  resolve ();
+  return real.execve;
 }
 
 static ExecveFunc
 real_execvpe (void)
 {
-  static ExecveFunc func;
-
-  if (func == NULL)
-    func = (ExecveFunc) dlsym (RTLD_NEXT, "execvpe");
-  return func;
+  resolve ();
+  return real.execvpe;
 }
 
 TV_PRELOAD_EXPORT int
@@ -240,10 +263,10 @@ fexecve (int          fd,
          char *const  argv[],
          char *const  envp[])
 {
-  static FexecveFunc func;
+  FexecveFunc func;
 
-  if (func == NULL)
-    func = (FexecveFunc) dlsym (RTLD_NEXT, "fexecve");
+  resolve ();
+  func = real.fexecve;
   WITH_ENVIRONMENT (envp, false, func (fd, argv, new_env), func (fd, argv, envp));
 }
 
@@ -297,11 +320,8 @@ execle (const char *path,
 }
 
 /* posix_spawn: a new process, started by this thread. */
-typedef int (*SpawnFunc) (pid_t *, const char *, const posix_spawn_file_actions_t *,
-                          const posix_spawnattr_t *, char *const[], char *const[]);
-
 static int
-traced_spawn (const char                       *name,
+traced_spawn (SpawnFunc                         func,
               pid_t                            *pid,
               const char                       *path,
               const posix_spawn_file_actions_t *actions,
@@ -309,8 +329,6 @@ traced_spawn (const char                       *name,
               char *const                       argv[],
               char *const                       envp[])
 {
-  SpawnFunc func = (SpawnFunc) dlsym (RTLD_NEXT, name);
-
   WITH_ENVIRONMENT (envp, true, func (pid, path, actions, attr, argv, new_env),
                     func (pid, path, actions, attr, argv, envp));
 }
@@ -323,7 +341,8 @@ posix_spawn (pid_t                            *pid,
              char *const                       argv[],
              char *const                       envp[])
 {
-  return traced_spawn ("posix_spawn", pid, path, actions, attr, argv, envp);
+  resolve ();
+  return traced_spawn (real.posix_spawn, pid, path, actions, attr, argv, envp);
 }
 
 TV_PRELOAD_EXPORT int
@@ -334,5 +353,6 @@ posix_spawnp (pid_t                            *pid,
               char *const                       argv[],
               char *const                       envp[])
 {
-  return traced_spawn ("posix_spawnp", pid, file, actions, attr, argv, envp);
+  resolve ();
+  return traced_spawn (real.posix_spawnp, pid, file, actions, attr, argv, envp);
 }

@@ -11,10 +11,12 @@
  * the object and publishes its id; anyone else who meets the key spins the
  * few instructions until the id is there.  No lock, no allocation.
  *
- * Names: the symbol the object lives in (dladdr), e.g. `counter_lock`,
- * else its id and the code that first used it, e.g. `mutex 7 (worker+0x2c)`
- * or `mutex 7 (race+0x11a9)` (the executable's name and offset when it
- * exports no symbols); CPython's locks are `Python lock 7`.
+ * Names: the symbol the object lives in, e.g. `counter_lock`, else its id
+ * and the code that first used it, e.g. `mutex 7 (worker+0x2c)` or
+ * `mutex 7 (race+0x11a9)` (the file's name and address when it has no
+ * symbol there); CPython's locks are `Python lock 7`.  The symbols are read
+ * without the loader's lock (tv-preload-symbols.c), so naming an object
+ * waits for nothing, even in a signal handler or beside a dlopen().
  *
  * The GIL (CPython 3.x with pthreads): a mutex + condition pair inside
  * `_PyRuntime`, followed by the "switch" pair that FORCE_SWITCHING uses.
@@ -79,9 +81,8 @@ static _Atomic int64_t gil_last_time;
 static _Atomic uint32_t gil_handovers;
 static _Atomic bool gil_requested;
 
-/* _PyRuntime's range, looked up once per process (0 = not Python). */
+/* _PyRuntime's range, looked up by the constructor (0 = not Python). */
 static uintptr_t py_runtime_start, py_runtime_end;
-static _Atomic int py_checked;
 
 static const char *
 kind_word (TvObjectKind kind)
@@ -96,60 +97,6 @@ kind_word (TvObjectKind kind)
     case TV_OBJ_GIL: return "GIL";
     default: return "object";
     }
-}
-
-/* "symbol", "symbol+0x10", "func+0x2c" or "file+0x11a9". */
-static void
-describe_address (uintptr_t   address,
-                  bool        data,
-                  char       *buffer,
-                  size_t      size)
-{
-  Dl_info info;
-  const ElfW (Sym) *sym = NULL;
-  const char *file;
-
-  buffer[0] = '\0';
-  if (dladdr1 ((void *) address, &info, (void **) &sym, RTLD_DL_SYMENT) == 0)
-    return;
-
-  if (info.dli_sname != NULL && info.dli_saddr != NULL)
-    {
-      uintptr_t start = (uintptr_t) info.dli_saddr;
-
-      /* dladdr finds the nearest symbol below: for data, it must contain
-       * the address (a heap address past the end of .bss is not in it). */
-      if (data && sym != NULL && address >= start + (sym->st_size > 0 ? sym->st_size : 1))
-        return;
-      if (address == start)
-        snprintf (buffer, size, "%s", info.dli_sname);
-      else
-        snprintf (buffer, size, "%s+0x%lx", info.dli_sname, (unsigned long) (address - start));
-      return;
-    }
-  if (data || info.dli_fname == NULL)
-    return;
-  file = strrchr (info.dli_fname, '/');
-  file = file != NULL ? file + 1 : info.dli_fname;
-  if (*file == '\0')
-    {
-      /* The main program: dladdr gives it an empty name. */
-      static char exe[64];
-
-      if (exe[0] == '\0')
-        {
-          char path[256];
-          ssize_t n = readlink ("/proc/self/exe", path, sizeof path - 1);
-          const char *base;
-
-          path[n > 0 ? n : 0] = '\0';
-          base = strrchr (path, '/');
-          snprintf (exe, sizeof exe, "%.63s", base != NULL ? base + 1 : path);
-        }
-      file = exe;
-    }
-  snprintf (buffer, size, "%s+0x%lx", file,
-            (unsigned long) (address - (uintptr_t) info.dli_fbase));
 }
 
 static uint32_t
@@ -172,21 +119,11 @@ tv_preload_new_object (TvPreloadThread *self,
   return emit_object (self, atomic_fetch_add (&tv_preload_shared->next_object, 1), kind, name);
 }
 
-static void py_check (void);
-
 /* Whether `code` is CPython's own (the interpreter, or libpython). */
 static bool
 in_python (uintptr_t code)
 {
-  static uintptr_t python_base;
-  Dl_info info;
-
-  py_check ();
-  if (python_base == 0 && py_runtime_start != 0
-      && dladdr ((void *) py_runtime_start, &info) != 0)
-    python_base = (uintptr_t) info.dli_fbase;
-  return python_base != 0 && dladdr ((void *) code, &info) != 0
-         && (uintptr_t) info.dli_fbase == python_base;
+  return py_runtime_start != 0 && tv_preload_same_file (py_runtime_start, code);
 }
 
 /* "counter_lock" (its symbol), "mutex 7 (worker+0x2c)" (the code that
@@ -203,15 +140,13 @@ name_object (TvPreloadThread *self,
   char symbol[160], where[160], name[200];
 
   self->guard++;
-  describe_address ((uintptr_t) address, true, symbol, sizeof symbol);
-  if (symbol[0] != '\0')
+  if (tv_preload_describe_address ((uintptr_t) address, true, symbol, sizeof symbol))
     snprintf (name, sizeof name, "%s", symbol);
   else if (kind == TV_OBJ_SEMAPHORE && in_python (caller))
     snprintf (name, sizeof name, "Python lock %u", id);
   else
     {
-      describe_address (caller, false, where, sizeof where);
-      if (where[0] != '\0')
+      if (tv_preload_describe_address (caller, false, where, sizeof where))
         snprintf (name, sizeof name, "%s %u (%s)", kind_word (kind), id, where);
       else
         snprintf (name, sizeof name, "%s %u", kind_word (kind), id);
@@ -266,15 +201,15 @@ tv_preload_object (TvPreloadThread *self,
 
 /* --- The GIL --------------------------------------------------------------- */
 
-static void
-py_check (void)
+void
+tv_preload_gil_init (void)
 {
   void *runtime;
   Dl_info info;
   const ElfW (Sym) *sym = NULL;
 
-  if (atomic_load_explicit (&py_checked, memory_order_acquire))
-    return;
+  /* Called by the constructor, where the loader's lock is not in the way:
+   * dlsym() and dladdr1() take it. */
   runtime = dlsym (RTLD_DEFAULT, "_PyRuntime");
   if (runtime != NULL
       && dladdr1 (runtime, &info, (void **) &sym, RTLD_DL_SYMENT) != 0 && sym != NULL)
@@ -282,7 +217,6 @@ py_check (void)
       py_runtime_start = (uintptr_t) runtime;
       py_runtime_end = py_runtime_start + (sym->st_size > 0 ? sym->st_size : 4096);
     }
-  atomic_store_explicit (&py_checked, 1, memory_order_release);
 }
 
 static bool
@@ -301,9 +235,6 @@ tv_preload_gil_check (TvPreloadThread *self,
   if (tv_preload_gil_mutex != 0)
     return tv_preload_is_gil (mutex);
 
-  self->guard++;
-  py_check ();
-  self->guard--;
   if (py_runtime_start == 0 || !in_py_runtime (address))
     return false;
 

@@ -654,6 +654,7 @@ tv_preload_init (void)
   tv_preload_resolve ();
   self->guard++;
   tv_preload_exec_save_environment ();
+  tv_preload_gil_init ();
   continued = tv_preload_exec_continued (&index, &process);
   if (!tv_preload_exec_parent (&creator, &start_time))
     creator = TV_NO_THREAD;

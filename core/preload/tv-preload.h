@@ -13,6 +13,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tv-event.h"
@@ -186,6 +187,18 @@ tv_preload_slot_last (TvPreloadSlot *slot,
   return thread == 0 ? TV_NO_THREAD : thread - 1;
 }
 
+/* Writes the name of the symbol that contains `address` ("counter_lock",
+ * "worker+0x2c"), or for code in no symbol the file's name and address
+ * ("race+0x11a9"); false when there is none (the heap, a stack).  `data`:
+ * the address of a variable, else of code.  Takes no lock, allocates
+ * nothing (tv-preload-symbols.c). */
+bool tv_preload_describe_address (uintptr_t address,
+                                  bool      data,
+                                  char     *buffer,
+                                  size_t    size);
+/* Whether `a` and `b` are in the same loaded file. */
+bool tv_preload_same_file (uintptr_t a, uintptr_t b);
+
 /* Emits OBJECT_NEW for a fresh object id named `name`. */
 uint32_t tv_preload_new_object (TvPreloadThread *self,
                                 TvObjectKind     kind,
@@ -199,6 +212,8 @@ extern uintptr_t tv_preload_gil_cond;
 extern uintptr_t tv_preload_gil_switch_mutex;
 extern uintptr_t tv_preload_gil_switch_cond;
 
+/* Finds CPython's _PyRuntime, if any (the constructor). */
+void tv_preload_gil_init (void);
 /* Called before a mutex lock: may recognise the GIL from the pattern of
  * take_gil() (see tv-preload-names.c).  True when `mutex` is now known to
  * be one of the GIL's own and must be handled by the GIL functions. */
