@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TV_RECORDER_MAX_CAPACITY (1u << 30)
@@ -121,6 +122,7 @@ tv_recorder_new (uint32_t n_rings,
       atomic_init (&ring->tail, 0);
       atomic_init (&ring->dropped, 0);
       atomic_init (&ring->in_use, 0);
+      atomic_init (&ring->wait_full_ms, 0);
       ring->dropped_reported = 0;
       ring->mask = capacity - 1;
       ring->events = (TvEvent *) (base + events_offset + (size_t) i * ring_bytes);
@@ -250,6 +252,40 @@ tv_recorder_drain (TvRecorder  *self,
     }
 
   return total;
+}
+
+void
+tv_recorder_set_wait_when_full (TvRecorder *self,
+                                uint32_t    max_wait_ms)
+{
+  for (uint32_t i = 0; i < self->n_rings; i++)
+    atomic_store_explicit (&self->rings[i].wait_full_ms, max_wait_ms, memory_order_relaxed);
+}
+
+bool
+tv_ring_wait_for_room (TvRing   *ring,
+                       uint64_t  head)
+{
+  uint32_t max_ms = atomic_load_explicit (&ring->wait_full_ms, memory_order_relaxed);
+  const struct timespec nap = { 0, 20000 };
+  struct timespec now;
+  int64_t deadline;
+
+  if (max_ms == 0)
+    return false;
+  clock_gettime (CLOCK_MONOTONIC, &now);
+  deadline = (int64_t) now.tv_sec * 1000000000 + now.tv_nsec + (int64_t) max_ms * 1000000;
+
+  /* Short naps: the consumer needs the CPU more than we do. */
+  do
+    {
+      nanosleep (&nap, NULL);
+      if (head - atomic_load_explicit (&ring->tail, memory_order_acquire) <= ring->mask)
+        return true;
+      clock_gettime (CLOCK_MONOTONIC, &now);
+    }
+  while ((int64_t) now.tv_sec * 1000000000 + now.tv_nsec < deadline);
+  return false;
 }
 
 uint64_t

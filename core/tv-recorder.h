@@ -12,7 +12,9 @@
  * Recording (tv_ring_emit) takes no lock and allocates nothing: it stores the
  * event at `head` and publishes it with a release store.  A full ring never
  * blocks: the event is counted in the ring's `dropped` counter instead, and
- * the consumer reports the count (TV_EV_DROPPED).
+ * the consumer reports the count (TV_EV_DROPPED).  Unless the consumer asked
+ * (tv_recorder_set_wait_when_full(), what a TvCollector does): then the
+ * producer waits a bounded time for room first.
  */
 #pragma once
 
@@ -35,6 +37,7 @@ typedef struct
   uint32_t mask;                           /* capacity - 1 */
   _Atomic uint32_t in_use;                 /* claimed by a thread */
   TvEvent *events;                         /* inside the shared mapping */
+  _Atomic uint32_t wait_full_ms;           /* set by the consumer, 0: drop */
 } TvRing;
 
 /*
@@ -83,6 +86,17 @@ typedef void (*TvDrainFunc) (uint32_t        ring_index,
  */
 size_t      tv_recorder_drain (TvRecorder *self, TvDrainFunc func, void *user_data);
 
+/*
+ * Consumer side: from now on a producer that finds its ring full waits up
+ * to `max_wait_ms` for the consumer to make room before it drops the event
+ * (0, the default: drop at once).  For a consumer that drains from a thread
+ * of its own (TvCollector), so that a collector the scheduler leaves
+ * waiting loses nothing; never for one that may go away.
+ */
+void        tv_recorder_set_wait_when_full (TvRecorder *self, uint32_t max_wait_ms);
+/* Producer side, out of line: waits for room as set above; true if some. */
+bool        tv_ring_wait_for_room (TvRing *ring, uint64_t head);
+
 /* Total of all rings' drop counters. */
 uint64_t    tv_recorder_get_dropped (const TvRecorder *self);
 
@@ -97,7 +111,7 @@ tv_ring_emit (TvRing *ring, const TvEvent *event)
   uint64_t head = atomic_load_explicit (&ring->head, memory_order_relaxed);
   uint64_t tail = atomic_load_explicit (&ring->tail, memory_order_acquire);
 
-  if (head - tail > ring->mask)
+  if (head - tail > ring->mask && !tv_ring_wait_for_room (ring, head))
     {
       atomic_fetch_add_explicit (&ring->dropped, 1, memory_order_relaxed);
       return false;
