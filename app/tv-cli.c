@@ -18,6 +18,7 @@
 
 #include "tv-capture-reader.h"
 #include "tv-chrome-import.h"
+#include "tv-collector.h"
 #include "tv-cli.h"
 #ifdef TV_WITH_TRACE
 # include "tv-trace-cmd.h"
@@ -423,6 +424,7 @@ tv_cli_execute (TvScenario          *scenario,
   TvRunOptions options = TV_RUN_OPTIONS_INIT;
   g_autoptr(GError) error = NULL;
   g_autoptr(TvRun) run = NULL;
+  g_autoptr(TvCollector) collector = NULL;
   TvRecorder *recorder;
   guint n_signals = 0;
   guint sigint_id, sigterm_id;
@@ -439,6 +441,8 @@ tv_cli_execute (TvScenario          *scenario,
 
   options.speed = setup->speed;
   options.print_fd = setup->print_fd;
+  /* Rings that last while the collector waits for the CPU. */
+  options.ring_capacity = tv_collector_ring_capacity_for (scenario);
 
   run = tv_run_new (scenario, &options, &error);
   if (run == NULL)
@@ -455,6 +459,12 @@ tv_cli_execute (TvScenario          *scenario,
   sigint_id = g_unix_signal_add (SIGINT, signal_cb, &n_signals);
   sigterm_id = g_unix_signal_add (SIGTERM, signal_cb, &n_signals);
 
+  /*
+   * A thread recording flat out fills a ring in milliseconds: the collector
+   * empties the rings from a thread of its own, and the loop below feeds
+   * what it collected to the trace (and the writer) at its own pace.
+   */
+  collector = tv_collector_new (recorder, TV_COLLECTOR_INTERVAL_US);
   if (!tv_run_start (run, &error))
     {
       g_printerr ("threadviz: cannot start the run: %s\n",
@@ -468,10 +478,7 @@ tv_cli_execute (TvScenario          *scenario,
     {
       gboolean ended = tv_run_wait_timeout (run, TV_CLI_POLL_MS);
 
-      if (setup->writer != NULL)
-        tv_capture_writer_drain (setup->writer, trace, recorder);
-      else
-        tv_trace_drain (trace, recorder);
+      tv_collector_feed_full (collector, trace, setup->writer, 0);
       if (ended)
         break;
 
@@ -495,10 +502,9 @@ tv_cli_execute (TvScenario          *scenario,
     }
 
   tv_run_wait (run);
-  if (setup->writer != NULL)
-    tv_capture_writer_drain (setup->writer, trace, recorder);
-  else
-    tv_trace_drain (trace, recorder);
+  /* Every event, up to the last one the run recorded. */
+  tv_collector_stop (collector);
+  tv_collector_feed_full (collector, trace, setup->writer, 0);
   dispatch_pending ();
   g_source_remove (sigint_id);
   g_source_remove (sigterm_id);
