@@ -15,8 +15,10 @@
 
 /* How often the window drains a run when the frame clock does not (hidden). */
 #define POLL_INTERVAL_MS 100
-/* How long Stop waits for the run's end before it leaves it to the poll. */
-#define STOP_WAIT_MS 50
+/* How long Stop waits for the run's end before it leaves it to the poll:
+ * issue 5's bound, past which Stop is late anyway (a frame would only add
+ * to it), and a pause of the window short enough not to be seen as one. */
+#define STOP_WAIT_MS 100
 
 G_DEFINE_FINAL_TYPE (TvWindow, tv_window, ADW_TYPE_APPLICATION_WINDOW)
 
