@@ -601,6 +601,36 @@ test_refused (void)
   run_clear (&run);
 }
 
+/* Children started without fork(): system() and popen() (libc's internal
+ * posix_spawn) and posix_spawnp(); each is drawn started by the thread
+ * that started it. */
+static void
+test_spawn (void)
+{
+  const char *argv[] = { fixture ("spawn"), NULL };
+  const TvTraceThread *main_thread;
+  guint children = 0;
+  Run run;
+
+  run_both (argv, &run);
+  g_assert_cmpstr (run.out, ==, "from system\nfrom popen\nfrom posix_spawn\n");
+  g_assert_cmpint (run.status, ==, 0);
+
+  g_assert_cmpuint (count_processes (run.trace), ==, 4);
+  main_thread = tv_trace_get_thread (run.trace, 0);
+  for (guint i = 1; i < tv_trace_get_n_threads (run.trace); i++)
+    {
+      const TvTraceThread *thread = tv_trace_get_thread (run.trace, i);
+
+      g_assert_cmpint (thread->pid, !=, main_thread->pid);
+      g_assert_cmpuint (count_links (run.trace, TV_LINK_START, main_thread->index, i), ==, 1);
+      children++;
+    }
+  g_assert_cmpuint (children, ==, 3);
+  g_assert_nonnull (tv_trace_find_thread (run.trace, "echo"));
+  run_clear (&run);
+}
+
 /* A lock first used while another thread holds the dynamic loader's lock
  * (a library's constructor in dlopen() waits for that thread): naming it
  * must not wait for the loader (dladdr would, and the program would
@@ -1016,6 +1046,7 @@ main (int    argc,
   g_test_add_func ("/tv/preload/exec", test_exec);
   g_test_add_func ("/tv/preload/export", test_export);
   g_test_add_func ("/tv/preload/refused", test_refused);
+  g_test_add_func ("/tv/preload/spawn", test_spawn);
   g_test_add_func ("/tv/preload/loader-lock", test_loader_lock);
   g_test_add_func ("/tv/preload/python/threads", test_python_threads);
   g_test_add_func ("/tv/preload/python/queue", test_python_queue);

@@ -198,6 +198,8 @@ static struct
   FexecveFunc fexecve;
   SpawnFunc   posix_spawn;
   SpawnFunc   posix_spawnp;
+  int       (*system) (const char *);
+  FILE     *(*popen) (const char *, const char *);
 } real;
 
 static void
@@ -209,6 +211,8 @@ resolve (void)
   real.fexecve = (FexecveFunc) dlsym (RTLD_NEXT, "fexecve");
   real.posix_spawn = (SpawnFunc) dlsym (RTLD_NEXT, "posix_spawn");
   real.posix_spawnp = (SpawnFunc) dlsym (RTLD_NEXT, "posix_spawnp");
+  real.system = (int (*) (const char *)) dlsym (RTLD_NEXT, "system");
+  real.popen = (FILE *(*) (const char *, const char *)) dlsym (RTLD_NEXT, "popen");
   real.execve = (ExecveFunc) dlsym (RTLD_NEXT, "execve");
 }
 
@@ -317,6 +321,62 @@ execle (const char *path,
 
   COLLECT_ARGS (arg, ap, argv, envp = va_arg (ap, char **));
   return execve (path, argv, envp);
+}
+
+/* --- system() and popen() ---------------------------------------------------
+ *
+ * libc starts their shell with its internal posix_spawn, which no wrapper
+ * sees and whose environment is the process's own: the shell cannot be
+ * told who started it the way exec and posix_spawn tell their programs.
+ * So this thread leaves its index in the shared block under its pid, and
+ * the shell's constructor looks its parent's pid up there. */
+
+static void
+mark_spawner (void)
+{
+  TvPreloadThread *self = tv_preload_enter ();
+  TvPreloadSpawner *entry;
+  int32_t pid = (int32_t) getpid ();
+
+  if (self == NULL)
+    return;
+  entry = &tv_preload_shared->spawners[(uint32_t) pid % TV_PRELOAD_N_SPAWNERS];
+  atomic_store_explicit (&entry->pid, 0, memory_order_relaxed);
+  atomic_store_explicit (&entry->thread, self->index, memory_order_relaxed);
+  atomic_store_explicit (&entry->time, tv_preload_now (), memory_order_relaxed);
+  atomic_store_explicit (&entry->pid, pid, memory_order_release);
+}
+
+bool
+tv_preload_exec_spawner (uint32_t *creator,
+                         int64_t  *start_time)
+{
+  int32_t parent = (int32_t) getppid ();
+  TvPreloadSpawner *entry = &tv_preload_shared->spawners[(uint32_t) parent % TV_PRELOAD_N_SPAWNERS];
+
+  if (parent <= 1 || atomic_load_explicit (&entry->pid, memory_order_acquire) != parent)
+    return false;
+  *creator = atomic_load_explicit (&entry->thread, memory_order_relaxed);
+  *start_time = atomic_load_explicit (&entry->time, memory_order_relaxed);
+  return *creator < TV_PRELOAD_N_RINGS;
+}
+
+TV_PRELOAD_EXPORT int
+system (const char *command)
+{
+  resolve ();
+  if (command != NULL)
+    mark_spawner ();
+  return real.system (command);
+}
+
+TV_PRELOAD_EXPORT FILE *
+popen (const char *command,
+       const char *mode)
+{
+  resolve ();
+  mark_spawner ();
+  return real.popen (command, mode);
 }
 
 /* posix_spawn: a new process, started by this thread. */

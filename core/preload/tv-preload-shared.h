@@ -48,6 +48,19 @@ typedef struct
   uint64_t         reserved;
 } TvPreloadSlot;
 
+/* Who started a child that cannot say so itself (system(), popen(): libc
+ * starts their shell through its internal posix_spawn, whose environment
+ * the library cannot touch).  The shell's constructor finds its parent's
+ * entry by pid (slot pid % N).  Written last: pid, with release. */
+#define TV_PRELOAD_N_SPAWNERS   64
+
+typedef struct
+{
+  _Atomic int32_t  pid;       /* the spawning process, 0 = none */
+  _Atomic uint32_t thread;    /* its thread that spawned */
+  _Atomic int64_t  time;      /* when */
+} TvPreloadSpawner;
+
 typedef struct
 {
   uint32_t          magic;
@@ -60,6 +73,7 @@ typedef struct
   _Atomic uint32_t  slots_full;     /* objects not traced: table full */
   _Atomic uint32_t  rings_full;     /* threads not traced: no ring left */
   _Atomic uint32_t  attach_failed;  /* processes that could not attach */
+  TvPreloadSpawner  spawners[TV_PRELOAD_N_SPAWNERS];
   _Alignas (64) TvPreloadSlot slots[TV_PRELOAD_N_SLOTS];
 } TvPreloadShared;
 

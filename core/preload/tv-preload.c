@@ -710,6 +710,8 @@ tv_preload_init (void)
           self->guard--;
           return;
         }
+      if (creator == TV_NO_THREAD && !tv_preload_exec_spawner (&creator, &start_time))
+        creator = TV_NO_THREAD;
       new_process (self);
       comm_name (name, sizeof name);
       emit_thread_new (self, name, creator);

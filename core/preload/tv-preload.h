@@ -251,6 +251,9 @@ bool tv_preload_exec_continued (uint32_t *index, uint32_t *process);
  * (posix_spawn, vfork + exec): then that thread and when.  Removes the
  * variable either way. */
 bool tv_preload_exec_parent (uint32_t *creator, int64_t *start_time);
+/* Whether this process's parent left its spawning thread for it (system(),
+ * popen()): then that thread and when.  Needs the shared block. */
+bool tv_preload_exec_spawner (uint32_t *creator, int64_t *start_time);
 
 /* --- The real functions (tv-preload.c) ---------------------------------- */
 
