@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <string.h>
 
 #include <adwaita.h>
 
@@ -52,6 +53,8 @@ struct _TvTimeline
 
   guint           tick_id;
   gulong          trace_changed_id;
+
+  TvTimelineStats stats;
 
   /* Input state */
   double          pointer_x;
@@ -532,10 +535,17 @@ tv_timeline_snapshot (GtkWidget   *widget,
     {
       GtkSnapshot *drawing = gtk_snapshot_new ();
 
+      gint64 start = g_get_monotonic_time (), took;
+
       fill_options (self, &options);
       cr = gtk_snapshot_append_cairo (drawing, &GRAPHENE_RECT_INIT (0, 0, width, height));
       tv_renderer_draw (self->trace, &options, cr);
       cairo_destroy (cr);
+
+      took = g_get_monotonic_time () - start;
+      self->stats.draws++;
+      self->stats.draw_total_us += took;
+      self->stats.draw_max_us = MAX (self->stats.draw_max_us, took);
 
       g_clear_pointer (&self->cache, gsk_render_node_unref);
       self->cache = gtk_snapshot_free_to_node (drawing);
@@ -1021,13 +1031,14 @@ void
 tv_timeline_poll (TvTimeline *self)
 {
   gboolean finished;
-  gint64 now;
+  gint64 now, start, took;
 
   g_return_if_fail (TV_IS_TIMELINE (self));
 
   if (self->trace == NULL || (self->run == NULL && self->live_func == NULL))
     return;
 
+  start = g_get_monotonic_time ();
   if (self->live_func != NULL)
     {
       now = -1;
@@ -1052,6 +1063,10 @@ tv_timeline_poll (TvTimeline *self)
       if (!finished)
         now = MAX (now, tv_clock_now (tv_run_get_clock (self->run)));
     }
+  took = g_get_monotonic_time () - start;
+  self->stats.polls++;
+  self->stats.feed_total_us += took;
+  self->stats.feed_max_us = MAX (self->stats.feed_max_us, took);
   tv_timeline_view_set_duration (self->view, now);
 
   /* Bars grow with the clock even when no event arrives. */
@@ -1065,6 +1080,24 @@ tv_timeline_poll (TvTimeline *self)
         tv_timeline_set_live_func (self, NULL, NULL);
       g_signal_emit (self, signals[RUN_ENDED], 0);
     }
+}
+
+void
+tv_timeline_get_stats (TvTimeline      *self,
+                       TvTimelineStats *stats)
+{
+  g_return_if_fail (TV_IS_TIMELINE (self));
+  g_return_if_fail (stats != NULL);
+
+  *stats = self->stats;
+}
+
+void
+tv_timeline_reset_stats (TvTimeline *self)
+{
+  g_return_if_fail (TV_IS_TIMELINE (self));
+
+  memset (&self->stats, 0, sizeof self->stats);
 }
 
 /* --- Tooltips ---------------------------------------------------------- */

@@ -84,6 +84,25 @@ void            tv_timeline_add_pause    (TvTimeline     *self,
                                           gint64          time);
 guint           tv_timeline_get_n_pauses (TvTimeline     *self);
 
+/*
+ * Where a live timeline's main-loop time goes, for threadviz-bench-window
+ * (docs/performance.md, "Live recording"): the share of each frame spent
+ * adding events to the trace, and drawing it with the renderer.
+ */
+typedef struct
+{
+  guint  polls;          /* drains or feeds */
+  gint64 feed_max_us;    /* the longest one */
+  gint64 feed_total_us;
+  guint  draws;          /* renderer drawings (the cache was stale) */
+  gint64 draw_max_us;
+  gint64 draw_total_us;
+} TvTimelineStats;
+
+void            tv_timeline_get_stats    (TvTimeline      *self,
+                                          TvTimelineStats *stats);
+void            tv_timeline_reset_stats  (TvTimeline      *self);
+
 /* The text of the tooltip at (x, y) in widget coordinates, or NULL. */
 char           *tv_timeline_dup_tooltip_at (TvTimeline   *self,
                                             double        x,
