@@ -267,7 +267,7 @@ tv_ring_wait_for_room (TvRing   *ring,
                        uint64_t  head)
 {
   uint32_t max_ms = atomic_load_explicit (&ring->wait_full_ms, memory_order_relaxed);
-  const struct timespec nap = { 0, 20000 };
+  struct timespec nap = { 0, 20000 };
   struct timespec now;
   int64_t deadline;
 
@@ -276,10 +276,13 @@ tv_ring_wait_for_room (TvRing   *ring,
   clock_gettime (CLOCK_MONOTONIC, &now);
   deadline = (int64_t) now.tv_sec * 1000000000 + now.tv_nsec + (int64_t) max_ms * 1000000;
 
-  /* Short naps: the consumer needs the CPU more than we do. */
+  /* Naps from 20 µs up to 1 ms: the consumer needs the CPU more than we
+   * do, and twenty threads waiting must not keep it from running. */
   do
     {
       nanosleep (&nap, NULL);
+      if (nap.tv_nsec < 1000000)
+        nap.tv_nsec *= 2;
       if (head - atomic_load_explicit (&ring->tail, memory_order_acquire) <= ring->mask)
         return true;
       clock_gettime (CLOCK_MONOTONIC, &now);
