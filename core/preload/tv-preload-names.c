@@ -400,6 +400,7 @@ tv_preload_gil_after_fork (TvPreloadThread *self)
   snprintf (name, sizeof name, "GIL (pid %d)", (int) getpid ());
   gil_object = tv_preload_new_object (self, TV_OBJ_GIL, name);
   atomic_store (&gil_last_thread, 0);
+  atomic_store (&gil_requested, false);
   if (self->gil == TV_GIL_HOLDING)
     tv_preload_emit (self, TV_EV_ACQUIRE, gil_object, TV_NO_THREAD, 0);
 }
