@@ -260,6 +260,13 @@ file_of (uintptr_t address)
   return NULL;
 }
 
+void
+tv_preload_symbols_after_fork (void)
+{
+  /* A thread of the parent may have been building: it is not here. */
+  atomic_store (&building, 0);
+}
+
 /* --- Looking up ---------------------------------------------------------- */
 
 static const char *

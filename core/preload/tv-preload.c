@@ -565,6 +565,7 @@ fork_child (void)
   TvPreloadThread *self = &tv_preload_self;
   bool held_gil = self->gil == TV_GIL_HOLDING;
 
+  tv_preload_symbols_after_fork ();
   if (!tv_preload_active || self->ring == NULL)
     return;
 

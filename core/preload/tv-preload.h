@@ -198,6 +198,8 @@ bool tv_preload_describe_address (uintptr_t address,
                                   size_t    size);
 /* Whether `a` and `b` are in the same loaded file. */
 bool tv_preload_same_file (uintptr_t a, uintptr_t b);
+/* In a fork child, before anything is named. */
+void tv_preload_symbols_after_fork (void);
 
 /* Emits OBJECT_NEW for a fresh object id named `name`. */
 uint32_t tv_preload_new_object (TvPreloadThread *self,
