@@ -1,13 +1,27 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * tv-collector.c: a thread that copies events out of the rings into
- * staging chunks; tv_collector_feed() hands them to the trace.
+ * tv-collector.c: a thread that copies events out of the rings, sorts each
+ * collection by time and queues it in chunks; tv_collector_feed() hands
+ * the chunks to the trace.
  *
- * The chunks are guarded by a mutex held for a drain or for taking chunks
- * off the queue: the collector never waits for the trace's thread to add
- * events, and the rings' producers never wait for anyone.  Each chunk holds
- * whole collections, so that a bounded feed (a frame's share) never splits
- * one collection's events, which are sorted together.
+ * A collection takes from every ring what was published when it began (the
+ * heads are read first, then the rings copied): its events are all earlier
+ * than the next collection's, but for one stamped just before the heads
+ * were read and published just after, which lands a little behind the
+ * trace's end.  Draining each ring to its current head instead would hand
+ * the next collection events earlier than the last ring's of this one, as
+ * many as were recorded while the other rings were copied; the trace adds
+ * an event at a cost proportional to how far behind its end it lands, in
+ * arrays every thread shares (a lock's holds, a variable's accesses).
+ * The sort, too, is done here rather than on the feeding thread: a feed is
+ * only adding events, in bounded slices if the consumer wants.
+ *
+ * The queue is guarded by a mutex held to push or take chunks: the
+ * collector never waits for the trace's thread to add events, and the
+ * rings' producers never wait for anyone (but for room in a full ring,
+ * tv_recorder_set_wait_when_full()).  The rings are drained through their
+ * public fields, exactly as tv_recorder_drain() does, TV_EV_DROPPED
+ * included; nobody else drains them meanwhile.
  *
  * pthreads rather than GMutex: GLib's futex-based mutex is invisible to
  * ThreadSanitizer, which the engine's suite runs under.
@@ -22,28 +36,22 @@
 
 #include "tv-capture.h"
 #include "tv-collector.h"
-#include "tv-trace-private.h"
 
 /* How long a producer whose ring is full waits for the collector before it
- * drops the event (tv_recorder_set_wait_when_full()). */
-#define WAIT_WHEN_FULL_MS 1000
+ * drops the event (tv_recorder_set_wait_when_full()): long enough for a
+ * consumer that holds the collector back (tv_collector_set_max_pending())
+ * to catch up. */
+#define WAIT_WHEN_FULL_MS 10000
 
-/* A chunk takes new collections until it holds this many events (2 MiB). */
-#define CHUNK_EVENTS 65536
+/* A chunk holds this many events (512 KiB): a bounded feed takes whole
+ * chunks. */
+#define CHUNK_EVENTS 16384
 
 /* Ring sizes: what all the rings of a run may map between them, and the
  * bounds of one ring (docs/performance.md, "Live recording"). */
-#define RING_BUDGET_EVENTS (8u << 20)
-#define RING_MIN_EVENTS    (64u << 10)
-#define RING_MAX_EVENTS    (1u << 20)
-
-typedef struct
-{
-  GArray *events;    /* TvEvent */
-  /* Every event of a later collection is later than this (see
-   * collect_once()); G_MAXINT64 when the rings were found empty after it. */
-  gint64  horizon;
-} Chunk;
+#define RING_BUDGET_EVENTS (4u << 20)
+#define RING_MIN_EVENTS    (16u << 10)
+#define RING_MAX_EVENTS    (256u << 10)
 
 struct _TvCollector
 {
@@ -53,30 +61,19 @@ struct _TvCollector
   gboolean    running;
   pthread_mutex_t lock;
   pthread_cond_t  cond;    /* on CLOCK_MONOTONIC */
-  gboolean    stopping;   /* under `lock` */
-  GQueue      chunks;     /* Chunk, oldest first, under `lock` */
-  gsize       pending;    /* events in `chunks`, under `lock` */
+  gboolean    stopping;    /* under `lock` */
+  gsize       max_pending; /* under `lock`; 0: no limit */
+  GQueue      chunks;      /* GArray of TvEvent, oldest first, under `lock` */
+  gsize       pending;     /* events in `chunks`, under `lock` */
+  TvCollectorStats stats;  /* under `lock` */
 
-  /* Under `lock` too (written by whoever collects). */
-  guint32     cb_ring;
-  guint64     cb_count;
-  gint64      cb_last;     /* the current ring's latest event */
-  gint64      cb_horizon;  /* the least of the rings' latest events */
-  gint64      horizon;     /* the last chunk's, never lower */
+  /* Whoever collects (the thread, or the feed when there is none). */
+  guint32     n_rings;
+  uint64_t   *heads;       /* the heads read at a collection's start */
+  int64_t    *last_time;   /* each ring's last event: TV_EV_DROPPED's time */
+  GArray     *batch;       /* the collection being made */
   gint64      last_collect;
-  TvCollectorStats stats;
-
-  /* The feeding thread's own: events fed from the chunks but later than
-   * their horizon, kept for the next feed. */
-  GArray     *held;
 };
-
-static void
-chunk_free (Chunk *chunk)
-{
-  g_array_unref (chunk->events);
-  g_free (chunk);
-}
 
 static gint64
 now_ns (void)
@@ -87,86 +84,130 @@ now_ns (void)
   return (gint64) ts.tv_sec * G_GINT64_CONSTANT (1000000000) + ts.tv_nsec;
 }
 
-static void
-collect_cb (uint32_t       ring_index,
-            const TvEvent *events,
-            size_t         n_events,
-            void          *user_data)
+static gint
+compare_time (gconstpointer a,
+              gconstpointer b)
 {
-  TvCollector *self = user_data;
-  Chunk *chunk = g_queue_peek_tail (&self->chunks);
+  gint64 ta = ((const TvEvent *) a)->time;
+  gint64 tb = ((const TvEvent *) b)->time;
 
-  g_array_append_vals (chunk->events, events, (guint) n_events);
-  self->pending += n_events;
+  return ta < tb ? -1 : ta > tb;
+}
 
-  /* A ring comes in one or two runs (it may wrap), one ring after another. */
-  if (ring_index != self->cb_ring)
+/* Copies ring `i` up to `head` into the batch and frees the slots. */
+static guint64
+take_ring (TvCollector *self,
+           guint32      i,
+           uint64_t     head)
+{
+  TvRing *ring = tv_recorder_get_ring (self->recorder, i);
+  uint64_t tail = atomic_load_explicit (&ring->tail, memory_order_relaxed);
+  uint64_t dropped;
+  guint64 n = head - tail;
+
+  if (n > 0)
     {
-      if (self->cb_ring != G_MAXUINT32)
-        self->cb_horizon = MIN (self->cb_horizon, self->cb_last);
-      self->cb_ring = ring_index;
-      self->cb_count = 0;
+      uint64_t capacity = (uint64_t) ring->mask + 1;
+      uint64_t start = tail & ring->mask;
+      uint64_t first = MIN (n, capacity - start);
+
+      /* The run may wrap around the end of the array: two copies. */
+      g_array_append_vals (self->batch, &ring->events[start], (guint) first);
+      if (first < n)
+        g_array_append_vals (self->batch, &ring->events[0], (guint) (n - first));
+      self->last_time[i] = ring->events[(head - 1) & ring->mask].time;
+
+      /* Only now may the producer overwrite the slots. */
+      atomic_store_explicit (&ring->tail, head, memory_order_release);
     }
-  self->cb_count += n_events;
-  self->cb_last = events[n_events - 1].time;
-  self->stats.high_water = MAX (self->stats.high_water, self->cb_count);
+
+  dropped = atomic_load_explicit (&ring->dropped, memory_order_relaxed);
+  if (dropped != ring->dropped_reported)
+    {
+      TvEvent event = {
+        .time = self->last_time[i],
+        .arg = (int64_t) (dropped - ring->dropped_reported),
+        .thread = i,
+        .object = TV_NO_OBJECT,
+        .aux = 0,
+        .kind = TV_EV_DROPPED,
+        .line = 0,
+      };
+
+      ring->dropped_reported = dropped;
+      g_array_append_val (self->batch, event);
+    }
+  return n;
 }
 
 /*
- * Drains the rings straight into the last chunk, under the lock: one copy
- * per event, which matters when threads record 20M events a second.
- * tv_collector_feed() waits for at most one drain to take its chunks.
- * Returns the number of events collected.
- *
- * The rings are drained one after the other, so a ring drained late in a
- * collection brings events later than what the next collection brings from
- * a ring drained early: with large rings, a copy of a million events.
- * Added as they come, those would land far from the trace's end, in the
- * middle of arrays shared by every thread (a lock's holds, a variable's
- * accesses).  Hence the chunk's horizon: the least, over the rings that
- * had events, of their latest event.  No ring has anything earlier left to
- * give, but for an event stamped just before its ring was looked at and
- * published just after, so the feed holds back what lies past the horizon
- * until the next collection.  Rings found empty carry the horizon to the
- * end: nothing is held while the run is quiet or paused.
+ * One collection: the rings as they stood at its start, sorted by time
+ * (stably: each ring's order is kept among equal times), queued in chunks.
+ * With `limited`, nothing is taken while the consumer is behind
+ * (tv_collector_set_max_pending()).  Returns the number of events queued,
+ * or 1 for a collection skipped that way (the rings are busy).
  */
 static gsize
-collect_once (TvCollector *self)
+collect_once (TvCollector *self,
+              gboolean     limited)
 {
-  Chunk *tail;
-  gsize before, n;
+  guint64 high_water = 0;
   gint64 now = now_ns ();
+  gsize n;
+
+  if (limited)
+    {
+      gboolean behind;
+
+      pthread_mutex_lock (&self->lock);
+      behind = self->max_pending > 0 && self->pending >= self->max_pending;
+      pthread_mutex_unlock (&self->lock);
+      /* Left in the rings, whose producers then wait for room: recording
+       * goes at the pace the consumer takes events (flow control). */
+      if (behind)
+        return 1;
+    }
+
+  for (guint32 i = 0; i < self->n_rings; i++)
+    self->heads[i] = atomic_load_explicit (&tv_recorder_get_ring (self->recorder, i)->head,
+                                           memory_order_acquire);
+  for (guint32 i = 0; i < self->n_rings; i++)
+    {
+      guint64 taken = take_ring (self, i, self->heads[i]);
+
+      high_water = MAX (high_water, taken);
+    }
+
+  n = self->batch->len;
+  if (n > 0)
+    g_array_sort (self->batch, compare_time);
 
   pthread_mutex_lock (&self->lock);
-  tail = g_queue_peek_tail (&self->chunks);
-  if (tail == NULL || tail->events->len >= CHUNK_EVENTS)
+  for (gsize done = 0; done < n; done += CHUNK_EVENTS)
     {
-      tail = g_new0 (Chunk, 1);
-      tail->events = g_array_sized_new (FALSE, FALSE, sizeof (TvEvent), 4096);
-      tail->horizon = self->horizon;
-      g_queue_push_tail (&self->chunks, tail);
+      guint len = (guint) MIN ((gsize) CHUNK_EVENTS, n - done);
+      GArray *chunk = g_array_sized_new (FALSE, FALSE, sizeof (TvEvent), len);
+
+      g_array_append_vals (chunk, &g_array_index (self->batch, TvEvent, done), len);
+      g_queue_push_tail (&self->chunks, chunk);
     }
+  self->pending += n;
+  if (n > 0)
+    self->stats.collections++;
+  self->stats.high_water = MAX (self->stats.high_water, high_water);
   if (self->last_collect > 0)
     self->stats.max_gap_ns = MAX (self->stats.max_gap_ns, (guint64) (now - self->last_collect));
+  pthread_mutex_unlock (&self->lock);
   self->last_collect = now;
-  self->cb_ring = G_MAXUINT32;
-  self->cb_horizon = G_MAXINT64;
-  before = self->pending;
-  tv_recorder_drain (self->recorder, collect_cb, self);
-  n = self->pending - before;
-  if (n > 0)
+
+  /* A burst must not keep its memory forever. */
+  if (self->batch->len > 4 * CHUNK_EVENTS)
     {
-      self->cb_horizon = MIN (self->cb_horizon, self->cb_last);
-      self->horizon = MAX (self->horizon, self->cb_horizon);
-      self->stats.collections++;
+      g_array_unref (self->batch);
+      self->batch = g_array_new (FALSE, FALSE, sizeof (TvEvent));
     }
   else
-    self->horizon = G_MAXINT64;
-  tail->horizon = self->horizon;
-  /* Quiet for now: the next events start a new horizon. */
-  if (n == 0)
-    self->horizon = G_MININT64;
-  pthread_mutex_unlock (&self->lock);
+    g_array_set_size (self->batch, 0);
   return n;
 }
 
@@ -184,7 +225,7 @@ collector_main (void *data)
 
       /* Idle (nothing recorded): look less and less often, up to 16 times
        * the interval; busy: at the interval again. */
-      if (collect_once (self) == 0)
+      if (collect_once (self, TRUE) == 0)
         sleep_us = MIN (sleep_us * 2, self->interval_us * 16);
       else
         sleep_us = self->interval_us;
@@ -203,7 +244,7 @@ collector_main (void *data)
         break;
     }
   /* What was recorded up to the stop. */
-  collect_once (self);
+  collect_once (self, FALSE);
   return NULL;
 }
 
@@ -225,8 +266,10 @@ tv_collector_new (TvRecorder *recorder,
   pthread_cond_init (&self->cond, &attr);
   pthread_condattr_destroy (&attr);
   g_queue_init (&self->chunks);
-  self->horizon = G_MININT64;
-  self->held = g_array_new (FALSE, FALSE, sizeof (TvEvent));
+  self->n_rings = tv_recorder_get_n_rings (recorder);
+  self->heads = g_new0 (uint64_t, self->n_rings);
+  self->last_time = g_new0 (int64_t, self->n_rings);
+  self->batch = g_array_new (FALSE, FALSE, sizeof (TvEvent));
   self->running = pthread_create (&self->thread, NULL, collector_main, self) == 0;
   if (!self->running)
     g_warning ("cannot start the collector thread: events are collected when fed");
@@ -258,43 +301,13 @@ tv_collector_free (TvCollector *self)
   if (self == NULL)
     return;
   tv_collector_stop (self);
-  g_queue_clear_full (&self->chunks, (GDestroyNotify) chunk_free);
-  g_array_unref (self->held);
+  g_queue_clear_full (&self->chunks, (GDestroyNotify) g_array_unref);
+  g_array_unref (self->batch);
+  g_free (self->heads);
+  g_free (self->last_time);
   pthread_mutex_destroy (&self->lock);
   pthread_cond_destroy (&self->cond);
   g_free (self);
-}
-
-static gint
-compare_time (gconstpointer a,
-              gconstpointer b)
-{
-  gint64 ta = ((const TvEvent *) a)->time;
-  gint64 tb = ((const TvEvent *) b)->time;
-
-  return ta < tb ? -1 : ta > tb;
-}
-
-/* Adds the first `n` events of a sorted batch to the trace and the writer,
- * as tv_trace_drain() and tv_capture_writer_drain() would. */
-static void
-add_sorted (TvCollector     *self,
-            GArray          *batch,
-            guint            n,
-            TvTrace         *trace,
-            TvCaptureWriter *writer)
-{
-  for (guint i = 0; i < n; i++)
-    {
-      const TvEvent *event = &g_array_index (batch, TvEvent, i);
-      const char *text = NULL;
-
-      if (tv_capture_kind_has_text (event->kind))
-        text = tv_recorder_get_string (self->recorder, (uint64_t) event->arg);
-      tv_trace_add_event (trace, event, text);
-      if (writer != NULL)
-        tv_capture_writer_add (writer, event, text);
-    }
 }
 
 gsize
@@ -303,61 +316,49 @@ tv_collector_feed_full (TvCollector     *self,
                         TvCaptureWriter *writer,
                         gsize            max_events)
 {
-  g_autoptr(GArray) batch = NULL;
   GQueue taken = G_QUEUE_INIT;
-  Chunk *chunk;
+  GArray *chunk;
   gsize n = 0;
-  gint64 horizon = G_MININT64;
-  guint ready;
 
   g_return_val_if_fail (self != NULL, 0);
   g_return_val_if_fail (TV_IS_TRACE (trace), 0);
 
   if (!self->running)
-    collect_once (self);
+    collect_once (self, FALSE);
 
   /* Take whole chunks off the queue: the lock is held for that only,
    * however long the trace takes to add them. */
   pthread_mutex_lock (&self->lock);
   while ((chunk = g_queue_peek_head (&self->chunks)) != NULL)
     {
-      if (max_events > 0 && n > 0 && n + chunk->events->len > max_events)
+      if (max_events > 0 && n > 0 && n + chunk->len > max_events)
         break;
       g_queue_push_tail (&taken, g_queue_pop_head (&self->chunks));
-      n += chunk->events->len;
-      self->pending -= chunk->events->len;
-      horizon = chunk->horizon;
+      n += chunk->len;
+      self->pending -= chunk->len;
     }
-  /* Stopped and all taken: nothing can come after. */
-  if (!self->running && g_queue_is_empty (&self->chunks))
-    horizon = G_MAXINT64;
   pthread_mutex_unlock (&self->lock);
 
-  if (n == 0 && (self->held->len == 0 || horizon == G_MININT64))
-    return 0;
-
-  /* What was held back comes first: a stable sort keeps each ring's order
-   * among equal times. */
-  batch = g_steal_pointer (&self->held);
-  self->held = g_array_new (FALSE, FALSE, sizeof (TvEvent));
+  /* Already sorted: added as tv_trace_drain() and
+   * tv_capture_writer_drain() would, with the same texts. */
   while ((chunk = g_queue_pop_head (&taken)) != NULL)
     {
-      g_array_append_vals (batch, chunk->events->data, chunk->events->len);
-      chunk_free (chunk);
+      for (guint i = 0; i < chunk->len; i++)
+        {
+          const TvEvent *event = &g_array_index (chunk, TvEvent, i);
+          const char *text = NULL;
+
+          if (tv_capture_kind_has_text (event->kind))
+            text = tv_recorder_get_string (self->recorder, (uint64_t) event->arg);
+          tv_trace_add_event (trace, event, text);
+          if (writer != NULL)
+            tv_capture_writer_add (writer, event, text);
+        }
+      g_array_unref (chunk);
     }
-  g_array_sort (batch, compare_time);
-
-  ready = batch->len;
-  if (horizon != G_MAXINT64)
-    while (ready > 0 && g_array_index (batch, TvEvent, ready - 1).time > horizon)
-      ready--;
-  if (ready < batch->len)
-    g_array_append_vals (self->held, &g_array_index (batch, TvEvent, ready), batch->len - ready);
-
-  add_sorted (self, batch, ready, trace, writer);
-  if (ready > 0)
+  if (n > 0)
     tv_trace_changed (trace);
-  return ready;
+  return n;
 }
 
 gsize
@@ -377,7 +378,18 @@ tv_collector_get_pending (TvCollector *self)
   pthread_mutex_lock (&self->lock);
   n = self->pending;
   pthread_mutex_unlock (&self->lock);
-  return n + self->held->len;
+  return n;
+}
+
+void
+tv_collector_set_max_pending (TvCollector *self,
+                              gsize        max_pending)
+{
+  g_return_if_fail (self != NULL);
+
+  pthread_mutex_lock (&self->lock);
+  self->max_pending = max_pending;
+  pthread_mutex_unlock (&self->lock);
 }
 
 void

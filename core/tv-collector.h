@@ -5,15 +5,15 @@
  * A consumer that drains only at its frame rate (the UI's tick, the CLI's
  * 20 ms poll) lets a thread recording flat out fill its ring in a
  * millisecond, and the rest is dropped.  A collector moves events out of
- * the rings every `interval_us` (a copy: a few ns per event) into staging
- * chunks, and the trace's own thread adds them to the trace at its pace
- * with tv_collector_feed().  The rings then only need to hold what is
- * recorded between two collections.  While nothing is recorded the
- * collector looks less often (up to 16 × `interval_us`).  While it runs,
- * a producer whose ring is full waits for it (up to a second) instead of
- * dropping: the scheduler may leave the collector waiting for the CPU
- * longer than a ring lasts, and a gap in the timeline is worse than a
- * thread held up for that long.  (Collecting
+ * the rings every `interval_us` (a copy: a few ns per event), sorts each
+ * collection by time and queues it in chunks, and the trace's own thread
+ * adds them to the trace at its pace with tv_collector_feed().  The rings
+ * then only need to hold what is recorded between two collections.  While
+ * nothing is recorded the collector looks less often (up to 16 ×
+ * `interval_us`).  While it runs, a producer whose ring is full waits for
+ * it (up to 10 s) instead of dropping: the scheduler may leave the
+ * collector waiting for the CPU longer than a ring lasts, and a gap in the
+ * timeline is worse than a thread held up for that long.  (Collecting
  * again at once while a ring fills fast was tried: on 2 cores the spinning
  * collector competes with the recording threads, and more is dropped.)
  *
@@ -39,15 +39,15 @@ typedef struct _TvCollector TvCollector;
 TvCollector *tv_collector_new (TvRecorder *recorder,
                                guint       interval_us);
 
-/* Stops the thread after a last collection; staged events not fed are
- * kept, so feed once more after tv_collector_stop(). */
+/* Stops the thread after a last collection (producers no longer wait for
+ * room); queued events are kept: feed once more after tv_collector_stop(). */
 void         tv_collector_stop (TvCollector *self);
 void         tv_collector_free (TvCollector *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TvCollector, tv_collector_free)
 
 /*
  * On the trace's thread: adds every event collected so far to `trace`
- * (sorted by time, strings resolved like tv_trace_drain()) and emits
+ * (in time order, strings resolved like tv_trace_drain()) and emits
  * ::changed if any.  Returns the number of events added.
  */
 gsize        tv_collector_feed (TvCollector *self,
@@ -56,9 +56,9 @@ gsize        tv_collector_feed (TvCollector *self,
 /*
  * Like tv_collector_feed(), and also hands every event to `writer` (NULL
  * for none) exactly as tv_capture_writer_drain() would.  With `max_events`
- * > 0, feeds whole collections, oldest first, until about that many are
- * fed (at least one collection), so that a frame's share stays bounded;
- * the rest waits for the next call.  0 feeds everything.
+ * > 0, feeds chunks (16384 events at most), oldest first, until about that
+ * many are fed (at least one chunk), so that a frame's share stays
+ * bounded; the rest waits for the next call.  0 feeds everything.
  */
 gsize        tv_collector_feed_full (TvCollector     *self,
                                      TvTrace         *trace,
@@ -67,6 +67,17 @@ gsize        tv_collector_feed_full (TvCollector     *self,
 
 /* Events staged and not yet fed (for the status bar and benchmarks). */
 gsize        tv_collector_get_pending (TvCollector *self);
+
+/*
+ * Flow control for a consumer slower than the recording (the window, which
+ * feeds a frame's share at a time): while `max_pending` events (0, the
+ * default: no limit) wait to be fed, the collector leaves the rings alone
+ * and their producers wait for room.  The run then goes at the pace the
+ * consumer takes its events, instead of piling up a backlog that the
+ * picture would lag behind.
+ */
+void         tv_collector_set_max_pending (TvCollector *self,
+                                           gsize        max_pending);
 
 /* How close the rings came to overflowing, for benchmarks and docs. */
 typedef struct

@@ -11,6 +11,7 @@
 #include "tv-lessons.h"
 #include "tv-time.h"
 #include "tv-time-parse.h"
+#include "tv-collector.h"
 #include "tv-window-private.h"
 
 /* How often the window drains a run when the frame clock does not (hidden). */
@@ -568,6 +569,9 @@ tv_window_run (TvWindow *self)
     return;
 
   options.speed = self->speed;
+  /* The timeline collects the run (tv-collector.h): rings that last while
+   * the collector waits for the CPU. */
+  options.ring_capacity = tv_collector_ring_capacity_for (self->scenario);
   run = tv_run_new (self->scenario, &options, &error);
   if (run == NULL)
     {

@@ -28,6 +28,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <time.h>
 #include <string.h>
 
 #include <adwaita.h>
@@ -55,22 +56,57 @@ static gint64 poll_returned;
 static gint64 stall_max_us;
 static gboolean measuring;
 
+/* The main thread's own CPU time: a stall longer than it was spent
+ * waiting for a CPU that other processes had. */
+static gint64 poll_returned_cpu;
+static gint64 stall_cpu_max_us;
+
+static gint64
+thread_cpu_us (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
 static gint
 timed_poll (GPollFD *fds,
             guint    n_fds,
             gint     timeout)
 {
   gint64 entered = g_get_monotonic_time ();
+  gint64 entered_cpu = thread_cpu_us ();
   gint result;
 
   if (measuring && poll_returned > 0)
-    stall_max_us = MAX (stall_max_us, entered - poll_returned);
+    {
+      stall_max_us = MAX (stall_max_us, entered - poll_returned);
+      stall_cpu_max_us = MAX (stall_cpu_max_us, entered_cpu - poll_returned_cpu);
+    }
   result = real_poll (fds, n_fds, timeout);
   poll_returned = g_get_monotonic_time ();
+  poll_returned_cpu = thread_cpu_us ();
   return result;
 }
 
 static GArray *frame_times;   /* gint64 µs, after-paint */
+
+/* The frame clock's phases, each timed from the end of the one before
+ * (our handlers run after GTK's own). */
+static gint64 phase_end;
+static gint64 update_max_us, layout_max_us, paint_max_us;
+
+static void
+phase_cb (GdkFrameClock *clock,
+          gpointer       data)
+{
+  gint64 *max = data, now = g_get_monotonic_time ();
+
+  if (measuring && max != NULL && phase_end > 0)
+    *max = MAX (*max, now - phase_end);
+  phase_end = now;
+}
 
 static void
 after_paint_cb (GdkFrameClock *clock,
@@ -219,6 +255,10 @@ main (int   argc,
 
   clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
   paint_id = g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_cb), NULL);
+  g_signal_connect (clock, "before-paint", G_CALLBACK (phase_cb), NULL);
+  g_signal_connect (clock, "update", G_CALLBACK (phase_cb), &update_max_us);
+  g_signal_connect (clock, "layout", G_CALLBACK (phase_cb), &layout_max_us);
+  g_signal_connect (clock, "paint", G_CALLBACK (phase_cb), &paint_max_us);
 
   gtk_widget_activate_action (GTK_WIDGET (window), "win.run", NULL);
   tv_timeline_reset_stats (timeline);
@@ -256,21 +296,24 @@ main (int   argc,
   trace = tv_timeline_get_trace (timeline);
   if (json)
     printf ("{\"live_frame_max_ms\": %.1f, \"live_frame_p99_ms\": %.1f, \"live_frames\": %u, "
-            "\"live_stall_max_ms\": %.1f, \"live_feed_max_ms\": %.1f, \"live_draw_max_ms\": %.1f, "
+            "\"live_stall_max_ms\": %.1f, \"live_stall_cpu_max_ms\": %.1f, \"live_feed_max_ms\": %.1f, \"live_draw_max_ms\": %.1f, "
             "\"live_draws\": %u, \"live_stop_ms\": %.1f, \"live_events\": %" G_GUINT64_FORMAT ", "
             "\"live_dropped\": %" G_GUINT64_FORMAT "}\n",
-            frame_max / 1e3, frame_p99 / 1e3, intervals->len + 1, stall_max_us / 1e3,
+            frame_max / 1e3, frame_p99 / 1e3, intervals->len + 1, stall_max_us / 1e3, stall_cpu_max_us / 1e3,
             stats.feed_max_us / 1e3, stats.draw_max_us / 1e3, stats.draws, stopped_us / 1e3,
             (guint64) tv_trace_get_n_events (trace), (guint64) tv_trace_get_dropped (trace));
   else
     {
       printf ("frames              %u over %.1f s\n", intervals->len + 1, seconds);
       printf ("frame interval      max %.1f ms, p99 %.1f ms\n", frame_max / 1e3, frame_p99 / 1e3);
-      printf ("main-loop stall     max %.1f ms\n", stall_max_us / 1e3);
+      printf ("main-loop stall     max %.1f ms (of which CPU time at most %.1f ms)\n",
+              stall_max_us / 1e3, stall_cpu_max_us / 1e3);
       printf ("feed (per poll)     max %.1f ms, mean %.2f ms over %u\n", stats.feed_max_us / 1e3,
               stats.polls ? stats.feed_total_us / 1e3 / stats.polls : 0.0, stats.polls);
       printf ("draw (renderer)     max %.1f ms, mean %.2f ms over %u\n", stats.draw_max_us / 1e3,
               stats.draws ? stats.draw_total_us / 1e3 / stats.draws : 0.0, stats.draws);
+      printf ("frame phases        update max %.1f ms, layout max %.1f ms, paint max %.1f ms\n",
+              update_max_us / 1e3, layout_max_us / 1e3, paint_max_us / 1e3);
       printf ("stop to trace done  %.1f ms\n", stopped_us / 1e3);
       printf ("events              %" G_GUINT64_FORMAT ", dropped %" G_GUINT64_FORMAT "\n",
               (guint64) tv_trace_get_n_events (trace), (guint64) tv_trace_get_dropped (trace));

@@ -9,10 +9,23 @@
 
 #include <adwaita.h>
 
+#include "tv-collector.h"
 #include "tv-renderer.h"
 #include "tv-time.h"
 #include "tv-timeline-hit.h"
 #include "tv-timeline.h"
+
+/*
+ * A frame's share of feeding the trace: slices of about FEED_SLICE events
+ * until FEED_BUDGET_US have passed.  What is left waits for the next frame,
+ * in the collector's chunks: the frames keep coming while 20 threads record
+ * flat out, and the picture follows the trace's end.
+ */
+#define FEED_SLICE     16384
+#define FEED_BUDGET_US 6000
+/* The backlog the collector may pile up before the recording waits for
+ * the picture (tv_collector_set_max_pending()): a few frames' worth. */
+#define MAX_PENDING    (8 * FEED_SLICE)
 
 /* How much one wheel notch or one key press zooms or pans. */
 #define ZOOM_STEP   1.25
@@ -31,6 +44,9 @@ struct _TvTimeline
   /* Borrowed: the window owns the run until ::run-ended. */
   TvRun          *run;
   TvCaptureWriter *writer;
+  /* Ours: empties the run's rings from a thread of its own. */
+  TvCollector    *collector;
+  gboolean        collector_stopped;
   /* Or another live source (a traced program). */
   TvTimelineLiveFunc live_func;
   gpointer        live_data;
@@ -668,6 +684,7 @@ tv_timeline_dispose (GObject *object)
   TvTimeline *self = (TvTimeline *)object;
 
   stop_ticking (self);
+  g_clear_pointer (&self->collector, tv_collector_free);
   self->run = NULL;
   self->live_func = NULL;
   self->writer = NULL;
@@ -974,9 +991,16 @@ tv_timeline_set_run (TvTimeline *self,
   if (self->run == run)
     return;
 
+  /* A run let go of before its end: what was not fed is not wanted. */
+  g_clear_pointer (&self->collector, tv_collector_free);
   self->run = run;
   if (run != NULL)
-    self->live_func = NULL;
+    {
+      self->live_func = NULL;
+      self->collector = tv_collector_new (tv_run_get_recorder (run), TV_COLLECTOR_INTERVAL_US);
+      tv_collector_set_max_pending (self->collector, MAX_PENDING);
+      self->collector_stopped = FALSE;
+    }
 
   if (run != NULL && self->tick_id == 0)
     self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), tick_cb, NULL, NULL);
@@ -1047,20 +1071,33 @@ tv_timeline_poll (TvTimeline *self)
     }
   else
     {
-      TvRecorder *recorder = tv_run_get_recorder (self->run);
+      gint64 budget_end = start + FEED_BUDGET_US;
+      gsize pending;
 
       /*
-       * Read "finished" before draining: a run that has ended has published
-       * all its events, so the drain below is then the last one needed.
+       * Read "finished" before collecting: a run that has ended has
+       * published all its events, so the collector's last collection,
+       * when it stops, has everything.
        */
       finished = tv_run_is_finished (self->run);
-      if (self->writer != NULL)
-        tv_capture_writer_drain (self->writer, self->trace, recorder);
-      else
-        tv_trace_drain (self->trace, recorder);
+      if (finished && !self->collector_stopped)
+        {
+          tv_collector_stop (self->collector);
+          self->collector_stopped = TRUE;
+        }
+      while (tv_collector_feed_full (self->collector, self->trace, self->writer, FEED_SLICE) > 0
+             && g_get_monotonic_time () < budget_end)
+        ;
+      pending = tv_collector_get_pending (self->collector);
 
+      /* Ended only once every event is in: a backlog of a run that
+       * recorded faster than the trace takes events goes on being fed. */
+      finished = finished && pending == 0;
+
+      /* With a backlog, the trace's end: bars must not reach a "now"
+       * whose events have not been added yet. */
       now = tv_trace_get_end_time (self->trace);
-      if (!finished)
+      if (!finished && pending < FEED_SLICE)
         now = MAX (now, tv_clock_now (tv_run_get_clock (self->run)));
     }
   took = g_get_monotonic_time () - start;
