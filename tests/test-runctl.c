@@ -485,6 +485,86 @@ test_step_one_statement (void)
 }
 
 static void
+test_step_lock (void)
+{
+  /* Locks taken and given back on the fast path: a step that finds the
+   * lock held ends where its thread must wait, and the holder's release
+   * lets the waiter through inside its statement. */
+  g_autoptr(Ctl) c = ctl_new ("lock L\n"
+                              "thread a:\n"
+                              "    acquire L\n"
+                              "    print \"a has L\"\n"
+                              "    release L\n"
+                              "thread b:\n"
+                              "    acquire L\n"
+                              "    print \"b has L\"\n"
+                              "    release L\n"
+                              "main:\n"
+                              "    start a\n"
+                              "    start b\n"
+                              "    join a\n"
+                              "    join b\n", 10.0);
+  g_autoptr(GError) error = NULL;
+  const TvEvent *blocked, *acquired, *released;
+  guint32 a, b, L;
+  TvRunPlace place;
+
+  start_paused (c);
+  step (c, 0);
+  step (c, 0);
+  a = thread_index (c, "a");
+  b = thread_index (c, "b");
+  L = object_id (c, "L");
+  g_assert_cmpuint (wait_place (c, a, TV_RUN_PLACE_PAUSED), ==, 3);
+  g_assert_cmpuint (wait_place (c, b, TV_RUN_PLACE_PAUSED), ==, 7);
+
+  /* a takes L: held at its next statement. */
+  step (c, a);
+  g_assert_cmpuint (tv_run_get_thread_line (c->run, a, &place), ==, 4);
+  g_assert_cmpint (place, ==, TV_RUN_PLACE_PAUSED);
+
+  /* b finds L held: its step ends in the wait. */
+  step (c, b);
+  g_assert_cmpuint (tv_run_get_thread_line (c->run, b, &place), ==, 7);
+  g_assert_cmpint (place, ==, TV_RUN_PLACE_WAITING);
+  g_assert_false (tv_run_step (c->run, b, &error));
+  g_assert_error (error, TV_RUN_CONTROL_ERROR, TV_RUN_CONTROL_ERROR_WAITING);
+  g_assert_cmpstr (error->message, ==,
+                   "thread 'b' waits for lock 'L' (test.tvs:7): "
+                   "step the thread that can let it go on");
+  g_clear_error (&error);
+  settle (c);
+  blocked = NULL;
+  for (guint i = 0; i < c->events->len && blocked == NULL; i++)
+    if (ev_at (c, i)->event.kind == TV_EV_STATE && ev_at (c, i)->event.thread == b
+        && ev_at (c, i)->event.arg == TV_STATE_LOCK)
+      blocked = &ev_at (c, i)->event;
+  g_assert_nonnull (blocked);
+  g_assert_cmpuint (blocked->object, ==, L);
+  g_assert_cmpuint (blocked->line, ==, 7);
+  g_assert_cmpuint (count_from (c, 0, TV_EV_ACQUIRE, b), ==, 0);
+
+  /* a prints and releases: b gets L inside its statement and is held at
+   * its next one. */
+  step (c, a);
+  step (c, a);
+  g_assert_cmpuint (wait_place (c, b, TV_RUN_PLACE_PAUSED), ==, 8);
+  settle (c);
+  g_assert_cmpstr (c->output->str, ==, "a has L\n");
+  released = find_from (c, 0, TV_EV_RELEASE, a);
+  acquired = find_from (c, 0, TV_EV_ACQUIRE, b);
+  g_assert_nonnull (released);
+  g_assert_nonnull (acquired);
+  g_assert_cmpuint (acquired->aux, ==, a);
+  g_assert_cmpint (acquired->arg, ==, released->time);
+
+  tv_run_resume (c->run);
+  ctl_finish (c);
+  g_assert_cmpint (tv_run_get_status (c->run), ==, TV_RUN_FINISHED);
+  g_assert_cmpstr (c->output->str, ==, "a has L\nb has L\n");
+}
+
+static void
 test_lost_update (void)
 {
   g_autoptr(Ctl) c = ctl_new ("var x = 0\n"
@@ -1322,6 +1402,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/tv/runctl/pause-freezes", test_pause_freezes);
   g_test_add_func ("/tv/runctl/step-one-statement", test_step_one_statement);
   g_test_add_func ("/tv/runctl/lost-update", test_lost_update);
+  g_test_add_func ("/tv/runctl/step-lock", test_step_lock);
   g_test_add_func ("/tv/runctl/step-busy-and-resume", test_step_busy_and_resume);
   g_test_add_func ("/tv/runctl/step-process", test_step_process);
   g_test_add_func ("/tv/runctl/step-gil", test_step_gil);
