@@ -113,6 +113,38 @@ is_fast_kind (const TvObj *obj)
   return obj->kind == TV_OBJ_LOCK || obj->kind == TV_OBJ_RLOCK;
 }
 
+/* Whether acquire's slow path counts itself in `waiters`. */
+static inline gboolean
+counts_waiters (const TvObj *obj)
+{
+  return is_fast_kind (obj) || obj->kind == TV_OBJ_SEMAPHORE;
+}
+
+/* Whether what the waiters of a lock, rlock or semaphore wait for is
+ * there now. */
+static inline gboolean
+is_available (TvObj *obj)
+{
+  if (obj->kind == TV_OBJ_SEMAPHORE)
+    return atomic_load_explicit (&obj->value, memory_order_relaxed) > 0;
+  return atomic_load_explicit (&obj->owner, memory_order_relaxed) == TV_NO_THREAD;
+}
+
+/* One try at a semaphore: a CAS from a value > 0 to one less.  Any
+ * thread, with or without the engine lock. */
+static inline gboolean
+try_down (TvObj *obj)
+{
+  gint64 value = atomic_load_explicit (&obj->value, memory_order_relaxed);
+
+  while (value > 0)
+    if (atomic_compare_exchange_weak_explicit (&obj->value, &value, value - 1,
+                                               memory_order_acquire,
+                                               memory_order_relaxed))
+      return TRUE;
+  return FALSE;
+}
+
 static inline guint32
 owner_of (TvObj *obj)
 {
@@ -142,16 +174,14 @@ try_own (TvObj *obj, guint32 me, guint line)
   return FALSE;
 }
 
-/* Semaphores: under the engine lock. */
+/* Acquire's slow path, under the engine lock (the fast paths may race
+ * with it, hence the atomics). */
 static gboolean
 take_locked (TvObj *obj, guint32 me, guint line)
 {
-  if (obj->kind != TV_OBJ_SEMAPHORE)
-    return try_own (obj, me, line);
-  if (obj->value <= 0)
-    return FALSE;
-  obj->value--;
-  return TRUE;
+  if (obj->kind == TV_OBJ_SEMAPHORE)
+    return try_down (obj);
+  return try_own (obj, me, line);
 }
 
 /* Wakes one thread in the slow path of a lock (engine lock not held). */
@@ -163,18 +193,19 @@ wake_waiter (TvShared *sh, TvObj *obj)
   tv_shared_unlock (sh);
 }
 
-/* A thread leaves a lock's slow path.  One that leaves without the lock
- * (timeout, stop) may have been the one a release woke: it passes the
- * wake on when the lock is free and others still wait.  Lock held. */
+/* A thread leaves a lock's or semaphore's slow path.  One that leaves
+ * without it (timeout, stop) may have been the one a release woke: it
+ * passes the wake on when the object is there and others still wait.
+ * Lock held. */
 static void
 leave_slow_locked (TvObj *obj, gboolean owns)
 {
   guint32 left;
 
-  if (!is_fast_kind (obj))
+  if (!counts_waiters (obj))
     return;
   left = atomic_fetch_sub_explicit (&obj->waiters, 1, memory_order_seq_cst) - 1;
-  if (!owns && left > 0 && owner_of (obj) == TV_NO_THREAD)
+  if (!owns && left > 0 && is_available (obj))
     pthread_cond_signal (&obj->cond);
 }
 
@@ -199,7 +230,7 @@ acquire_slow (TvCtx        *ctx,
   gint64 release_time = 0, t;
 
   tv_shared_lock (sh);
-  if (is_fast_kind (obj))
+  if (counts_waiters (obj))
     atomic_fetch_add_explicit (&obj->waiters, 1, memory_order_seq_cst);
   for (;;)
     {
@@ -274,6 +305,13 @@ tv_prim_acquire (TvCtx        *ctx,
   guint32 me = ctx->index, owner;
   gint64 deadline, t;
 
+  if (obj->kind == TV_OBJ_SEMAPHORE && try_down (obj))
+    {
+      t = now (ctx);
+      tv_emit_at (ctx, t, TV_EV_ACQUIRE, line, id, TV_NO_THREAD, 0);
+      ctx->acquired = TRUE;
+      return gil_take (ctx, line);
+    }
   if (!is_fast_kind (obj))
     return acquire_slow (ctx, stmt, id, deadline_after (ctx, timeout),
                          blocking, FALSE);
@@ -344,6 +382,44 @@ release_not_held (TvCtx *ctx, const TvStmt *stmt, guint32 id, TvObj *obj)
                       me_name (ctx), holder ? holder : "");
 }
 
+/*
+ * A semaphore is released by any thread, so its `last_*` (who let a
+ * waiter in, and when) are written under the engine lock only, and only
+ * when someone may read them: a release that finds no waiter adds one to
+ * the value and looks again; a waiter that came meanwhile (and may have
+ * blocked before the add) is then told who let it in and woken.
+ */
+static TvFlow
+release_semaphore (TvCtx *ctx, const TvStmt *stmt, guint32 id, TvObj *obj)
+{
+  TvShared *sh = ctx->sh;
+  gint64 t = now (ctx);
+
+  if (atomic_load_explicit (&obj->waiters, memory_order_seq_cst) == 0)
+    {
+      atomic_fetch_add_explicit (&obj->value, 1, memory_order_seq_cst);
+      if (atomic_load_explicit (&obj->waiters, memory_order_seq_cst) > 0)
+        {
+          tv_shared_lock (sh);
+          obj->last_thread = ctx->index;
+          obj->last_time = t;
+          pthread_cond_signal (&obj->cond);
+          tv_shared_unlock (sh);
+        }
+    }
+  else
+    {
+      tv_shared_lock (sh);
+      obj->last_thread = ctx->index;
+      obj->last_time = t;
+      atomic_fetch_add_explicit (&obj->value, 1, memory_order_seq_cst);
+      pthread_cond_signal (&obj->cond);
+      tv_shared_unlock (sh);
+    }
+  tv_emit_at (ctx, t, TV_EV_RELEASE, line_of (stmt), id, 0, 0);
+  return TV_FLOW_OK;
+}
+
 TvFlow
 tv_prim_release (TvCtx *ctx, const TvStmt *stmt, guint32 id)
 {
@@ -374,16 +450,15 @@ tv_prim_release (TvCtx *ctx, const TvStmt *stmt, guint32 id)
       return TV_FLOW_OK;
     }
 
+  if (obj->kind == TV_OBJ_SEMAPHORE)
+    return release_semaphore (ctx, stmt, id, obj);
+
   tv_shared_lock (sh);
   t = now (ctx);
-  if (obj->kind == TV_OBJ_SEMAPHORE)
-    obj->value++;
-  else
-    left = --obj->count;
+  left = --obj->count;
   if (left == 0)
     {
-      if (obj->kind != TV_OBJ_SEMAPHORE)
-        atomic_store_explicit (&obj->owner, TV_NO_THREAD, memory_order_relaxed);
+      atomic_store_explicit (&obj->owner, TV_NO_THREAD, memory_order_relaxed);
       obj->last_thread = ctx->index;
       obj->last_time = t;
       pthread_cond_broadcast (&obj->cond);

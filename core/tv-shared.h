@@ -119,13 +119,15 @@ typedef struct
   _Atomic uint32_t owner;     /* TV_NO_THREAD when free */
   uint32_t count;             /* holds of the owner (rlock, condition) */
   _Atomic uint32_t owner_line;/* line of the acquire that took it */
-  /* Lock, rlock: threads in acquire's slow path, counted (under the engine
-   * lock) before they look at `owner` and block; a release that sees one
-   * after its store takes the engine lock and wakes one. */
+  /* Lock, rlock, semaphore: threads in acquire's slow path, counted
+   * (under the engine lock) before they look at `owner` or `value` and
+   * block; a release that sees one after its store takes the engine lock
+   * and wakes one. */
   _Atomic uint32_t waiters;
 
-  /* Semaphore count, event flag. */
-  int64_t  value;
+  /* Semaphore count (taken with a CAS and given back with an add outside
+   * the engine lock when nobody waits: see `waiters`), event flag. */
+  _Atomic int64_t value;
 
   /* The last release / set / notify / trip / get / task_done: the origin
    * of the link drawn into the thread it lets go on. */

@@ -1588,6 +1588,57 @@ test_lock_hammer (void)
 }
 
 static void
+test_semaphore_hammer (void)
+{
+  /* A binary semaphore used as a lock by three threads as fast as they
+   * can: it must still exclude, and every wait must say who let it in. */
+  g_autoptr(Result) r = run_ring ("semaphore S 1\n"
+                                  "var x = 0\n"
+                                  "thread a * 3:\n"
+                                  "    repeat 10000:\n"
+                                  "        acquire S\n"
+                                  "        x += 1\n"
+                                  "        release S\n"
+                                  "main:\n"
+                                  "    start a\n"
+                                  "    join a\n"
+                                  "    print \"x = {x}\"\n", 10.0, -1, TV_STATE_NEW, 1u << 19);
+  guint32 S = object_id (r, "S");
+
+  g_assert_cmpint (r->status, ==, TV_RUN_FINISHED);
+  g_assert_cmpstr (r->output->str, ==, "x = 30000\n");
+  g_assert_cmpuint (tv_trace_get_dropped (r->trace), ==, 0);
+  for (guint k = 1; k <= 3; k++)
+    {
+      guint waits = 0, waited = 0;
+
+      g_assert_cmpuint (count_events (r, TV_EV_ACQUIRE, k), ==, 10000);
+      g_assert_cmpuint (count_events (r, TV_EV_RELEASE, k), ==, 10000);
+      for (guint i = 0; i < r->events->len; i++)
+        {
+          const TvEvent *e = &g_array_index (r->events, Ev, i).event;
+
+          if (e->thread != k)
+            continue;
+          if (e->kind == TV_EV_STATE && e->arg == TV_STATE_SEMAPHORE)
+            {
+              g_assert_cmpuint (e->object, ==, S);
+              waits++;
+            }
+          if (e->kind == TV_EV_ACQUIRE && e->aux != TV_NO_THREAD)
+            {
+              /* Let in by another thread's release, never its own. */
+              g_assert_cmpuint (e->aux, !=, k);
+              g_assert_cmpuint (e->aux, >=, 1);
+              g_assert_cmpuint (e->aux, <=, 3);
+              waited++;
+            }
+        }
+      g_assert_cmpuint (waits, ==, waited);
+    }
+}
+
+static void
 test_release_held_by_other (void)
 {
   g_autoptr(Result) r = run_slow ("lock L\n"
@@ -1753,6 +1804,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tv/engine/never-started", test_never_started);
   g_test_add_func ("/tv/engine/closed-output", test_closed_output);
   g_test_add_func ("/tv/engine/lock-hammer", test_lock_hammer);
+  g_test_add_func ("/tv/engine/semaphore-hammer", test_semaphore_hammer);
   g_test_add_func ("/tv/engine/release-held-by-other", test_release_held_by_other);
   g_test_add_func ("/tv/engine/rlock-waits-for-last-release", test_rlock_waits_for_last_release);
   g_test_add_func ("/tv/engine/exit-kept", test_exit_kept);
