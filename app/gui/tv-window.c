@@ -11,7 +11,6 @@
 #include "tv-lessons.h"
 #include "tv-time.h"
 #include "tv-time-parse.h"
-#include "tv-collector.h"
 #include "tv-window-private.h"
 
 /* How often the window drains a run when the frame clock does not (hidden). */
@@ -569,9 +568,12 @@ tv_window_run (TvWindow *self)
     return;
 
   options.speed = self->speed;
-  /* The timeline collects the run (tv-collector.h): rings that last while
-   * the collector waits for the CPU. */
-  options.ring_capacity = tv_collector_ring_capacity_for (self->scenario);
+  /*
+   * The timeline collects the run (tv-collector.h) and holds the recording
+   * back while its picture is behind: the engine's small default rings
+   * then keep that lag short.  (The CLI, which only feeds the trace, takes
+   * larger rings: tv_collector_ring_capacity_for().)
+   */
   run = tv_run_new (self->scenario, &options, &error);
   if (run == NULL)
     {
@@ -595,8 +597,12 @@ tv_window_run (TvWindow *self)
   tv_timeline_view_reset (self->view);
   gtk_stack_set_visible_child_name (self->main_stack, "timeline");
 
+  /* Followed (and collected) before it starts: its first events must not
+   * wait for the main loop. */
+  tv_timeline_set_run (self->timeline, run);
   if (!tv_run_start (run, &error))
     {
+      tv_timeline_set_run (self->timeline, NULL);
       tv_window_console_append (self, error->message, "error");
       tv_run_free (run);
       return;
@@ -604,7 +610,6 @@ tv_window_run (TvWindow *self)
 
   self->run = run;
   tv_editor_clear_error_lines (self->editor);
-  tv_timeline_set_run (self->timeline, run);
   self->poll_id = g_timeout_add (POLL_INTERVAL_MS, poll_cb, self);
   tv_window_update_run_status (self);
   set_running (self, TRUE);

@@ -30,6 +30,14 @@ void   bench_contended (guint iterations, double *engine_ms, double *bare_ms);
 void   bench_dropped (guint64 n_events, gboolean collector, guint32 ring_capacity,
                       guint64 *recorded, guint64 *dropped);
 
+/* The same run through the real `threadviz run` (bench-live.c): FALSE
+ * when the CLI is not built or the run failed. */
+gboolean bench_dropped_cli (guint64 n_events, guint64 *recorded, guint64 *dropped);
+
+/* threadviz-bench-window --json's keys ("live_frame_max_ms": ..., without
+ * the braces), or NULL without a display or the window. */
+char    *bench_live_window (gboolean quick);
+
 /* A preloaded program (bench-preload.c): the lock-pair fixture's ns per
  * uncontended lock + unlock pair, bare, under `threadviz trace` and under
  * LTTng-UST's pthread wrapper with an active session (have_lttng FALSE

@@ -10,7 +10,8 @@
  * Opens the real window (run it under `xvfb-run -a`), runs a scenario of
  * 20 threads doing acquire / x += 1 / release forever, drawn live and
  * following the right edge, for S seconds (default 5), then stops it and
- * waits for the trace so far.  Measures:
+ * waits for the trace so far; after a first run of a second, not measured,
+ * that shows the timeline and warms the renderer up.  Measures:
  *
  *   live_frame_max_ms, live_frame_p99_ms   the frame clock's intervals
  *                                          (after-paint to after-paint)
@@ -60,6 +61,7 @@ static gboolean measuring;
  * waiting for a CPU that other processes had. */
 static gint64 poll_returned_cpu;
 static gint64 stall_cpu_max_us;
+static gint64 stall_max_at;   /* when the longest stall began */
 
 static gint64
 thread_cpu_us (void)
@@ -81,7 +83,11 @@ timed_poll (GPollFD *fds,
 
   if (measuring && poll_returned > 0)
     {
-      stall_max_us = MAX (stall_max_us, entered - poll_returned);
+      if (entered - poll_returned > stall_max_us)
+        {
+          stall_max_us = entered - poll_returned;
+          stall_max_at = poll_returned;
+        }
       stall_cpu_max_us = MAX (stall_cpu_max_us, entered_cpu - poll_returned_cpu);
     }
   result = real_poll (fds, n_fds, timeout);
@@ -94,18 +100,25 @@ static GArray *frame_times;   /* gint64 µs, after-paint */
 
 /* The frame clock's phases, each timed from the end of the one before
  * (our handlers run after GTK's own). */
-static gint64 phase_end;
-static gint64 update_max_us, layout_max_us, paint_max_us;
+static gint64 phase_end, phase_end_cpu;
+/* Wall and CPU time of each phase: update, layout, paint. */
+static gint64 phase_max_us[3][2];
+
+static gint64 thread_cpu_us (void);
 
 static void
 phase_cb (GdkFrameClock *clock,
           gpointer       data)
 {
-  gint64 *max = data, now = g_get_monotonic_time ();
+  gint64 *max = data, now = g_get_monotonic_time (), cpu = thread_cpu_us ();
 
   if (measuring && max != NULL && phase_end > 0)
-    *max = MAX (*max, now - phase_end);
+    {
+      max[0] = MAX (max[0], now - phase_end);
+      max[1] = MAX (max[1], cpu - phase_end_cpu);
+    }
   phase_end = now;
+  phase_end_cpu = cpu;
 }
 
 static void
@@ -205,7 +218,7 @@ main (int   argc,
   TvTimeline *timeline;
   TvTimelineStats stats;
   TvTrace *trace;
-  gint64 until, frame_max = 0, frame_p99 = 0, stop_asked, stopped_us;
+  gint64 run_started, until, frame_max = 0, frame_p99 = 0, stop_asked, stopped_us;
   gulong paint_id;
   GdkFrameClock *clock;
 
@@ -256,10 +269,19 @@ main (int   argc,
   clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
   paint_id = g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_cb), NULL);
   g_signal_connect (clock, "before-paint", G_CALLBACK (phase_cb), NULL);
-  g_signal_connect (clock, "update", G_CALLBACK (phase_cb), &update_max_us);
-  g_signal_connect (clock, "layout", G_CALLBACK (phase_cb), &layout_max_us);
-  g_signal_connect (clock, "paint", G_CALLBACK (phase_cb), &paint_max_us);
+  g_signal_connect (clock, "update", G_CALLBACK (phase_cb), phase_max_us[0]);
+  g_signal_connect (clock, "layout", G_CALLBACK (phase_cb), phase_max_us[1]);
+  g_signal_connect (clock, "paint", G_CALLBACK (phase_cb), phase_max_us[2]);
 
+  /* A first run, not measured: the timeline page, its first drawing and
+   * the GL renderer's shaders (llvmpipe compiles them for a second). */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.run", NULL);
+  until = g_get_monotonic_time () + G_TIME_SPAN_SECOND;
+  iterate_until (time_passed, &until);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.stop", NULL);
+  iterate_until (not_running, window);
+
+  run_started = g_get_monotonic_time ();
   gtk_widget_activate_action (GTK_WIDGET (window), "win.run", NULL);
   tv_timeline_reset_stats (timeline);
   measuring = TRUE;
@@ -306,14 +328,17 @@ main (int   argc,
     {
       printf ("frames              %u over %.1f s\n", intervals->len + 1, seconds);
       printf ("frame interval      max %.1f ms, p99 %.1f ms\n", frame_max / 1e3, frame_p99 / 1e3);
-      printf ("main-loop stall     max %.1f ms (of which CPU time at most %.1f ms)\n",
-              stall_max_us / 1e3, stall_cpu_max_us / 1e3);
+      printf ("main-loop stall     max %.1f ms at %.0f ms (stop at %.0f ms); CPU time at most %.1f ms\n",
+              stall_max_us / 1e3, (stall_max_at - run_started) / 1e3, (stop_asked - run_started) / 1e3,
+              stall_cpu_max_us / 1e3);
       printf ("feed (per poll)     max %.1f ms, mean %.2f ms over %u\n", stats.feed_max_us / 1e3,
               stats.polls ? stats.feed_total_us / 1e3 / stats.polls : 0.0, stats.polls);
       printf ("draw (renderer)     max %.1f ms, mean %.2f ms over %u\n", stats.draw_max_us / 1e3,
               stats.draws ? stats.draw_total_us / 1e3 / stats.draws : 0.0, stats.draws);
-      printf ("frame phases        update max %.1f ms, layout max %.1f ms, paint max %.1f ms\n",
-              update_max_us / 1e3, layout_max_us / 1e3, paint_max_us / 1e3);
+      printf ("frame phases (max)  update %.1f ms (CPU %.1f), layout %.1f ms (CPU %.1f), "
+              "paint %.1f ms (CPU %.1f)\n",
+              phase_max_us[0][0] / 1e3, phase_max_us[0][1] / 1e3, phase_max_us[1][0] / 1e3,
+              phase_max_us[1][1] / 1e3, phase_max_us[2][0] / 1e3, phase_max_us[2][1] / 1e3);
       printf ("stop to trace done  %.1f ms\n", stopped_us / 1e3);
       printf ("events              %" G_GUINT64_FORMAT ", dropped %" G_GUINT64_FORMAT "\n",
               (guint64) tv_trace_get_n_events (trace), (guint64) tv_trace_get_dropped (trace));

@@ -62,6 +62,9 @@ main (int   argc,
   double clock_ns, record_ns, mutex_ns, traced_ns, engine_ms, bare_ms, add_ns;
   guint64 recorded = 0, dropped = 0, recorded_20ms = 0, dropped_20ms = 0;
   guint64 recorded_big = 0, dropped_big = 0;
+  guint64 recorded_collector = 0, dropped_collector = 0;
+  const char *dropped_path = "collector";
+  g_autofree char *live = NULL;
   guint64 dropped_target_events;
   BenchRender r;
   BenchPreload p = { 0, 0, 0, FALSE };
@@ -111,9 +114,18 @@ main (int   argc,
 #endif
   bench_contended (quick ? 100000 : 1000000, &engine_ms, &bare_ms);
   dropped_target_events = quick ? 1000000 : 10000000;
-  bench_dropped (dropped_target_events, TRUE, 0, &recorded, &dropped);
+  /* The app's own path when the CLI is built; the collector's otherwise. */
+  bench_dropped (dropped_target_events, TRUE, 0, &recorded_collector, &dropped_collector);
+  if (bench_dropped_cli (dropped_target_events, &recorded, &dropped))
+    dropped_path = "threadviz run";
+  else
+    {
+      recorded = recorded_collector;
+      dropped = dropped_collector;
+    }
   bench_dropped (dropped_target_events, FALSE, 0, &recorded_20ms, &dropped_20ms);
   bench_dropped (dropped_target_events, TRUE, 1u << 20, &recorded_big, &dropped_big);
+  live = bench_live_window (quick);
   add_ns = bench_trace_add_ns ();
   bench_render (&r, quick);
 
@@ -146,6 +158,8 @@ main (int   argc,
       { "contended_engine_ms", engine_ms, "contended_bare_ms", bare_ms, 0, FALSE, FALSE },
       { "contended_bare_ms", bare_ms, NULL, 0, 0, FALSE, FALSE },
       { "dropped_run_events", (double) recorded, NULL, 0, 0, FALSE, FALSE },
+      { "dropped_events_collector", (double) dropped_collector, NULL, 0, 0, FALSE, FALSE },
+      { "dropped_run_events_collector", (double) recorded_collector, NULL, 0, 0, FALSE, FALSE },
       { "dropped_events_drain_20ms", (double) dropped_20ms, NULL, 0, 0, FALSE, FALSE },
       { "dropped_run_events_drain_20ms", (double) recorded_20ms, NULL, 0, 0, FALSE, FALSE },
       { "dropped_events_ring_1m", (double) dropped_big, NULL, 0, 0, FALSE, FALSE },
@@ -174,8 +188,14 @@ main (int   argc,
             printf ("%s\"%s\": %.*f", i ? ", " : "", figures[i].key,
                     figures[i].value == (double) (gint64) figures[i].value ? 0 : 2,
                     figures[i].value);
-        printf (", \"clock_source\": \"%s\", \"quick\": %s, \"renderer\": %s, "
-                "\"targets_met\": %s}\n",
+        if (live != NULL)
+          printf (", %s", live);
+        else
+          printf (", \"live_frame_max_ms\": null, \"live_frame_p99_ms\": null, "
+                  "\"live_stall_max_ms\": null");
+        printf (", \"dropped_events_path\": \"%s\", \"clock_source\": \"%s\", \"quick\": %s, "
+                "\"renderer\": %s, \"targets_met\": %s}\n",
+                dropped_path,
                 tv_clock_get_source (&clock) == TV_CLOCK_SOURCE_TSC ? "tsc" : "monotonic",
                 quick ? "true" : "false", r.have_renderer ? "true" : "false",
                 all ? "true" : "false");
@@ -203,6 +223,8 @@ main (int   argc,
                     f->baseline ? f->baseline : "", ratio, target,
                     f->has_target ? (met (f) ? "met" : "MISSED") : "");
           }
+        printf ("dropped_events through: %s\n", dropped_path);
+        printf ("live window: %s\n", live != NULL ? live : "not measured (no display: run under xvfb-run -a)");
         printf ("clock source: %s%s\n",
                 tv_clock_get_source (&clock) == TV_CLOCK_SOURCE_TSC ? "tsc" : "monotonic",
                 r.have_renderer ? "" : "; built without the renderer: render_* are 0");

@@ -23,9 +23,15 @@
  */
 #define FEED_SLICE     16384
 #define FEED_BUDGET_US 6000
-/* The backlog the collector may pile up before the recording waits for
- * the picture (tv_collector_set_max_pending()): a few frames' worth. */
-#define MAX_PENDING    (8 * FEED_SLICE)
+/*
+ * The backlog the collector may pile up before the recording waits for the
+ * picture (tv_collector_set_max_pending()): 4M events, 128 MiB, seconds of
+ * twenty threads recording flat out.  Past it, a thread whose ring is full
+ * waits for room wherever it is, also holding a lock, and the picture
+ * shows that wait as a longer hold: only runs that outpace the window for
+ * seconds come to it, and their memory stays bounded.
+ */
+#define MAX_PENDING    (256 * FEED_SLICE)
 
 /* How much one wheel notch or one key press zooms or pans. */
 #define ZOOM_STEP   1.25
@@ -59,6 +65,9 @@ struct _TvTimeline
   GskRenderNode  *cache;
   int             cache_width;
   int             cache_height;
+  int             cache_scale;
+  gboolean        cache_stale;
+  gint64          cache_built;
 
   /* GtkScrollable: the vertical one scrolls the rows; time has its own. */
   GtkAdjustment  *hadjustment;
@@ -71,6 +80,10 @@ struct _TvTimeline
   gulong          trace_changed_id;
 
   TvTimelineStats stats;
+  /* What the rows were last laid out for (trace_grew()). */
+  guint           rows_threads;
+  guint           rows_objects;
+  gint64          rows_checked;
 
   /* Input state */
   double          pointer_x;
@@ -112,11 +125,54 @@ enum {
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
+/*
+ * A live trace changes every frame, and a resize lays the whole window out
+ * again (the editor, the console, the sidebar): only new rows need one.
+ * Rows come with new threads and objects, and with a variable that a second
+ * thread touches, which nothing counts: that one waits for the next resize,
+ * at most RESIZE_EVERY_US later.
+ */
+#define RESIZE_EVERY_US 250000
+
+/* A live drawing changes every frame: 25 new pictures a second are
+ * plenty, and leave the other frames to the pointer and the rest of the
+ * window. */
+#define LIVE_REDRAW_US  40000
+
+/* The drawing is out of date; a live one is drawn again at most every
+ * LIVE_REDRAW_US (tv_timeline_snapshot()). */
+static void
+redraw (TvTimeline *self)
+{
+  self->cache_stale = TRUE;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void invalidate (TvTimeline *self);
+
+static void
+trace_grew (TvTimeline *self)
+{
+  guint n_threads = tv_trace_get_n_threads (self->trace);
+  guint n_objects = tv_trace_get_n_objects (self->trace);
+  gint64 now = g_get_monotonic_time ();
+
+  if (n_threads != self->rows_threads || n_objects != self->rows_objects ||
+      now - self->rows_checked >= RESIZE_EVERY_US)
+    {
+      self->rows_threads = n_threads;
+      self->rows_objects = n_objects;
+      self->rows_checked = now;
+      invalidate (self);
+    }
+  else
+    redraw (self);
+}
+
 static void
 invalidate (TvTimeline *self)
 {
-  g_clear_pointer (&self->cache, gsk_render_node_unref);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  redraw (self);
 
   /*
    * New rows or a new filter change how tall the rows are.  Not from
@@ -280,7 +336,7 @@ static void
 trace_changed_cb (TvTimeline *self,
                   TvTrace    *trace)
 {
-  invalidate (self);
+  trace_grew (self);
 }
 
 static void
@@ -541,32 +597,54 @@ tv_timeline_snapshot (GtkWidget   *widget,
   TvTimeline *self = TV_TIMELINE (widget);
   int width = gtk_widget_get_width (widget);
   int height = gtk_widget_get_height (widget);
+  int scale = gtk_widget_get_scale_factor (widget);
   TvRenderOptions options;
   cairo_t *cr;
 
   if (self->trace == NULL || width <= 0 || height <= 0)
     return;
 
-  if (self->cache == NULL || self->cache_width != width || self->cache_height != height)
+  if (self->cache == NULL || self->cache_width != width || self->cache_height != height ||
+      self->cache_scale != scale ||
+      (self->cache_stale && (!tv_timeline_is_live (self) ||
+                             g_get_monotonic_time () - self->cache_built >= LIVE_REDRAW_US)))
     {
-      GtkSnapshot *drawing = gtk_snapshot_new ();
-
       gint64 start = g_get_monotonic_time (), took;
+      cairo_surface_t *surface;
+      g_autoptr(GBytes) bytes = NULL;
+      g_autoptr(GdkTexture) texture = NULL;
 
+      /*
+       * Drawn into an image here, once, rather than into a cairo node,
+       * which GTK keeps as a recording and plays back on every frame that
+       * paints the widget: a live timeline has tens of thousands of
+       * shapes.
+       */
+      surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width * scale, height * scale);
+      cairo_surface_set_device_scale (surface, scale, scale);
       fill_options (self, &options);
-      cr = gtk_snapshot_append_cairo (drawing, &GRAPHENE_RECT_INIT (0, 0, width, height));
+      cr = cairo_create (surface);
       tv_renderer_draw (self->trace, &options, cr);
       cairo_destroy (cr);
+      cairo_surface_flush (surface);
+      bytes = g_bytes_new_with_free_func (cairo_image_surface_get_data (surface),
+                                          (gsize) cairo_image_surface_get_stride (surface) * height * scale,
+                                          (GDestroyNotify) cairo_surface_destroy, surface);
+      texture = gdk_memory_texture_new (width * scale, height * scale, GDK_MEMORY_DEFAULT, bytes,
+                                        (gsize) cairo_image_surface_get_stride (surface));
 
-      took = g_get_monotonic_time () - start;
+      g_clear_pointer (&self->cache, gsk_render_node_unref);
+      self->cache = gsk_texture_node_new (texture, &GRAPHENE_RECT_INIT (0, 0, width, height));
+      self->cache_width = width;
+      self->cache_height = height;
+      self->cache_scale = scale;
+      self->cache_stale = FALSE;
+      self->cache_built = g_get_monotonic_time ();
+
+      took = self->cache_built - start;
       self->stats.draws++;
       self->stats.draw_total_us += took;
       self->stats.draw_max_us = MAX (self->stats.draw_max_us, took);
-
-      g_clear_pointer (&self->cache, gsk_render_node_unref);
-      self->cache = gtk_snapshot_free_to_node (drawing);
-      self->cache_width = width;
-      self->cache_height = height;
     }
 
   if (self->cache != NULL)
@@ -1107,7 +1185,7 @@ tv_timeline_poll (TvTimeline *self)
   tv_timeline_view_set_duration (self->view, now);
 
   /* Bars grow with the clock even when no event arrives. */
-  invalidate (self);
+  trace_grew (self);
 
   if (finished)
     {
