@@ -13,6 +13,7 @@
 
 #include "tv-trace.h"
 #include "tv-trace-summary.h"
+#include "tv-capture-writer.h"
 #include "tv-collector.h"
 
 #define NT TV_NO_THREAD
@@ -1093,6 +1094,54 @@ test_collector (void)
   tv_recorder_free (recorder);
 }
 
+/* A producer far faster than a collector that looks every millisecond,
+ * into a 256-event ring: it waits for room instead of dropping, and every
+ * event reaches the trace and the writer, in order, fed in bounded slices. */
+static void
+test_collector_no_loss (void)
+{
+  TvRecorder *recorder = tv_recorder_new (2, 256, 4096);
+  g_autoptr(TvTrace) trace = tv_trace_new ();
+  g_autoptr(TvCaptureWriter) writer = tv_capture_writer_new ();
+  TvCollector *collector = tv_collector_new (recorder, 1000);
+  Producer producer = { tv_recorder_get_ring (recorder, 0), 100000 };
+  const char name[] = "counter";
+  TvEvent object = { 0, 0, 1, 1, TV_OBJ_VAR, TV_EV_OBJECT_NEW, 0 };
+  const TvTraceObject *var;
+  GThread *thread;
+  gsize fed = 0, n;
+
+  object.arg = (gint64) tv_recorder_add_string (recorder, name, sizeof name - 1);
+  g_assert_true (tv_ring_emit (tv_recorder_get_ring (recorder, 1), &object));
+  thread = g_thread_new ("producer", produce, &producer);
+  while (fed < producer.n / 2)
+    {
+      n = tv_collector_feed_full (collector, trace, writer, 1000);
+      /* Whole chunks: one at least, and no more than the slice asks. */
+      g_assert_cmpuint (n, <=, 16384);
+      fed += n;
+      g_usleep (100);
+    }
+  g_thread_join (thread);
+  tv_collector_stop (collector);
+  fed += tv_collector_feed_full (collector, trace, writer, 0);
+  g_assert_cmpuint (tv_collector_get_pending (collector), ==, 0);
+
+  g_assert_cmpuint (tv_recorder_get_dropped (recorder), ==, 0);
+  g_assert_cmpuint (tv_trace_get_dropped (trace), ==, 0);
+  var = tv_trace_find_object (trace, "counter");
+  g_assert_nonnull (var);
+  g_assert_cmpuint (var->accesses->len, ==, producer.n);
+  for (guint i = 1; i < var->accesses->len; i++)
+    g_assert_cmpint (g_array_index (var->accesses, TvAccess, i).value, ==,
+                     g_array_index (var->accesses, TvAccess, i - 1).value + 1);
+  g_assert_cmpuint (fed, ==, producer.n + 1);
+  g_assert_cmpuint (tv_capture_writer_get_n_events (writer), ==, fed);
+
+  tv_collector_free (collector);
+  tv_recorder_free (recorder);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1122,6 +1171,7 @@ main (int   argc,
   g_test_add_func ("/tv/trace/query-out-of-order", test_query_out_of_order);
   g_test_add_func ("/tv/trace/query-bounded", test_query_bounded);
   g_test_add_func ("/tv/trace/collector", test_collector);
+  g_test_add_func ("/tv/trace/collector/no-loss", test_collector_no_loss);
 
   return g_test_run ();
 }

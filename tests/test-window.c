@@ -271,6 +271,53 @@ test_load_error (void)
   g_unlink (path);
 }
 
+/*
+ * Four threads recording flat out, drawn live: the timeline's collector
+ * empties the rings from its own thread, feeds the trace a frame's share at
+ * a time, and no event is lost on the way (the window drained the rings on
+ * its frames once, and lost most of such a run).
+ */
+static void
+test_flat_out (void)
+{
+  g_autofree char *path = write_scenario ("tv-window-flat-out.tvs",
+                                          "lock L\n"
+                                          "var x = 0\n"
+                                          "thread T * 4:\n"
+                                          "    repeat 25000:\n"
+                                          "        acquire L\n"
+                                          "        x += 1\n"
+                                          "        release L\n"
+                                          "main:\n"
+                                          "    start T\n"
+                                          "    join T\n"
+                                          "    print \"x = {x}\"\n");
+  g_autofree char *console = NULL;
+  TvWindow *window = open_window (path);
+  TvTrace *trace;
+  const TvTraceObject *x;
+
+  run_to_end (window);
+
+  console = tv_window_dup_console_text (window);
+  g_assert_nonnull (strstr (console, "x = 100000"));
+  g_assert_nonnull (strstr (console, "Finished in"));
+  g_assert_null (strstr (console, "lost"));
+
+  trace = tv_timeline_get_trace (tv_window_get_timeline (window));
+  g_assert_cmpuint (tv_trace_get_dropped (trace), ==, 0);
+  /* Every read and write of x, in time order. */
+  x = tv_trace_find_object (trace, "x");
+  g_assert_nonnull (x);
+  g_assert_cmpuint (x->accesses->len, ==, 200000);
+  for (guint i = 1; i < x->accesses->len; i++)
+    g_assert_cmpint (g_array_index (x->accesses, TvAccess, i).time, >=,
+                     g_array_index (x->accesses, TvAccess, i - 1).time);
+  g_assert_cmpint (g_array_index (x->accesses, TvAccess, x->accesses->len - 1).value, ==, 100000);
+
+  close_window (window);
+}
+
 static void
 test_stop (void)
 {
@@ -1077,6 +1124,7 @@ main (int   argc,
   g_test_add_data_func ("/tv/window/run-lesson", (gconstpointer) test_run_lesson, window_test);
   g_test_add_data_func ("/tv/window/load-error", (gconstpointer) test_load_error, window_test);
   g_test_add_data_func ("/tv/window/stop", (gconstpointer) test_stop, window_test);
+  g_test_add_data_func ("/tv/window/flat-out", (gconstpointer) test_flat_out, window_test);
   g_test_add_data_func ("/tv/window/export", (gconstpointer) test_export, window_test);
   g_test_add_data_func ("/tv/window/scroll-rows", (gconstpointer) test_scroll_rows, window_test);
   g_test_add_data_func ("/tv/window/settings", (gconstpointer) test_settings, window_test);
