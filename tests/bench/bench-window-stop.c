@@ -139,6 +139,8 @@ typedef struct
   guint    ended_alone; /* runs that ended before the stop */
   guint    not_stopped; /* runs whose status was not TV_RUN_STOPPED */
   guint    empty;       /* runs whose trace was empty after the stop */
+  guint    late;        /* runs the stop action did not end itself (the
+                         * engine took longer than its wait) */
   GArray  *reap_ms;     /* --engine: to the end of tv_run_wait() */
 } Result;
 
@@ -352,12 +354,14 @@ window_case (TvApplication  *app,
         g_error ("%s did not get under way", sc->name);
       if (!tv_window_is_running (window))
         {
-          if (g_getenv ("TV_STOP_BENCH_DEBUG") != NULL)
-            {
-              g_autofree char *console = tv_window_dup_console_text (window);
+          /* Say how: the console's last line ("Finished in…", an error). */
+          {
+            g_autofree char *console = tv_window_dup_console_text (window);
+            g_auto(GStrv) lines = g_strsplit (g_strchomp (console), "\n", -1);
+            guint n = g_strv_length (lines);
 
-              g_printerr ("%s ended alone:\n%s\n", sc->name, console);
-            }
+            g_printerr ("  %s ended before the stop: %s\n", sc->name, n > 0 ? lines[n - 1] : "");
+          }
           result->ended_alone++;
           continue;
         }
@@ -375,6 +379,8 @@ window_case (TvApplication  *app,
       wait.ended = FALSE;
       begin = g_get_monotonic_time ();
       gtk_widget_activate_action (GTK_WIDGET (window), stop_action, NULL);
+      if (!wait.ended && i > 0)
+        result->late++;
       if (g_getenv ("TV_STOP_BENCH_DEBUG") != NULL)
         debug_begin = begin;
       while (!wait.ended)
@@ -494,6 +500,8 @@ print_table (gboolean engine,
         g_string_append_printf (notes, " %u not STOPPED;", r->not_stopped);
       if (r->empty > 0)
         g_string_append_printf (notes, " %u with an empty trace;", r->empty);
+      if (r->late > 0)
+        g_string_append_printf (notes, " %u ended after the stop action;", r->late);
       if (r->ms->len > 0 && worst (r->ms) > 100)
         g_string_append (notes, " over 100 ms;");
 
@@ -528,8 +536,8 @@ print_json (gboolean engine,
       if (engine)
         printf (", \"reaped_median_ms\": %.2f, \"reaped_worst_ms\": %.2f",
                 median (r->reap_ms), worst (r->reap_ms));
-      printf (", \"ended_alone\": %u, \"not_stopped\": %u, \"empty\": %u}",
-              r->ended_alone, r->not_stopped, r->empty);
+      printf (", \"ended_alone\": %u, \"not_stopped\": %u, \"empty\": %u, \"late\": %u}",
+              r->ended_alone, r->not_stopped, r->empty, r->late);
     }
   printf ("\n  ]\n}\n");
 }
@@ -596,7 +604,7 @@ main (int   argc,
     {
       results[i].ms = g_array_new (FALSE, FALSE, sizeof (double));
       results[i].reap_ms = g_array_new (FALSE, FALSE, sizeof (double));
-      results[i].ended_alone = results[i].not_stopped = results[i].empty = 0;
+      results[i].ended_alone = results[i].not_stopped = results[i].empty = results[i].late = 0;
 
       if (only != NULL && strstr (cases[i].name, only) == NULL)
         continue;
