@@ -23,15 +23,19 @@
  */
 #define FEED_SLICE     16384
 #define FEED_BUDGET_US 6000
+/* Once the run has ended nothing moves but the backlog: a larger share,
+ * still well under a frame that anyone would notice. */
+#define FEED_ENDED_BUDGET_US 25000
 /*
  * The backlog the collector may pile up before the recording waits for the
- * picture (tv_collector_set_max_pending()): 4M events, 128 MiB, seconds of
- * twenty threads recording flat out.  Past it, a thread whose ring is full
- * waits for room wherever it is, also holding a lock, and the picture
- * shows that wait as a longer hold: only runs that outpace the window for
- * seconds come to it, and their memory stays bounded.
+ * picture (tv_collector_set_max_pending()): 1M events, 32 MiB, a second or
+ * so of twenty threads recording flat out, and what Stop has to feed
+ * before the run is over.  Past it, a thread whose ring is full waits for
+ * room wherever it is, also holding a lock, and the picture shows that
+ * wait as a longer hold: only runs that outpace the window come to it, and
+ * their memory stays bounded.
  */
-#define MAX_PENDING    (256 * FEED_SLICE)
+#define MAX_PENDING    (64 * FEED_SLICE)
 
 /* How much one wheel notch or one key press zooms or pans. */
 #define ZOOM_STEP   1.25
@@ -1149,7 +1153,7 @@ tv_timeline_poll (TvTimeline *self)
     }
   else
     {
-      gint64 budget_end = start + FEED_BUDGET_US;
+      gint64 budget_end;
       gsize pending;
 
       /*
@@ -1158,6 +1162,7 @@ tv_timeline_poll (TvTimeline *self)
        * when it stops, has everything.
        */
       finished = tv_run_is_finished (self->run);
+      budget_end = start + (finished ? FEED_ENDED_BUDGET_US : FEED_BUDGET_US);
       if (finished && !self->collector_stopped)
         {
           tv_collector_stop (self->collector);
