@@ -19,6 +19,9 @@
  * issue 5's bound, past which Stop is late anyway (a frame would only add
  * to it), and a pause of the window short enough not to be seen as one. */
 #define STOP_WAIT_MS 100
+/* How long Stop then feeds the run's backlog to the trace in one go (about
+ * a million events, the most the timeline lets pile up). */
+#define STOP_FEED_MS 500
 
 G_DEFINE_FINAL_TYPE (TvWindow, tv_window, ADW_TYPE_APPLICATION_WINDOW)
 
@@ -631,20 +634,27 @@ tv_window_stop (TvWindow *self)
    * The engine records the end a few ms after a stop, children included,
    * but the frame clock would see it only at the next tick: a frame of the
    * live timeline takes 60 ms or more under software GL, and one often
-   * starts just before the end (Stop then took 60–180 ms).  So wait a
-   * bounded while here and end the run at once; a run that takes longer
-   * ends at a later tick or poll as before.
+   * starts just before the end (Stop then took 60–180 ms).  And the
+   * timeline feeds the trace a frame's share at a time: a run recording
+   * flat out leaves a backlog of up to a million events, fed over seconds
+   * of frames, and its threads wait for room in their rings (to see the
+   * stop too) while that backlog is full.  So feed here without drawing:
+   * until the engine's end, for STOP_WAIT_MS at most, then the backlog,
+   * for STOP_FEED_MS at most; what is left goes on at later ticks.
    */
   {
     gint64 deadline = g_get_monotonic_time () + STOP_WAIT_MS * G_TIME_SPAN_MILLISECOND;
 
-    while (!tv_run_is_finished (self->run) && g_get_monotonic_time () < deadline)
-      g_usleep (200);
-    if (tv_run_is_finished (self->run))
+    while (self->run != NULL && !tv_run_is_finished (self->run) && g_get_monotonic_time () < deadline)
       {
-        tv_timeline_poll (self->timeline);   /* emits ::run-ended */
-        return;
+        tv_timeline_poll (self->timeline);
+        g_usleep (200);
       }
+    deadline = g_get_monotonic_time () + STOP_FEED_MS * G_TIME_SPAN_MILLISECOND;
+    while (self->run != NULL && tv_run_is_finished (self->run) && g_get_monotonic_time () < deadline)
+      tv_timeline_poll (self->timeline);   /* emits ::run-ended once all is in */
+    if (self->run == NULL)
+      return;
   }
   gtk_label_set_label (self->run_status_label, _("Stopping…"));
 }
