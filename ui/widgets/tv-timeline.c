@@ -1178,10 +1178,13 @@ tv_timeline_poll (TvTimeline *self)
       finished = finished && pending == 0;
 
       /* With a backlog, the trace's end: bars must not reach a "now"
-       * whose events have not been added yet. */
+       * whose events have not been added yet.  Never back, though: the
+       * right edge would jitter. */
       now = tv_trace_get_end_time (self->trace);
       if (!finished && pending < FEED_SLICE)
         now = MAX (now, tv_clock_now (tv_run_get_clock (self->run)));
+      if (!finished)
+        now = MAX (now, tv_timeline_view_get_duration (self->view));
     }
   took = g_get_monotonic_time () - start;
   self->stats.polls++;
