@@ -8,11 +8,12 @@
  *   contended_ratio      two threads doing lock/increment/unlock 1M times
  *                        each: engine ÷ bare pthread mutexes, wall time, the
  *                        best of 3 runs each
- *   dropped_events       a run of ~10M events, collected from the rings by a
+ *   dropped_events_*     a run of ~10M events, collected from the rings by a
  *                        TvCollector every 100 µs and fed to the trace every
  *                        20 ms; and, for comparison, drained by
  *                        tv_trace_drain() every 20 ms as `threadviz run`
- *                        does today
+ *                        did before it collected (dropped_events itself
+ *                        runs the real CLI: bench-live.c)
  *
  * Runs go through the public engine API (tv-run.h) exactly as the CLI
  * drives them: start, wait with a timeout, drain into a TvTrace.
