@@ -5,7 +5,7 @@
  *
  * Files: tv-run.c (public API, errors), tv-runner.c (layout, the runner
  * thread), tv-shared.c (the shared block, waits, stop), tv-primitives.c
- * (lock ... queue), tv-gil.c, tv-process.c (fork), tv-expr.c (expressions,
+ * (lock ... queue), tv-gil.c, tv-process.c (processes), tv-expr.c (expressions,
  * conditions, templates), tv-interp.c (statements, thread bodies),
  * tv-watchdog.c (deadlock and stall detection), tv-control.c (pause, step).
  */
@@ -335,11 +335,11 @@ void          tv_process_child_main (TvRun *run, guint32 index) G_GNUC_NORETURN;
  * them).  A child that died while its threads were alive fails the run
  * (unless the runner killed it, tv_process_kill_locked).  Lock not held. */
 void          tv_process_reap (TvRun *run, gboolean block);
-/* Whether every child this process forked has been reaped.  Lock held. */
+/* Whether every child this process started has been reaped.  Lock held. */
 gboolean      tv_process_all_reaped_locked (TvRun *run);
 /*
  * The stop grace is over: SIGKILLs every process of the run but this one
- * (the children it forked and every process a live slot runs in).  Lock
+ * (the children it started and every process a live slot runs in).  Lock
  * held.
  */
 #define TV_STOP_GRACE_NS (500 * G_GINT64_CONSTANT (1000000))

@@ -205,9 +205,9 @@ any_alive_locked (TvRun *run)
  * with `reaped`, its last child process has been reaped too).  Without a
  * stop that may take as long as the scenario says.  After a stop, a
  * process that has not ended within TV_STOP_GRACE_NS never will by itself
- * (stopped by a debugger or a signal, or stuck in its allocator's lock
- * that fork() copied held, as happens under ASan): it is killed, so that a
- * stopped run always ends.  So is a child that has not left within
+ * (stopped by a debugger or a signal): it is killed, so that a stopped
+ * run always ends (the watchdog does it when such a process holds the
+ * engine lock, which this wait then cannot get back: tv-watchdog.c).  So is a child that has not left within
  * TV_LEAVE_GRACE_NS after the last thread of the run ended (waiting for
  * the reap, `reaped_too`), so that tv_run_wait() ends even without a stop.
  */
@@ -349,10 +349,8 @@ tv_runner_main (void *data)
 
   /*
    * The run is over (no thread of it is left) and the trace says so now;
-   * the children still have to leave.  A process forked from a big one
-   * (the application, under ASan) takes long to tear down its copy of the
-   * address space: the four-process lesson spent most of its Stop there.
-   * tv_run_wait() still waits for them.
+   * the children still have to leave (a sanitized process takes a while
+   * to exit).  tv_run_wait() still waits for them.
    */
   wait_for_the_end (run, TRUE);
 
