@@ -3,7 +3,7 @@
  * bench-engine.c: the engine's own locks, recorded, next to bare mutexes.
  *
  *   traced_lock_pair_ns  a scenario's `acquire L` + `release L` in a
- *                        `repeat` loop, events recorded and collected, per
+ *                        `repeat` loop, events recorded and drained, per
  *                        pair (the interpreter's statement dispatch included)
  *   contended_ratio      two threads doing lock/increment/unlock 1M times
  *                        each: engine ÷ bare pthread mutexes, wall time, the
@@ -23,6 +23,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bench.h"
 #include "tv-collector.h"
@@ -36,20 +37,11 @@
  * then holds what a thread records flat out between two collections). */
 #define COLLECT_US 100
 
-/*
- * Runs `text` to its end, draining every DRAIN_MS into a trace.  Returns
- * the wall ns of the run (start to end) or -1.  With `feed_after`, the
- * collector still empties the rings every COLLECT_US during the run, but
- * the trace is fed only once the run has ended: the engine's own figures
- * then measure recording and collecting, not the trace's insertion
- * (trace_add_ns, ~80 ns an event, several times what the engine takes to
- * record one), which on 2 cores would otherwise take one of them from the
- * threads measured.
- */
+/* Runs `text` to its end, draining every DRAIN_MS into a trace.  Returns
+ * the wall ns of the run (start to end) or -1. */
 static gint64
 run_scenario (const char *text,
               gboolean    collector,
-              gboolean    feed_after,
               guint32     ring_capacity,
               guint64    *n_events,
               guint64    *dropped)
@@ -98,9 +90,9 @@ run_scenario (const char *text,
 
       if (ended)
         break;
-      if (collect != NULL && !feed_after)
+      if (collect != NULL)
         tv_collector_feed (collect, trace);
-      else if (collect == NULL)
+      else
         tv_trace_drain (trace, tv_run_get_recorder (run));
     }
   elapsed = bench_now_ns () - start;
@@ -128,6 +120,117 @@ run_scenario (const char *text,
   return elapsed;
 }
 
+/*
+ * The engine's own figures: the run's events are recorded and drained
+ * from the rings every COLLECT_US by a thread that copies them into a
+ * buffer it reuses (what any consumer does first) and counts them, and
+ * a full ring makes its producer wait for that drain rather than drop
+ * (tv_recorder_set_wait_when_full(), as with a collector): every event is
+ * recorded.  No TvTrace and no TvCollector: adding an event to a trace
+ * costs ~80-160 ns (trace_add_ns), and a collector's copy, sort and fresh
+ * staging memory ~100 ns an event of its own thread; either is several
+ * times what the engine takes to record one (~13 ns), so on 2 cores they,
+ * not the engine, would set the pace.  Their own figures measure them.
+ */
+typedef struct
+{
+  TvRecorder      *recorder;
+  _Atomic gboolean quit;
+  guint64          n_events;
+  TvEvent          scratch[4096];
+} Drainer;
+
+static void
+drainer_copy (uint32_t       ring_index,
+              const TvEvent *events,
+              size_t         n_events,
+              void          *user_data)
+{
+  Drainer *d = user_data;
+
+  for (size_t done = 0; done < n_events;)
+    {
+      size_t n = MIN (n_events - done, G_N_ELEMENTS (d->scratch));
+
+      memcpy (d->scratch, events + done, n * sizeof *events);
+      done += n;
+    }
+  d->n_events += n_events;
+}
+
+static void *
+drainer_main (void *data)
+{
+  Drainer *d = data;
+
+  while (!atomic_load (&d->quit))
+    {
+      tv_recorder_drain (d->recorder, drainer_copy, d);
+      g_usleep (COLLECT_US);
+    }
+  tv_recorder_drain (d->recorder, drainer_copy, d);
+  return NULL;
+}
+
+/* Runs `text` to its end with a Drainer.  Returns the wall ns of the run
+ * (start to end) or -1. */
+static gint64
+run_engine (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TvScenario) scenario = tv_scenario_parse ("bench.tvs", text, -1, NULL, &error);
+  TvRunOptions options = TV_RUN_OPTIONS_INIT;
+  g_autofree Drainer *d = g_new0 (Drainer, 1);
+  pthread_t drainer;
+  TvRun *run;
+  gint64 start, elapsed;
+
+  if (scenario == NULL)
+    {
+      g_printerr ("threadviz-bench: %s\n", error->message);
+      return -1;
+    }
+  options.print_fd = -1;
+  run = tv_run_new (scenario, &options, &error);
+  if (run == NULL)
+    {
+      g_printerr ("threadviz-bench: %s\n", error->message);
+      return -1;
+    }
+  d->recorder = tv_run_get_recorder (run);
+  tv_recorder_set_wait_when_full (d->recorder, 10000);
+
+  start = bench_now_ns ();
+  pthread_create (&drainer, NULL, drainer_main, d);
+  if (!tv_run_start (run, &error))
+    {
+      g_printerr ("threadviz-bench: %s\n", error->message);
+      elapsed = -1;
+    }
+  else
+    {
+      while (!tv_run_wait_timeout (run, DRAIN_MS))
+        ;
+      elapsed = bench_now_ns () - start;
+      tv_run_wait (run);
+    }
+  atomic_store (&d->quit, TRUE);
+  pthread_join (drainer, NULL);
+
+  if (elapsed >= 0 && tv_run_get_status (run) != TV_RUN_FINISHED)
+    {
+      g_printerr ("threadviz-bench: the run did not finish: %s\n",
+                  tv_run_get_error_message (run) ? tv_run_get_error_message (run) : "?");
+      elapsed = -1;
+    }
+  if (tv_recorder_get_dropped (d->recorder) != 0)
+    g_printerr ("threadviz-bench: %" G_GUINT64_FORMAT " of the engine's events were dropped\n",
+                tv_recorder_get_dropped (d->recorder));
+  bench_sink = (int64_t) d->n_events;
+  tv_run_free (run);
+  return elapsed;
+}
+
 double
 bench_traced_lock_pair_ns (void)
 {
@@ -142,7 +245,7 @@ bench_traced_lock_pair_ns (void)
 
   for (int round = 0; round < 3; round++)
     {
-      gint64 ns = run_scenario (text, TRUE, TRUE, 0, NULL, NULL);
+      gint64 ns = run_engine (text);
 
       if (ns < 0)
         return -1;
@@ -226,7 +329,7 @@ bench_contended (guint   iterations,
   /* The best of 3 for both sides (the machine is shared). */
   for (int round = 0; round < 3 && engine >= 0; round++)
     {
-      gint64 ns = run_scenario (text, TRUE, TRUE, 0, NULL, NULL);
+      gint64 ns = run_engine (text);
 
       engine = ns < 0 ? -1 : MIN (engine, ns);
     }
@@ -247,6 +350,6 @@ bench_dropped (guint64   n_events,
    * the lock waits where the two threads meet. */
   g_autofree char *text = contended_text ((guint) (n_events / 8));
 
-  if (run_scenario (text, collector, FALSE, ring_capacity, recorded, dropped) < 0)
+  if (run_scenario (text, collector, ring_capacity, recorded, dropped) < 0)
     *dropped = G_MAXUINT64;
 }
