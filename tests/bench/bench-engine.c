@@ -191,6 +191,10 @@ run_engine (const char *text)
       return -1;
     }
   options.print_fd = -1;
+  /* The rings `threadviz run` gives the scenario (256K events for these):
+   * a producer then waits for the drain only when the scheduler leaves
+   * the drain out for milliseconds, not at every 16K events. */
+  options.ring_capacity = tv_collector_ring_capacity_for (scenario);
   run = tv_run_new (scenario, &options, &error);
   if (run == NULL)
     {
