@@ -2,7 +2,9 @@
 /*
  * tv-primitives.c: the scenario's synchronisation objects (lock, rlock,
  * semaphore, event, condition, barrier, queue), built on the engine lock
- * and one process-shared condition variable per object.
+ * and one process-shared condition variable per object; a lock, rlock or
+ * semaphore nobody waits for is taken and given back by atomics alone
+ * (see "The fast path" below).
  *
  * Each operation follows one pattern: under the engine lock, take what is
  * there; when it must wait, give the GIL up, emit a TV_EV_STATE naming the
@@ -91,8 +93,10 @@ me_name (TvCtx *ctx)
  * tv_block() keeps what it holds, and a cycle the watchdog finds among
  * blocked threads is still one.
  *
- * Conditions (whose lock wait() and notify() use) and semaphores stay on
- * the engine lock entirely.
+ * A semaphore's value is taken down by a CAS and given back by an add the
+ * same way (release_semaphore() says who a waiter is told let it in).
+ * Conditions, whose lock wait() and notify() use, stay on the engine lock
+ * entirely, as do queues, events and barriers.
  */
 
 /*
