@@ -14,9 +14,10 @@
  * graph consistent for the watchdog and makes "stop wakes every wait"
  * trivially race-free; scenarios are teaching material, so the contention it
  * adds is invisible next to the durations they use.  The one exception is a
- * lock's or rlock's owner word, taken and given back by an atomic when
- * nobody waits for it (docs/engine.md, "Lock fast path"): a `repeat` of
- * acquire / release must not cost a trip through the engine lock each.
+ * lock's or rlock's owner word and a semaphore's value, taken and given
+ * back by atomics when nobody waits for them (docs/engine.md, "Lock fast
+ * path"): a `repeat` of acquire / release must not cost a trip through the
+ * engine lock each.
  */
 #pragma once
 
