@@ -38,7 +38,7 @@ gil_take (TvCtx *ctx, guint line)
 {
   if (ctx->gil == 0 || ctx->gil_held)
     return TV_FLOW_OK;
-  return gil_take (ctx, line);
+  return tv_gil_take (ctx, line);
 }
 
 static inline guint
