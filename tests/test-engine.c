@@ -976,6 +976,51 @@ test_gil (void)
   g_assert_nonnull (find_state (r, 3, TV_STATE_SLEEPING));
 }
 
+/* A thread that waited for a lock gives its GIL up first and must take it
+ * back once it holds the lock (a thread that could not spun forever). */
+static void
+test_gil_after_lock_wait (void)
+{
+  g_autoptr(Result) r = run_text ("gil on\n"
+                                  "lock L\n"
+                                  "thread t * 2:\n"
+                                  "    acquire L\n"
+                                  "    sleep 10ms\n"
+                                  "    work 1ms\n"
+                                  "    release L\n"
+                                  "    work 1ms\n");
+  guint32 lock = object_id (r, "L"), gil = object_id (r, "GIL");
+  guint lock_waits = 0;
+
+  g_assert_cmpint (r->status, ==, TV_RUN_FINISHED);
+  for (guint k = 1; k <= 2; k++)
+    {
+      gint64 took_lock = -1, took_gil_after = -1;
+
+      for (guint i = 0; i < r->events->len; i++)
+        {
+          const TvEvent *ev = &g_array_index (r->events, Ev, i).event;
+
+          if (ev->kind != TV_EV_ACQUIRE || ev->thread != k)
+            continue;
+          if (ev->object == lock)
+            took_lock = ev->time;
+          else if (ev->object == gil && took_lock >= 0 && took_gil_after < 0)
+            took_gil_after = ev->time;
+        }
+      /* Both came back to the GIL after taking L (the sleep, or the lock
+       * wait, made them give it up). */
+      g_assert_cmpint (took_lock, >=, 0);
+      g_assert_cmpint (took_gil_after, >=, took_lock);
+      g_assert_cmpuint (count_events (r, TV_EV_THREAD_EXIT, k), ==, 1);
+      if (find_state (r, k, TV_STATE_LOCK))
+        lock_waits++;
+    }
+  /* The one that came second waited for L while the first slept (a
+   * sleep gives the GIL up, so it could ask for L). */
+  g_assert_cmpuint (lock_waits, ==, 1);
+}
+
 static void
 test_processes (void)
 {
@@ -1798,6 +1843,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tv/engine/threading-api", test_threading_api);
   g_test_add_func ("/tv/engine/stopwatch", test_stopwatch);
   g_test_add_func ("/tv/engine/gil", test_gil);
+  g_test_add_func ("/tv/engine/gil-after-lock-wait", test_gil_after_lock_wait);
   g_test_add_func ("/tv/engine/queue-join", test_queue_join);
   g_test_add_func ("/tv/engine/speed", test_speed);
   g_test_add_func ("/tv/engine/pause", test_pause);
