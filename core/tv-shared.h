@@ -170,7 +170,7 @@ typedef struct
   pthread_mutex_t  print_lock;    /* keeps stdout order == time order */
   _Atomic uint32_t stop;          /* set once: every thread unwinds */
   uint32_t         error_kind;    /* TvRunErrorKind of the first error */
-  uint32_t         stop_requested;/* tv_run_stop() was called */
+  _Atomic uint32_t stop_requested;/* tv_run_stop() was called */
   pthread_cond_t   all_ended;     /* a thread ended: the runner looks again */
   uint64_t         progress;      /* bumped on every wait change (watchdog) */
   uint32_t         n_slots;
@@ -182,9 +182,13 @@ typedef struct
   uint64_t         objects_offset; /* TvObj[n_objects], objects[id - 1] */
   uint64_t         vars_offset;    /* _Atomic int64_t, indexed like the scenario's vars */
   /* Run control (tv-control.c).  `paused` is read without the lock at every
-   * statement boundary and written under it; the rest is under the lock. */
+   * statement boundary and written under it; the rest is under the lock.
+   * `step_thread` and `stop_requested` are atomics all the same: a stop can
+   * be finished by the watchdog once it took the lock over from a frozen
+   * process that died holding it (EOWNERDEAD), a hand-over that
+   * ThreadSanitizer does not follow. */
   _Atomic uint32_t paused;        /* the controller paused the run */
-  uint32_t         step_thread;   /* the thread running a step, or TV_NO_THREAD */
+  _Atomic uint32_t step_thread;   /* the thread running a step, or TV_NO_THREAD */
   uint32_t         step_passes;   /* statement boundaries it may still pass */
   int64_t          pause_wall;    /* wall ns of the last pause */
   pthread_cond_t   gate;          /* threads held by the pause wait here */
