@@ -285,6 +285,9 @@ tv_ring_wait_for_room (TvRing   *ring,
         nap.tv_nsec *= 2;
       if (head - atomic_load_explicit (&ring->tail, memory_order_acquire) <= ring->mask)
         return true;
+      /* Turned off meanwhile (a stop: see tv_run_stop()): drop the event. */
+      if (atomic_load_explicit (&ring->wait_full_ms, memory_order_relaxed) == 0)
+        return false;
       clock_gettime (CLOCK_MONOTONIC, &now);
     }
   while ((int64_t) now.tv_sec * 1000000000 + now.tv_nsec < deadline);

@@ -5,9 +5,9 @@
  *
  * libc + pthreads only.  One TvRecorder is a single MAP_SHARED anonymous
  * mapping holding a header, a string arena and `n_rings` single-producer /
- * single-consumer rings.  Because the mapping is shared, a child process made
- * by fork() records into the same rings as its parent and the parent's
- * consumer drains them.
+ * single-consumer rings.  Because the mapping is shared (a memfd that the
+ * run's processes map again, tv-recorder-fd.c), a child process records
+ * into the same rings as its parent and the parent's consumer drains them.
  *
  * Recording (tv_ring_emit) takes no lock and allocates nothing: it stores the
  * event at `head` and publishes it with a release store.  A full ring never
@@ -91,7 +91,9 @@ size_t      tv_recorder_drain (TvRecorder *self, TvDrainFunc func, void *user_da
  * to `max_wait_ms` for the consumer to make room before it drops the event
  * (0, the default: drop at once).  For a consumer that drains from a thread
  * of its own (TvCollector), so that a collector the scheduler leaves
- * waiting loses nothing; never for one that may go away.
+ * waiting loses nothing; never for one that may go away.  Setting 0 also
+ * ends the waits under way (tv_run_stop() does, so that a stop is never
+ * held up by a consumer that fell behind).
  */
 void        tv_recorder_set_wait_when_full (TvRecorder *self, uint32_t max_wait_ms);
 /* Producer side, out of line: waits for room as set above; true if some. */

@@ -290,6 +290,15 @@ tv_run_stop (TvRun *self)
   g_return_if_fail (self != NULL);
 
   /*
+   * A thread whose ring is full may be waiting for room, maybe with the
+   * engine lock held (see tv_recorder_set_wait_when_full()): from now on it
+   * drops what it records instead, so that it sees the stop at once.  The
+   * trace keeps everything recorded up to the stop.
+   */
+  if (self->recorder != NULL)
+    tv_recorder_set_wait_when_full (self->recorder, 0);
+
+  /*
    * Returns at once even when a process of the run is frozen (stopped by
    * a signal or a debugger) while it holds the engine lock: the watchdog
    * then finishes the stop as soon as it gets the lock, and kills the

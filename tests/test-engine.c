@@ -626,6 +626,36 @@ test_stop_forever (void)
   g_assert_cmpuint (count_events (r, TV_EV_THREAD_EXIT, TV_NO_THREAD), ==, 3);
 }
 
+/* A thread that waits for room in its full ring (nobody drains it here)
+ * must see a stop at once instead of waiting out its 60 s. */
+static void
+test_stop_waiting_for_room (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TvScenario) scenario = tv_scenario_parse ("test.tvs",
+                                                      "var x = 0\n"
+                                                      "main:\n"
+                                                      "    forever:\n"
+                                                      "        x += 1\n", -1, NULL, &error);
+  TvRunOptions options = TV_RUN_OPTIONS_INIT;
+  TvRun *run;
+
+  g_assert_no_error (error);
+  options.print_fd = -1;
+  options.ring_capacity = 64;
+  run = tv_run_new (scenario, &options, &error);
+  g_assert_no_error (error);
+  tv_recorder_set_wait_when_full (tv_run_get_recorder (run), 60000);
+  g_assert_true (tv_run_start (run, &error));
+  /* The ring is full long before this, and the thread waits for room. */
+  g_assert_false (tv_run_wait_timeout (run, 100));
+  tv_run_stop (run);
+  g_assert_true (tv_run_wait_timeout (run, 30000));
+  g_assert_cmpint (tv_run_get_status (run), ==, TV_RUN_STOPPED);
+  g_assert_cmpuint (tv_recorder_get_dropped (tv_run_get_recorder (run)), >, 0);
+  tv_run_free (run);
+}
+
 static void
 test_stop_undetected (void)
 {
@@ -1830,6 +1860,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tv/engine/stall", test_stall);
   g_test_add_func ("/tv/engine/stop-forever", test_stop_forever);
   g_test_add_func ("/tv/engine/stop-undetected", test_stop_undetected);
+  g_test_add_func ("/tv/engine/stop-waiting-for-room", test_stop_waiting_for_room);
   g_test_add_func ("/tv/engine/release-not-held", test_release_not_held);
   g_test_add_func ("/tv/engine/runtime-errors", test_runtime_errors);
   g_test_add_func ("/tv/engine/timeouts", test_timeouts);
