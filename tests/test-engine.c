@@ -1011,11 +1011,17 @@ test_gil (void)
 static void
 test_gil_after_lock_wait (void)
 {
-  g_autoptr(Result) r = run_text ("gil on\n"
+  g_autoptr(Result) r = run_slow ("gil on\n"
                                   "lock L\n"
-                                  "thread t * 2:\n"
+                                  "thread first:\n"
                                   "    acquire L\n"
+                                  "    sleep 100ms\n"
+                                  "    work 1ms\n"
+                                  "    release L\n"
+                                  "    work 1ms\n"
+                                  "thread second:\n"
                                   "    sleep 10ms\n"
+                                  "    acquire L\n"
                                   "    work 1ms\n"
                                   "    release L\n"
                                   "    work 1ms\n");
@@ -1046,8 +1052,10 @@ test_gil_after_lock_wait (void)
       if (find_state (r, k, TV_STATE_LOCK))
         lock_waits++;
     }
-  /* The one that came second waited for L while the first slept (a
-   * sleep gives the GIL up, so it could ask for L). */
+  /* The second waited for L while the first slept (a sleep gives the
+   * GIL up, so it could ask for L). */
+  g_assert_null (find_state (r, 1, TV_STATE_LOCK));
+  g_assert_nonnull (find_state (r, 2, TV_STATE_LOCK));
   g_assert_cmpuint (lock_waits, ==, 1);
 }
 
