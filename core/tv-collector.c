@@ -112,10 +112,10 @@ take_ring (TvCollector *self,
       uint64_t first = MIN (n, capacity - start);
 
       /* The run may wrap around the end of the array: two copies. */
-      g_array_append_vals (self->batch, &ring->events[start], (guint) first);
+      g_array_append_vals (self->batch, &tv_ring_events (ring)[start], (guint) first);
       if (first < n)
-        g_array_append_vals (self->batch, &ring->events[0], (guint) (n - first));
-      self->last_time[i] = ring->events[(head - 1) & ring->mask].time;
+        g_array_append_vals (self->batch, &tv_ring_events (ring)[0], (guint) (n - first));
+      self->last_time[i] = tv_ring_events (ring)[(head - 1) & ring->mask].time;
 
       /* Only now may the producer overwrite the slots. */
       atomic_store_explicit (&ring->tail, head, memory_order_release);

@@ -23,10 +23,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifndef MAP_FIXED_NOREPLACE
-# define MAP_FIXED_NOREPLACE 0x100000
-#endif
-
 static size_t
 page_round (size_t value)
 {
@@ -98,7 +94,7 @@ tv_recorder_new_in_fd (uint32_t n_rings,
   /* Only the bookkeeping before the first ring's events was written: the
    * events and the strings are still zero, and the file's holes read as
    * zero without taking memory (copying them would commit all of it). */
-  used = (size_t) ((char *) tv_recorder_get_ring (self, 0)->events - (char *) self);
+  used = (size_t) ((char *) tv_ring_events (tv_recorder_get_ring (self, 0)) - (char *) self);
   if (used > size)
     used = size;
 
@@ -156,20 +152,11 @@ tv_recorder_attach_fd (int     fd,
       return NULL;
     }
 
-  /* The recorder first, at its fixed address, before anything else of
-   * ours could land there.  Old kernels ignore MAP_FIXED_NOREPLACE and map
-   * elsewhere: the pointers inside the recorder would then be wrong, so
-   * that is a failure too. */
-  recorder = mmap ((void *) (uintptr_t) header.recorder_address, header.recorder_size,
-                   PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE, fd,
+  /* Anywhere: the recorder holds offsets, no pointers (tv-recorder.c). */
+  recorder = mmap (NULL, header.recorder_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
                    (off_t) header.recorder_offset);
-  if (recorder != (void *) (uintptr_t) header.recorder_address)
-    {
-      if (recorder != MAP_FAILED)
-        munmap (recorder, header.recorder_size);
-      errno = EEXIST;
-      return NULL;
-    }
+  if (recorder == MAP_FAILED)
+    return NULL;
 
   block = mmap (NULL, header.extra_offset + header.extra_size,
                 PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

@@ -26,7 +26,7 @@
 typedef struct
 {
   uint64_t magic;
-  uint64_t recorder_address;   /* where the recorder is mapped in every process */
+  uint64_t recorder_address;   /* where its creator maps it (for debugging only) */
   uint64_t recorder_offset;    /* its offset in the file */
   uint64_t recorder_size;
   uint64_t extra_offset;       /* the extra block's offset in the file */
@@ -48,10 +48,10 @@ TvRecorder *tv_recorder_new_in_fd (uint32_t n_rings,
                                    void   **extra_out);
 
 /*
- * Maps the recorder of memfd `fd` at its creator's address, and its extra
- * block anywhere.  NULL with errno set when `fd` is not such a file
- * (EINVAL) or the address is taken in this process (EEXIST).  The fd may be
- * closed afterwards.
+ * Maps the recorder of memfd `fd` and its extra block, anywhere (the
+ * recorder holds offsets, not pointers).  NULL with errno set when `fd` is
+ * not such a file (EINVAL) or cannot be mapped.  The fd may be closed
+ * afterwards.
  */
 TvRecorder *tv_recorder_attach_fd (int     fd,
                                    void  **extra_out,

@@ -8,9 +8,11 @@
  *   TvRecorder | TvRing[n_rings] | int64 last_time[n_rings] |
  *   TvEvent[capacity] per ring | string arena
  *
- * The TvRecorder itself lives at the start of the mapping, so that a child
- * made by fork() finds it, and every pointer inside it, at the same address
- * as its parent: the child records into the very pages the parent drains.
+ * The TvRecorder itself lives at the start of the mapping and holds offsets
+ * from there, never pointers, as each ring does for its events: a process
+ * that maps the same memory again (a child made by fork(), or a new program
+ * given the memfd, tv-recorder-fd.c) may find it at any address and records
+ * into the very pages the parent drains.
  *
  * Like Sysprof's capture writer and reader, the producer side (the inline
  * tv_ring_emit() in the header) and the consumer side (tv_recorder_drain())
@@ -34,17 +36,23 @@ struct _TvRecorder
   size_t            map_size;
   uint32_t          n_rings;
   uint32_t          capacity;
-  TvRing           *rings;
+  /* Offsets from the recorder's start, not pointers: each process maps
+   * the recorder at an address of its own (tv-recorder-fd.c). */
+  uint64_t          rings_offset;       /* TvRing[n_rings] */
   /* The time of each ring's last drained event: the time of its
    * TV_EV_DROPPED events.  The consumer's own. */
-  int64_t          *last_time;
-  char             *strings;
+  uint64_t          last_time_offset;   /* int64_t[n_rings] */
+  uint64_t          strings_offset;
   size_t            string_bytes;
   /* Bytes claimed in the arena; it may run past string_bytes when a claim
    * fails, which is why readers clamp it. */
   _Atomic uint64_t  string_used;
   _Atomic uint64_t  strings_dropped;
 };
+
+#define RINGS(self)     ((TvRing *) (void *) ((char *) (self) + (self)->rings_offset))
+#define LAST_TIME(self) ((int64_t *) (void *) ((char *) (self) + (self)->last_time_offset))
+#define STRINGS(self)   ((char *) (self) + (self)->strings_offset)
 
 static size_t
 align_up (size_t value,
@@ -107,16 +115,16 @@ tv_recorder_new (uint32_t n_rings,
   self->map_size = size;
   self->n_rings = n_rings;
   self->capacity = capacity;
-  self->rings = (TvRing *) (base + rings_offset);
-  self->last_time = (int64_t *) (base + last_time_offset);
-  self->strings = base + strings_offset;
+  self->rings_offset = rings_offset;
+  self->last_time_offset = last_time_offset;
+  self->strings_offset = strings_offset;
   self->string_bytes = string_bytes;
   atomic_init (&self->string_used, 0);
   atomic_init (&self->strings_dropped, 0);
 
   for (uint32_t i = 0; i < n_rings; i++)
     {
-      TvRing *ring = &self->rings[i];
+      TvRing *ring = &RINGS (self)[i];
 
       atomic_init (&ring->head, 0);
       atomic_init (&ring->tail, 0);
@@ -125,7 +133,8 @@ tv_recorder_new (uint32_t n_rings,
       atomic_init (&ring->wait_full_ms, 0);
       ring->dropped_reported = 0;
       ring->mask = capacity - 1;
-      ring->events = (TvEvent *) (base + events_offset + (size_t) i * ring_bytes);
+      ring->events_offset = (uint64_t) (base + events_offset + (size_t) i * ring_bytes
+                                        - (char *) ring);
     }
 
   return self;
@@ -151,7 +160,7 @@ tv_recorder_get_ring (TvRecorder *self,
 {
   if (index >= self->n_rings)
     return NULL;
-  return &self->rings[index];
+  return &RINGS (self)[index];
 }
 
 uint64_t
@@ -175,8 +184,8 @@ tv_recorder_add_string (TvRecorder *self,
     }
 
   if (len > 0)
-    memcpy (self->strings + offset, text, len);
-  self->strings[offset + len] = '\0';
+    memcpy (STRINGS (self) + offset, text, len);
+  STRINGS (self)[offset + len] = '\0';
 
   /* Ids start at 1 so that 0 can mean "no string".  Whoever reads the text
    * learnt the id from an event, whose publication (a release store of the
@@ -190,7 +199,7 @@ tv_recorder_get_string (const TvRecorder *self,
 {
   if (id == 0 || id > self->string_bytes)
     return NULL;
-  return self->strings + (id - 1);
+  return STRINGS (self) + (id - 1);
 }
 
 uint64_t
@@ -208,7 +217,7 @@ tv_recorder_drain (TvRecorder  *self,
 
   for (uint32_t i = 0; i < self->n_rings; i++)
     {
-      TvRing *ring = &self->rings[i];
+      TvRing *ring = &RINGS (self)[i];
       uint64_t head = atomic_load_explicit (&ring->head, memory_order_acquire);
       uint64_t tail = atomic_load_explicit (&ring->tail, memory_order_relaxed);
       uint64_t dropped;
@@ -221,11 +230,11 @@ tv_recorder_drain (TvRecorder  *self,
           uint64_t first = n < capacity - start ? n : capacity - start;
 
           /* The run may wrap around the end of the array: two calls. */
-          func (i, &ring->events[start], first, user_data);
+          func (i, &tv_ring_events (ring)[start], first, user_data);
           if (first < n)
-            func (i, &ring->events[0], n - first, user_data);
+            func (i, &tv_ring_events (ring)[0], n - first, user_data);
 
-          self->last_time[i] = ring->events[(head - 1) & ring->mask].time;
+          LAST_TIME (self)[i] = tv_ring_events (ring)[(head - 1) & ring->mask].time;
           total += n;
 
           /* Only now may the producer overwrite the slots. */
@@ -236,7 +245,7 @@ tv_recorder_drain (TvRecorder  *self,
       if (dropped != ring->dropped_reported)
         {
           TvEvent event = {
-            .time = self->last_time[i],
+            .time = LAST_TIME (self)[i],
             .arg = (int64_t) (dropped - ring->dropped_reported),
             .thread = i,
             .object = TV_NO_OBJECT,
@@ -259,7 +268,7 @@ tv_recorder_set_wait_when_full (TvRecorder *self,
                                 uint32_t    max_wait_ms)
 {
   for (uint32_t i = 0; i < self->n_rings; i++)
-    atomic_store_explicit (&self->rings[i].wait_full_ms, max_wait_ms, memory_order_relaxed);
+    atomic_store_explicit (&RINGS (self)[i].wait_full_ms, max_wait_ms, memory_order_relaxed);
 }
 
 bool
@@ -300,6 +309,6 @@ tv_recorder_get_dropped (const TvRecorder *self)
   uint64_t total = 0;
 
   for (uint32_t i = 0; i < self->n_rings; i++)
-    total += atomic_load_explicit (&((TvRecorder *) self)->rings[i].dropped, memory_order_relaxed);
+    total += atomic_load_explicit (&RINGS (self)[i].dropped, memory_order_relaxed);
   return total;
 }

@@ -36,9 +36,17 @@ typedef struct
   uint64_t dropped_reported;               /* consumer's own */
   uint32_t mask;                           /* capacity - 1 */
   _Atomic uint32_t in_use;                 /* claimed by a thread */
-  TvEvent *events;                         /* inside the shared mapping */
+  /* Where its events are, from the ring itself: an offset, not a pointer,
+   * so that every process may map the recorder at an address of its own. */
+  uint64_t events_offset;
   _Atomic uint32_t wait_full_ms;           /* set by the consumer, 0: drop */
 } TvRing;
+
+static inline TvEvent *
+tv_ring_events (const TvRing *ring)
+{
+  return (TvEvent *) (void *) ((char *) ring + ring->events_offset);
+}
 
 /*
  * Creates a recorder with `n_rings` rings of `ring_capacity` events each
@@ -119,7 +127,7 @@ tv_ring_emit (TvRing *ring, const TvEvent *event)
       return false;
     }
 
-  ring->events[head & ring->mask] = *event;
+  tv_ring_events (ring)[head & ring->mask] = *event;
   atomic_store_explicit (&ring->head, head + 1, memory_order_release);
   return true;
 }
