@@ -115,7 +115,12 @@ test_stop_processes (void)
   gtk_widget_activate_action (GTK_WIDGET (window), "win.run", NULL);
   g_assert_true (tv_window_is_running (window));
   iterate_until (four_children_working, window, "four children at work");
-  g_assert_true (tv_window_is_running (window));
+  if (!tv_window_is_running (window))
+    {
+      g_autofree char *early = tv_window_dup_console_text (window);
+
+      g_error ("the run ended before the stop; its console:\n%s", early);
+    }
   trace = tv_timeline_get_trace (timeline);
   before = tv_trace_get_n_events (trace);
   g_assert_cmpuint (before, >, 0);
