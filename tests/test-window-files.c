@@ -21,21 +21,7 @@
 #include "tv-window-test.h"
 #include "tv-window-private.h"
 
-static TvApplication *app;
 static char *tmp_dir;
-
-static void
-window_test (gconstpointer data)
-{
-  void (*func) (void) = (void (*) (void)) data;
-
-  if (app == NULL)
-    {
-      g_test_skip ("No display (run the suite under xvfb-run -a)");
-      return;
-    }
-  func ();
-}
 
 typedef struct
 {
@@ -80,19 +66,6 @@ open_path (TvWindow   *window,
 
   tv_window_open (window, file);
   iterate_until (not_loading, window, "the file to load");
-}
-
-static void
-close_window (TvWindow *window)
-{
-  g_object_ref (window);
-  gtk_window_destroy (GTK_WINDOW (window));
-  for (int i = 0; i < 400 && G_OBJECT (window)->ref_count > 1; i++)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (5000);
-    }
-  g_assert_finalize_object (window);
 }
 
 static char *

@@ -20,20 +20,6 @@
 #include "tv-window-test.h"
 #include "tv-window.h"
 
-static TvApplication *app;
-
-static void
-window_test (gconstpointer data)
-{
-  void (*func) (void) = (void (*) (void)) data;
-
-  if (app == NULL)
-    {
-      g_test_skip ("No display (run the suite under xvfb-run -a)");
-      return;
-    }
-  func ();
-}
 
 static TvWindow *
 open_lesson (const char *name)
@@ -49,19 +35,6 @@ open_lesson (const char *name)
   iterate_until (not_loading, window, "the lesson to load");
   g_assert_nonnull (tv_window_get_scenario (window));
   return window;
-}
-
-static void
-close_window (TvWindow *window)
-{
-  g_object_ref (window);
-  gtk_window_destroy (GTK_WINDOW (window));
-  for (int i = 0; i < 200 && G_OBJECT (window)->ref_count > 1; i++)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (5000);
-    }
-  g_assert_finalize_object (window);
 }
 
 static guint

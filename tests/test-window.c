@@ -17,21 +17,6 @@
 #include "tv-window-test.h"
 #include "tv-window.h"
 
-static TvApplication *app;
-
-/* Runs a window test, or skips it where GTK found no display. */
-static void
-window_test (gconstpointer data)
-{
-  void (*func) (void) = (void (*) (void)) data;
-
-  if (app == NULL)
-    {
-      g_test_skip ("No display (run the suite under xvfb-run -a)");
-      return;
-    }
-  func ();
-}
 
 static gboolean
 flag_set (gpointer data)
@@ -74,20 +59,6 @@ open_window (const char *path)
   wait_for_paint (GTK_WIDGET (window));
 
   return window;
-}
-
-static void
-close_window (TvWindow *window)
-{
-  g_object_ref (window);
-  gtk_window_destroy (GTK_WINDOW (window));
-  /* Let the lesson list's worker thread hand its result back. */
-  for (int i = 0; i < 200 && G_OBJECT (window)->ref_count > 1; i++)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (5000);
-    }
-  g_assert_finalize_object (window);
 }
 
 static char *
