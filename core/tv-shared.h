@@ -3,10 +3,11 @@
  * tv-shared.h: the engine's shared block.
  *
  * Everything that every thread *and every process* of a run must see lives
- * in one MAP_SHARED anonymous mapping: the scenario clock, the control
- * flags, one slot per thread, the state of every object (locks, queues, ...,
- * the GILs), the `shared` variables and the print lock.  Because the mapping
- * is inherited by fork(), the primitives keep working across processes: all
+ * in one shared mapping (a memfd): the scenario clock, the control flags,
+ * one slot per thread, the state of every object (locks, queues, ..., the
+ * GILs), the `shared` variables and the print lock.  Because each process
+ * of the run maps the same memfd (tv-process.c), the primitives keep
+ * working across processes: all
  * of them are guarded by one PTHREAD_PROCESS_SHARED mutex (`lock`), and
  * every wait is a timed wait on a process-shared condition variable.
  *
