@@ -138,6 +138,7 @@ tv_run_new (TvScenario         *scenario,
   run->options = options ? *options : defaults;
   if (!(run->options.speed > 0))
     run->options.speed = 1.0;
+  run->options.nice = CLAMP (run->options.nice, 0, 19);
   pthread_mutex_init (&run->ctl_mutex, NULL);
   {
     pthread_condattr_t attr;

@@ -59,9 +59,18 @@ typedef struct
   int      print_fd;
   /* Ring size per thread, in events (0: the default, 16384). */
   guint32  ring_capacity;
+  /*
+   * How much lower the run's threads are scheduled than the thread that
+   * starts it: a nice increment, 0 (the same) to 19.  Its processes and
+   * every thread it starts inherit it.  A window that draws the run live
+   * gives its threads a lower priority, so that threads working flat out
+   * cannot starve the main loop on a machine with few cores; their share
+   * among themselves, and what the scenario does, stay the same.
+   */
+  int      nice;
 } TvRunOptions;
 
-#define TV_RUN_OPTIONS_INIT { 1.0, -1, 0 }
+#define TV_RUN_OPTIONS_INIT { 1.0, -1, 0, 0 }
 
 /* Prepares a run: maps the shared memory, creates the recorder. */
 TvRun        *tv_run_new (TvScenario         *scenario,

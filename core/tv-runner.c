@@ -9,8 +9,12 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "tv-run-private.h"
 
@@ -294,6 +298,23 @@ tv_runner_main (void *data)
     sigaddset (&set, SIGPIPE);
     pthread_sigmask (SIG_BLOCK, &set, NULL);
   }
+
+  /* On Linux a priority is a thread's own, and a thread or process
+   * inherits it from the thread that makes it: lowering this one lowers
+   * every thread and process of the run, and nothing else.  Failure only
+   * leaves the priority as it was. */
+  if (run->options.nice > 0)
+    {
+      id_t tid = (id_t) syscall (SYS_gettid);
+
+      errno = 0;
+      {
+        int current = getpriority (PRIO_PROCESS, tid);
+
+        if (errno == 0)
+          (void) setpriority (PRIO_PROCESS, tid, MIN (current + run->options.nice, 19));
+      }
+    }
 
   record_start (run, ctx);
   tv_interp_thread_begin (ctx);

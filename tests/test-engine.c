@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -653,6 +654,69 @@ test_stop_waiting_for_room (void)
   g_assert_true (tv_run_wait_timeout (run, 30000));
   g_assert_cmpint (tv_run_get_status (run), ==, TV_RUN_STOPPED);
   g_assert_cmpuint (tv_recorder_get_dropped (tv_run_get_recorder (run)), >, 0);
+  tv_run_free (run);
+}
+
+static void
+collect_os_ids (uint32_t ring, const TvEvent *events, size_t n, void *user_data)
+{
+  GArray *tids = user_data;
+
+  for (size_t i = 0; i < n; i++)
+    if (events[i].kind == TV_EV_THREAD_OS)
+      {
+        gint64 tid = events[i].arg;
+
+        g_array_append_val (tids, tid);
+      }
+}
+
+/* The nice value of thread `tid` of this process (field 19 of its stat). */
+static int
+thread_nice (gint64 tid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/self/task/%" G_GINT64_FORMAT "/stat", tid);
+  g_autofree char *stat = NULL;
+  g_auto(GStrv) fields = NULL;
+
+  g_assert_true (g_file_get_contents (path, &stat, NULL, NULL));
+  /* After the command's closing parenthesis: state is field 3. */
+  fields = g_strsplit (strrchr (stat, ')') + 2, " ", -1);
+  g_assert_cmpuint (g_strv_length (fields), >, 16);
+  return atoi (fields[16]);
+}
+
+/* options.nice lowers every thread of the run, those it starts included,
+ * and not the thread that started it. */
+static void
+test_nice (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TvScenario) scenario = tv_scenario_parse ("test.tvs",
+                                                      "thread t:\n"
+                                                      "    sleep 2s\n"
+                                                      "main:\n"
+                                                      "    start t\n"
+                                                      "    join t\n", -1, NULL, &error);
+  g_autoptr(GArray) tids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  TvRunOptions options = TV_RUN_OPTIONS_INIT;
+  int mine = getpriority (PRIO_PROCESS, 0);
+  TvRun *run;
+
+  g_assert_no_error (error);
+  options.print_fd = -1;
+  options.nice = 5;
+  run = tv_run_new (scenario, &options, &error);
+  g_assert_no_error (error);
+  g_assert_true (tv_run_start (run, &error));
+  while (tids->len < 2 && !tv_run_wait_timeout (run, 5))
+    tv_recorder_drain (tv_run_get_recorder (run), collect_os_ids, tids);
+  g_assert_cmpuint (tids->len, ==, 2);
+  for (guint i = 0; i < tids->len; i++)
+    g_assert_cmpint (thread_nice (g_array_index (tids, gint64, i)), ==, MIN (mine + 5, 19));
+  g_assert_cmpint (getpriority (PRIO_PROCESS, 0), ==, mine);
+  tv_run_stop (run);
+  tv_run_wait (run);
   tv_run_free (run);
 }
 
@@ -1868,6 +1932,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tv/engine/stall", test_stall);
   g_test_add_func ("/tv/engine/stop-forever", test_stop_forever);
   g_test_add_func ("/tv/engine/stop-undetected", test_stop_undetected);
+  g_test_add_func ("/tv/engine/nice", test_nice);
   g_test_add_func ("/tv/engine/stop-waiting-for-room", test_stop_waiting_for_room);
   g_test_add_func ("/tv/engine/release-not-held", test_release_not_held);
   g_test_add_func ("/tv/engine/runtime-errors", test_runtime_errors);

@@ -571,6 +571,10 @@ tv_window_run (TvWindow *self)
     return;
 
   options.speed = self->speed;
+  /* Threads that work or record flat out must not take the CPU from the
+   * main loop that draws them (on 2 cores, 20 of them at the same priority
+   * left it a twentieth of one). */
+  options.nice = 10;
   /*
    * The timeline collects the run (tv-collector.h) and holds the recording
    * back while its picture is behind: the engine's small default rings
