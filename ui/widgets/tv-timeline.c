@@ -28,14 +28,15 @@
 #define FEED_ENDED_BUDGET_US 25000
 /*
  * The backlog the collector may pile up before the recording waits for the
- * picture (tv_collector_set_max_pending()): 1M events, 32 MiB, a second or
- * so of twenty threads recording flat out, and what Stop has to feed
- * before the run is over.  Past it, a thread whose ring is full waits for
+ * picture (tv_collector_set_max_pending()): 256K events, 8 MiB, a quarter
+ * of a second or so of twenty threads recording flat out, and what Stop
+ * has to feed before the run is over (~35 ms here; with 1M it took
+ * 150–190 ms, past the 100 ms a Stop may take).  Past it, a thread whose ring is full waits for
  * room wherever it is, also holding a lock, and the picture shows that
  * wait as a longer hold: only runs that outpace the window come to it, and
  * their memory stays bounded.
  */
-#define MAX_PENDING    (64 * FEED_SLICE)
+#define MAX_PENDING    (16 * FEED_SLICE)
 
 /* How much one wheel notch or one key press zooms or pans. */
 #define ZOOM_STEP   1.25
