@@ -285,8 +285,10 @@ acquire_slow (TvCtx        *ctx,
   t = now (ctx);
   if (waited)
     {
-      releaser = obj->last_thread;
-      release_time = obj->last_time;
+      /* Atomic loads: a semaphore's releases write these without the
+       * engine lock (release_semaphore()). */
+      releaser = __atomic_load_n (&obj->last_thread, __ATOMIC_RELAXED);
+      release_time = __atomic_load_n (&obj->last_time, __ATOMIC_RELAXED);
     }
   tv_shared_unlock (sh);
 
@@ -387,11 +389,15 @@ release_not_held (TvCtx *ctx, const TvStmt *stmt, guint32 id, TvObj *obj)
 }
 
 /*
- * A semaphore is released by any thread, so its `last_*` (who let a
- * waiter in, and when) are written under the engine lock only, and only
- * when someone may read them: a release that finds no waiter adds one to
- * the value and looks again; a waiter that came meanwhile (and may have
- * blocked before the add) is then told who let it in and woken.
+ * A semaphore is released by any thread, and a waiter may take the value
+ * a release adds before the releaser could take the engine lock to say who
+ * it was: so `last_thread` and `last_time` (who let a waiter in, and when)
+ * are written first, by atomic stores without the lock, and published by
+ * the add (a waiter's CAS that takes the value sees them).  Two releases at
+ * the same moment may leave one's thread with the other's time; a waiter
+ * is never told that it let itself in.  A release that then finds a waiter
+ * wakes it under the lock (the waiter counts itself before it looks at the
+ * value, so one of the two sees the other).
  */
 static TvFlow
 release_semaphore (TvCtx *ctx, const TvStmt *stmt, guint32 id, TvObj *obj)
@@ -399,24 +405,12 @@ release_semaphore (TvCtx *ctx, const TvStmt *stmt, guint32 id, TvObj *obj)
   TvShared *sh = ctx->sh;
   gint64 t = now (ctx);
 
-  if (atomic_load_explicit (&obj->waiters, memory_order_seq_cst) == 0)
-    {
-      atomic_fetch_add_explicit (&obj->value, 1, memory_order_seq_cst);
-      if (atomic_load_explicit (&obj->waiters, memory_order_seq_cst) > 0)
-        {
-          tv_shared_lock (sh);
-          obj->last_thread = ctx->index;
-          obj->last_time = t;
-          pthread_cond_signal (&obj->cond);
-          tv_shared_unlock (sh);
-        }
-    }
-  else
+  __atomic_store_n (&obj->last_thread, ctx->index, __ATOMIC_RELAXED);
+  __atomic_store_n (&obj->last_time, t, __ATOMIC_RELAXED);
+  atomic_fetch_add_explicit (&obj->value, 1, memory_order_seq_cst);
+  if (atomic_load_explicit (&obj->waiters, memory_order_seq_cst) > 0)
     {
       tv_shared_lock (sh);
-      obj->last_thread = ctx->index;
-      obj->last_time = t;
-      atomic_fetch_add_explicit (&obj->value, 1, memory_order_seq_cst);
       pthread_cond_signal (&obj->cond);
       tv_shared_unlock (sh);
     }
