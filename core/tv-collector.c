@@ -102,7 +102,7 @@ take_ring (TvCollector *self,
 {
   TvRing *ring = tv_recorder_get_ring (self->recorder, i);
   uint64_t tail = atomic_load_explicit (&ring->tail, memory_order_relaxed);
-  uint64_t dropped;
+  TvEvent event;
   guint64 n = head - tail;
 
   if (n > 0)
@@ -121,22 +121,8 @@ take_ring (TvCollector *self,
       atomic_store_explicit (&ring->tail, head, memory_order_release);
     }
 
-  dropped = atomic_load_explicit (&ring->dropped, memory_order_relaxed);
-  if (dropped != ring->dropped_reported)
-    {
-      TvEvent event = {
-        .time = self->last_time[i],
-        .arg = (int64_t) (dropped - ring->dropped_reported),
-        .thread = i,
-        .object = TV_NO_OBJECT,
-        .aux = 0,
-        .kind = TV_EV_DROPPED,
-        .line = 0,
-      };
-
-      ring->dropped_reported = dropped;
-      g_array_append_val (self->batch, event);
-    }
+  if (tv_ring_take_dropped (ring, i, self->last_time[i], &event))
+    g_array_append_val (self->batch, event);
   return n;
 }
 

@@ -220,7 +220,7 @@ tv_recorder_drain (TvRecorder  *self,
       TvRing *ring = &RINGS (self)[i];
       uint64_t head = atomic_load_explicit (&ring->head, memory_order_acquire);
       uint64_t tail = atomic_load_explicit (&ring->tail, memory_order_relaxed);
-      uint64_t dropped;
+      TvEvent event;
 
       if (head != tail)
         {
@@ -241,20 +241,8 @@ tv_recorder_drain (TvRecorder  *self,
           atomic_store_explicit (&ring->tail, head, memory_order_release);
         }
 
-      dropped = atomic_load_explicit (&ring->dropped, memory_order_relaxed);
-      if (dropped != ring->dropped_reported)
+      if (tv_ring_take_dropped (ring, i, LAST_TIME (self)[i], &event))
         {
-          TvEvent event = {
-            .time = LAST_TIME (self)[i],
-            .arg = (int64_t) (dropped - ring->dropped_reported),
-            .thread = i,
-            .object = TV_NO_OBJECT,
-            .aux = 0,
-            .kind = TV_EV_DROPPED,
-            .line = 0,
-          };
-
-          ring->dropped_reported = dropped;
           func (i, &event, 1, user_data);
           total++;
         }

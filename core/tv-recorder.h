@@ -49,6 +49,31 @@ tv_ring_events (const TvRing *ring)
 }
 
 /*
+ * Consumer side: when ring `index` dropped events since the last call,
+ * fills `out` with the TV_EV_DROPPED event that counts them (at `time`,
+ * the ring's last drained event) and returns true.
+ */
+static inline bool
+tv_ring_take_dropped (TvRing *ring, uint32_t index, int64_t time, TvEvent *out)
+{
+  uint64_t dropped = atomic_load_explicit (&ring->dropped, memory_order_relaxed);
+
+  if (dropped == ring->dropped_reported)
+    return false;
+  *out = (TvEvent) {
+    .time = time,
+    .arg = (int64_t) (dropped - ring->dropped_reported),
+    .thread = index,
+    .object = TV_NO_OBJECT,
+    .aux = 0,
+    .kind = TV_EV_DROPPED,
+    .line = 0,
+  };
+  ring->dropped_reported = dropped;
+  return true;
+}
+
+/*
  * Creates a recorder with `n_rings` rings of `ring_capacity` events each
  * (rounded up to a power of two) and a string arena of `string_bytes`.
  * Returns NULL with errno set when the mapping cannot be made.
