@@ -188,10 +188,21 @@ take_locked (TvObj *obj, guint32 me, guint line)
   return try_own (obj, me, line);
 }
 
-/* Wakes one thread in the slow path of a lock (engine lock not held). */
+/*
+ * After a release's store: wakes one thread in the slow path of a lock,
+ * rlock or semaphore, if one waits and no wake is on its way to one
+ * already (engine lock not held).  A waiter clears `wake_sent` once it is
+ * counted and each time it comes back from a wait, and only then looks at
+ * the object (seq_cst, as the release's store and this exchange): either
+ * it sees the object free, or a later release sees the flag cleared and
+ * wakes it.
+ */
 static void
 wake_waiter (TvShared *sh, TvObj *obj)
 {
+  if (atomic_load_explicit (&obj->waiters, memory_order_seq_cst) == 0
+      || atomic_exchange_explicit (&obj->wake_sent, 1, memory_order_seq_cst) != 0)
+    return;
   tv_shared_lock (sh);
   pthread_cond_signal (&obj->cond);
   tv_shared_unlock (sh);
@@ -240,6 +251,11 @@ acquire_slow (TvCtx        *ctx,
     {
       TvBlockResult r;
 
+      /* Counted, or back from a wait (woken or not): the next release
+       * wakes a waiter again, whatever wake is still on its way (one that
+       * reached nobody would otherwise leave the flag set for good). */
+      if (counts_waiters (obj))
+        atomic_store_explicit (&obj->wake_sent, 0, memory_order_seq_cst);
       if (take_locked (obj, ctx->index, line))
         break;
       if (!blocking)
@@ -408,12 +424,7 @@ release_semaphore (TvCtx *ctx, const TvStmt *stmt, guint32 id, TvObj *obj)
   __atomic_store_n (&obj->last_thread, ctx->index, __ATOMIC_RELAXED);
   __atomic_store_n (&obj->last_time, t, __ATOMIC_RELAXED);
   atomic_fetch_add_explicit (&obj->value, 1, memory_order_seq_cst);
-  if (atomic_load_explicit (&obj->waiters, memory_order_seq_cst) > 0)
-    {
-      tv_shared_lock (sh);
-      pthread_cond_signal (&obj->cond);
-      tv_shared_unlock (sh);
-    }
+  wake_waiter (sh, obj);
   tv_emit_at (ctx, t, TV_EV_RELEASE, line_of (stmt), id, 0, 0);
   return TV_FLOW_OK;
 }
@@ -441,8 +452,7 @@ tv_prim_release (TvCtx *ctx, const TvStmt *stmt, guint32 id)
           obj->last_thread = ctx->index;
           obj->last_time = t;
           atomic_store_explicit (&obj->owner, TV_NO_THREAD, memory_order_seq_cst);
-          if (atomic_load_explicit (&obj->waiters, memory_order_seq_cst) > 0)
-            wake_waiter (sh, obj);
+          wake_waiter (sh, obj);
         }
       tv_emit_at (ctx, t, TV_EV_RELEASE, line, id, 0, left);
       return TV_FLOW_OK;

@@ -365,6 +365,11 @@ tv_block (TvCtx          *ctx,
 
   for (;;)
     {
+      /* Woken or not, a lock's or semaphore's waiter is here to look: the
+       * next release may wake one again (tv-primitives.c, wake_waiter()).
+       * Before the look, or a release between the two would wake nobody. */
+      if (kind == TV_WAIT_LOCK || kind == TV_WAIT_SEMAPHORE)
+        atomic_store_explicit (&TV_SH_OBJECTS (sh)[object - 1].wake_sent, 0, memory_order_seq_cst);
       if (kind != TV_WAIT_SLEEP && tv_slot_ready (sh, slot))
         {
           result = TV_BLOCK_READY;

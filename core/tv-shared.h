@@ -126,6 +126,12 @@ typedef struct
    * block; a release that sees one after its store takes the engine lock
    * and wakes one. */
   _Atomic uint32_t waiters;
+  /* Lock, rlock, semaphore: a release has woken a waiter that has not run
+   * since.  Releases wake one waiter at a time, as a futex mutex does:
+   * without it, every release made while a woken waiter is on its way
+   * would take the engine lock to wake it again.  Cleared by each waiter
+   * that comes back from its wait (tv-primitives.c, "the fast path"). */
+  _Atomic uint32_t wake_sent;
 
   /* Semaphore count (taken with a CAS and given back with an add outside
    * the engine lock when nobody waits: see `waiters`), event flag. */

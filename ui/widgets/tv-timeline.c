@@ -89,6 +89,7 @@ struct _TvTimeline
   guint           rows_threads;
   guint           rows_objects;
   gint64          rows_checked;
+  int             rows_content;   /* the height size_allocate was given rows for */
 
   /* Input state */
   double          pointer_x;
@@ -132,10 +133,12 @@ static guint signals[N_SIGNALS];
 
 /*
  * A live trace changes every frame, and a resize lays the whole window out
- * again (the editor, the console, the sidebar): only new rows need one.
- * Rows come with new threads and objects, and with a variable that a second
- * thread touches, which nothing counts: that one waits for the next resize,
- * at most RESIZE_EVERY_US later.
+ * again (the editor, the console, the sidebar: 10-20 ms here): only rows
+ * that change the timeline's height need one.  Rows come with new threads
+ * and objects, which are counted, and with a variable that a second thread
+ * touches, which nothing counts: for those the height is measured again
+ * every RESIZE_EVERY_US, which costs well under a millisecond, and the
+ * window is laid out again only if it changed.
  */
 #define RESIZE_EVERY_US 250000
 
@@ -154,6 +157,7 @@ redraw (TvTimeline *self)
 }
 
 static void invalidate (TvTimeline *self);
+static int content_height (TvTimeline *self, int width, int height);
 
 static void
 trace_grew (TvTimeline *self)
@@ -162,13 +166,23 @@ trace_grew (TvTimeline *self)
   guint n_objects = tv_trace_get_n_objects (self->trace);
   gint64 now = g_get_monotonic_time ();
 
-  if (n_threads != self->rows_threads || n_objects != self->rows_objects ||
-      now - self->rows_checked >= RESIZE_EVERY_US)
+  if (n_threads != self->rows_threads || n_objects != self->rows_objects)
     {
       self->rows_threads = n_threads;
       self->rows_objects = n_objects;
       self->rows_checked = now;
       invalidate (self);
+    }
+  else if (now - self->rows_checked >= RESIZE_EVERY_US)
+    {
+      GtkWidget *widget = GTK_WIDGET (self);
+
+      self->rows_checked = now;
+      if (content_height (self, gtk_widget_get_width (widget),
+                          gtk_widget_get_height (widget)) != self->rows_content)
+        invalidate (self);
+      else
+        redraw (self);
     }
   else
     redraw (self);
@@ -693,6 +707,23 @@ tv_timeline_snapshot (GtkWidget   *widget,
     }
 }
 
+/* How tall the rows are, drawn at this size: 0 without a trace. */
+static int
+content_height (TvTimeline *self,
+                int         width,
+                int         height)
+{
+  TvRenderOptions options;
+
+  if (self->trace == NULL)
+    return 0;
+  fill_options (self, &options);
+  options.width = width;
+  options.height = height;
+  options.scroll_y = 0;
+  return tv_renderer_measure_height (self->trace, &options);
+}
+
 static void
 tv_timeline_size_allocate (GtkWidget *widget,
                            int        width,
@@ -700,20 +731,11 @@ tv_timeline_size_allocate (GtkWidget *widget,
                            int        baseline)
 {
   TvTimeline *self = TV_TIMELINE (widget);
-  double content = height;
+  double content;
   double value;
 
-  if (self->trace != NULL)
-    {
-      TvRenderOptions options;
-
-      fill_options (self, &options);
-      options.width = width;
-      options.height = height;
-      options.scroll_y = 0;
-      content = MAX (content, tv_renderer_measure_height (self->trace, &options));
-    }
-
+  self->rows_content = content_height (self, width, height);
+  content = MAX (height, self->rows_content);
   value = CLAMP (tv_timeline_view_get_scroll_y (self->view), 0.0, content - height);
 
   /* Time is not scrolled through the horizontal adjustment: it stays put. */
