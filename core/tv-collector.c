@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * tv-collector.c: a thread that copies events out of the rings, sorts each
+ * tv-collector.c: a thread that copies events out of the rings, merges each
  * collection by time and queues it in chunks; tv_collector_feed() hands
  * the chunks to the trace.
  *
@@ -36,6 +36,7 @@
 
 #include "tv-capture.h"
 #include "tv-collector.h"
+#include "tv-event-merge.h"
 
 /* How long a producer whose ring is full waits for the collector before it
  * drops the event (tv_recorder_set_wait_when_full()): long enough for a
@@ -71,7 +72,9 @@ struct _TvCollector
   guint32     n_rings;
   uint64_t   *heads;       /* the heads read at a collection's start */
   int64_t    *last_time;   /* each ring's last event: TV_EV_DROPPED's time */
-  GArray     *batch;       /* the collection being made */
+  GArray     *batch;       /* the collection being made: one run a ring */
+  gsize      *ends;        /* where each ring's run ends in `batch` */
+  GArray     *merged;      /* `batch` sorted by time */
   gint64      last_collect;
 };
 
@@ -82,16 +85,6 @@ now_ns (void)
 
   clock_gettime (CLOCK_MONOTONIC, &ts);
   return (gint64) ts.tv_sec * G_GINT64_CONSTANT (1000000000) + ts.tv_nsec;
-}
-
-static gint
-compare_time (gconstpointer a,
-              gconstpointer b)
-{
-  gint64 ta = ((const TvEvent *) a)->time;
-  gint64 tb = ((const TvEvent *) b)->time;
-
-  return ta < tb ? -1 : ta > tb;
 }
 
 /* Copies ring `i` up to `head` into the batch and frees the slots. */
@@ -162,11 +155,15 @@ collect_once (TvCollector *self,
       guint64 taken = take_ring (self, i, self->heads[i]);
 
       high_water = MAX (high_water, taken);
+      self->ends[i] = self->batch->len;
     }
 
+  /* Each ring's run is in time order already: merged, not sorted. */
   n = self->batch->len;
+  g_array_set_size (self->merged, (guint) n);
   if (n > 0)
-    g_array_sort (self->batch, compare_time);
+    tv_event_merge_runs ((TvEvent *) self->batch->data, self->ends, self->n_rings,
+                         (TvEvent *) self->merged->data);
 
   pthread_mutex_lock (&self->lock);
   for (gsize done = 0; done < n; done += CHUNK_EVENTS)
@@ -174,7 +171,7 @@ collect_once (TvCollector *self,
       guint len = (guint) MIN ((gsize) CHUNK_EVENTS, n - done);
       GArray *chunk = g_array_sized_new (FALSE, FALSE, sizeof (TvEvent), len);
 
-      g_array_append_vals (chunk, &g_array_index (self->batch, TvEvent, done), len);
+      g_array_append_vals (chunk, &g_array_index (self->merged, TvEvent, done), len);
       g_queue_push_tail (&self->chunks, chunk);
     }
   self->pending += n;
@@ -190,10 +187,15 @@ collect_once (TvCollector *self,
   if (self->batch->len > 4 * CHUNK_EVENTS)
     {
       g_array_unref (self->batch);
+      g_array_unref (self->merged);
       self->batch = g_array_new (FALSE, FALSE, sizeof (TvEvent));
+      self->merged = g_array_new (FALSE, FALSE, sizeof (TvEvent));
     }
   else
-    g_array_set_size (self->batch, 0);
+    {
+      g_array_set_size (self->batch, 0);
+      g_array_set_size (self->merged, 0);
+    }
   return n;
 }
 
@@ -256,6 +258,8 @@ tv_collector_new (TvRecorder *recorder,
   self->heads = g_new0 (uint64_t, self->n_rings);
   self->last_time = g_new0 (int64_t, self->n_rings);
   self->batch = g_array_new (FALSE, FALSE, sizeof (TvEvent));
+  self->ends = g_new0 (gsize, self->n_rings);
+  self->merged = g_array_new (FALSE, FALSE, sizeof (TvEvent));
   self->running = pthread_create (&self->thread, NULL, collector_main, self) == 0;
   if (!self->running)
     g_warning ("cannot start the collector thread: events are collected when fed");
@@ -289,6 +293,8 @@ tv_collector_free (TvCollector *self)
   tv_collector_stop (self);
   g_queue_clear_full (&self->chunks, (GDestroyNotify) g_array_unref);
   g_array_unref (self->batch);
+  g_array_unref (self->merged);
+  g_free (self->ends);
   g_free (self->heads);
   g_free (self->last_time);
   pthread_mutex_destroy (&self->lock);
