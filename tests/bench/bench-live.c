@@ -91,10 +91,12 @@ bench_dropped_cli (guint64   n_events,
 }
 
 char *
-bench_live_window (gboolean quick)
+bench_live_window (gboolean    quick,
+                   const char *renderer)
 {
 #ifdef TV_BENCH_WINDOW
   const char *argv[] = { TV_BENCH_WINDOW, "--json", "--seconds", quick ? "3" : "6", NULL };
+  g_auto(GStrv) envp = g_get_environ ();
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   int status = 0;
@@ -103,7 +105,11 @@ bench_live_window (gboolean quick)
   /* A window needs a display: under xvfb-run, or on a desktop. */
   if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
     return NULL;
-  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+  if (renderer != NULL)
+    envp = g_environ_setenv (envp, "GSK_RENDERER", renderer, TRUE);
+  else
+    envp = g_environ_unsetenv (envp, "GSK_RENDERER");
+  if (!g_spawn_sync (NULL, (char **) argv, envp, G_SPAWN_DEFAULT, NULL, NULL,
                      &out, &err, &status, NULL) ||
       !g_spawn_check_wait_status (status, NULL))
     return NULL;
@@ -115,4 +121,14 @@ bench_live_window (gboolean quick)
 #else
   return NULL;
 #endif
+}
+
+double
+bench_live_value (const char *live,
+                  const char *key)
+{
+  g_autofree char *quoted = g_strdup_printf ("\"%s\":", key);
+  const char *at = live != NULL ? strstr (live, quoted) : NULL;
+
+  return at != NULL ? g_ascii_strtod (at + strlen (quoted), NULL) : -1;
 }

@@ -36,7 +36,11 @@ gboolean bench_dropped_cli (guint64 n_events, guint64 *recorded, guint64 *droppe
 
 /* threadviz-bench-window --json's keys ("live_frame_max_ms": ..., without
  * the braces), or NULL without a display or the window. */
-char    *bench_live_window (gboolean quick);
+/* threadviz-bench-window's JSON members (no braces) with GSK_RENDERER
+ * set to `renderer` (NULL: the one GTK picks), or NULL without a display. */
+char    *bench_live_window (gboolean quick, const char *renderer);
+/* The number `key` has in those members, or -1. */
+double   bench_live_value (const char *live, const char *key);
 
 /* A preloaded program (bench-preload.c): the lock-pair fixture's ns per
  * uncontended lock + unlock pair, bare, under `threadviz trace` and under

@@ -22,6 +22,8 @@
  *   live_feed_max_ms, live_draw_max_ms     the timeline's longest feed of
  *                                          the trace and drawing
  *   live_events, live_dropped              what reached the trace
+ *   live_renderer                          GSK's renderer: "gl" or "cairo"
+ *                                          (set GSK_RENDERER to choose)
  *
  * Built by default, never run by the test suite.
  */
@@ -29,6 +31,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include <string.h>
 
@@ -149,17 +152,54 @@ time_passed (gpointer data)
   return g_get_monotonic_time () >= *(gint64 *) data;
 }
 
+static gboolean
+keep_awake (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 iterate_until (gboolean (*done) (gpointer),
                gpointer   data)
 {
   gint64 deadline = g_get_monotonic_time () + 120 * G_TIME_SPAN_SECOND;
+  /* A window with nothing to draw may sleep in its poll: look at `done`
+   * every 10 ms whatever happens. */
+  guint awake = g_timeout_add (10, keep_awake, NULL);
 
   while (!done (data))
     {
       if (g_get_monotonic_time () > deadline)
         g_error ("threadviz-bench-window: gave up waiting");
       g_main_context_iteration (NULL, TRUE);
+    }
+  g_source_remove (awake);
+}
+
+/* GSK's renderer for the window: "gl" or "cairo" (GSK_RENDERER). */
+static const char *
+renderer_name (GtkWidget *widget)
+{
+  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  const char *type = renderer != NULL ? G_OBJECT_TYPE_NAME (renderer) : "none";
+
+  if (strcmp (type, "GskGLRenderer") == 0 || strcmp (type, "GskNglRenderer") == 0)
+    return "gl";
+  if (strcmp (type, "GskCairoRenderer") == 0)
+    return "cairo";
+  return type;
+}
+
+/* Run, and make sure it did start: a scenario with an error does not. */
+static void
+start_run (TvWindow *window)
+{
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.run", NULL);
+  if (!tv_window_is_running (window))
+    {
+      g_printerr ("threadviz-bench-window: the scenario did not start (an error in it? "
+                  "try `threadviz check`)\n");
+      exit (1);
     }
 }
 
@@ -218,6 +258,7 @@ main (int   argc,
   TvTimeline *timeline;
   TvTimelineStats stats;
   TvTrace *trace;
+  const char *renderer;
   gint64 run_started, until, frame_max = 0, frame_p99 = 0, stop_asked, stopped_us;
   gulong paint_id;
   GdkFrameClock *clock;
@@ -275,14 +316,14 @@ main (int   argc,
 
   /* A first run, not measured: the timeline page, its first drawing and
    * the GL renderer's shaders (llvmpipe compiles them for a second). */
-  gtk_widget_activate_action (GTK_WIDGET (window), "win.run", NULL);
+  start_run (window);
   until = g_get_monotonic_time () + G_TIME_SPAN_SECOND;
   iterate_until (time_passed, &until);
   gtk_widget_activate_action (GTK_WIDGET (window), "win.stop", NULL);
   iterate_until (not_running, window);
 
   run_started = g_get_monotonic_time ();
-  gtk_widget_activate_action (GTK_WIDGET (window), "win.run", NULL);
+  start_run (window);
   tv_timeline_reset_stats (timeline);
   measuring = TRUE;
   poll_returned = 0;
@@ -316,16 +357,18 @@ main (int   argc,
     }
 
   trace = tv_timeline_get_trace (timeline);
+  renderer = renderer_name (GTK_WIDGET (window));
   if (json)
-    printf ("{\"live_frame_max_ms\": %.1f, \"live_frame_p99_ms\": %.1f, \"live_frames\": %u, "
+    printf ("{\"live_renderer\": \"%s\", \"live_frame_max_ms\": %.1f, \"live_frame_p99_ms\": %.1f, \"live_frames\": %u, "
             "\"live_stall_max_ms\": %.1f, \"live_stall_cpu_max_ms\": %.1f, \"live_feed_max_ms\": %.1f, \"live_draw_max_ms\": %.1f, "
             "\"live_draws\": %u, \"live_stop_ms\": %.1f, \"live_events\": %" G_GUINT64_FORMAT ", "
             "\"live_dropped\": %" G_GUINT64_FORMAT "}\n",
-            frame_max / 1e3, frame_p99 / 1e3, intervals->len + 1, stall_max_us / 1e3, stall_cpu_max_us / 1e3,
+            renderer, frame_max / 1e3, frame_p99 / 1e3, intervals->len + 1, stall_max_us / 1e3, stall_cpu_max_us / 1e3,
             stats.feed_max_us / 1e3, stats.draw_max_us / 1e3, stats.draws, stopped_us / 1e3,
             (guint64) tv_trace_get_n_events (trace), (guint64) tv_trace_get_dropped (trace));
   else
     {
+      printf ("renderer            %s\n", renderer);
       printf ("frames              %u over %.1f s\n", intervals->len + 1, seconds);
       printf ("frame interval      max %.1f ms, p99 %.1f ms\n", frame_max / 1e3, frame_p99 / 1e3);
       printf ("main-loop stall     max %.1f ms at %.0f ms (stop at %.0f ms); CPU time at most %.1f ms\n",
