@@ -97,6 +97,9 @@ typedef struct
   uint32_t deadlock_holder;
 } TvSlot;
 
+/* See TvShared for why some fields start a cache line. */
+#define TV_CACHE_LINE 64
+
 /* One item in a queue. */
 typedef struct
 {
@@ -109,8 +112,10 @@ typedef struct
 
 typedef struct
 {
-  pthread_cond_t cond;        /* every waiter of this object waits on it */
-  uint32_t kind;              /* TvObjectKind */
+  /* Written by every wait and wake: a line of its own, apart from the
+   * owner word the fast path takes. */
+  _Alignas (TV_CACHE_LINE) pthread_cond_t cond; /* every waiter of this object waits on it */
+  _Alignas (TV_CACHE_LINE) uint32_t kind;       /* TvObjectKind */
   int64_t  param;
 
   /* Lock, rlock, condition (its own re-entrant lock), GIL.  A lock's or
@@ -170,16 +175,23 @@ typedef struct
   uint64_t gil_serving;
 } TvObj;
 
+/*
+ * Cache lines: every event reads the clock, and every statement reads
+ * `paused` and `stop`, from every thread; the engine lock and `progress`
+ * are written at every wait.  Sharing a line, each engine lock or unlock
+ * made the next clock read of every other thread a miss (a transfer
+ * between cores, ~100 ns on a virtual machine).  So the clock, the engine
+ * lock, the read-mostly fields and the written ones start lines of their
+ * own (the block is mapped page-aligned).
+ */
 typedef struct
 {
-  TvClock          clock;
-  pthread_mutex_t  lock;          /* the engine lock: guards slots and objects */
+  _Alignas (TV_CACHE_LINE) TvClock clock;
+  _Alignas (TV_CACHE_LINE) pthread_mutex_t lock; /* the engine lock: guards slots and objects */
   pthread_mutex_t  print_lock;    /* keeps stdout order == time order */
-  _Atomic uint32_t stop;          /* set once: every thread unwinds */
+  _Alignas (TV_CACHE_LINE) _Atomic uint32_t stop; /* set once: every thread unwinds */
   uint32_t         error_kind;    /* TvRunErrorKind of the first error */
   _Atomic uint32_t stop_requested;/* tv_run_stop() was called */
-  pthread_cond_t   all_ended;     /* a thread ended: the runner looks again */
-  uint64_t         progress;      /* bumped on every wait change (watchdog) */
   uint32_t         n_slots;
   uint32_t         n_objects;     /* object ids 1..n_objects */
   /* Offsets from the block's start, not pointers: the block is mapped at
@@ -196,6 +208,8 @@ typedef struct
    * ThreadSanitizer does not follow. */
   _Atomic uint32_t paused;        /* the controller paused the run */
   _Atomic uint32_t step_thread;   /* the thread running a step, or TV_NO_THREAD */
+  _Alignas (TV_CACHE_LINE) uint64_t progress; /* bumped on every wait change (watchdog) */
+  pthread_cond_t   all_ended;     /* a thread ended: the runner looks again */
   uint32_t         step_passes;   /* statement boundaries it may still pass */
   int64_t          pause_wall;    /* wall ns of the last pause */
   pthread_cond_t   gate;          /* threads held by the pause wait here */
