@@ -22,10 +22,10 @@ typedef struct
   guint        len;
 } Merge;
 
-static gint
-compare_time (gconstpointer a,
-              gconstpointer b,
-              gpointer      user_data)
+gint
+tv_event_compare_time (gconstpointer a,
+                       gconstpointer b,
+                       gpointer      unused)
 {
   gint64 ta = ((const TvEvent *) a)->time;
   gint64 tb = ((const TvEvent *) b)->time;
@@ -80,7 +80,7 @@ sort_run_if_needed (TvEvent *events,
     if (events[i].time < events[i - 1].time)
       {
         g_qsort_with_data (events + start, (gint) (end - start), sizeof (TvEvent),
-                           compare_time, NULL);
+                           tv_event_compare_time, NULL);
         return;
       }
 }

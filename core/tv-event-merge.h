@@ -23,4 +23,10 @@ void tv_event_merge_runs (TvEvent     *events,
                           guint        n_runs,
                           TvEvent     *out);
 
+/* Orders two TvEvents by time (a GCompareDataFunc: g_qsort_with_data()
+ * with it is a stable sort by time). */
+gint tv_event_compare_time (gconstpointer a,
+                            gconstpointer b,
+                            gpointer      unused);
+
 G_END_DECLS

@@ -10,17 +10,6 @@
 
 #include "tv-event-merge.h"
 
-static gint
-compare_time (gconstpointer a,
-              gconstpointer b,
-              gpointer      user_data)
-{
-  gint64 ta = ((const TvEvent *) a)->time;
-  gint64 tb = ((const TvEvent *) b)->time;
-
-  return ta < tb ? -1 : ta > tb;
-}
-
 /* Merges `n_runs` runs of the given lengths, each event's `aux` saying
  * which run it came from and `arg` its place there, and compares the
  * result with g_qsort_with_data() (stable) of the concatenation. */
@@ -61,7 +50,7 @@ check_merge (GRand       *rand,
 
   expected = g_array_copy (events);
   g_qsort_with_data (expected->data, (gint) expected->len, sizeof (TvEvent),
-                     compare_time, NULL);
+                     tv_event_compare_time, NULL);
   out = g_new0 (TvEvent, MAX (n, 1));
   tv_event_merge_runs ((TvEvent *) events->data, ends, n_runs, out);
 
