@@ -730,17 +730,24 @@ int
 tv_renderer_measure_height (TvTrace               *trace,
                             const TvRenderOptions *options)
 {
-  cairo_surface_t *surface;
-  TvFrame frame;
+  TvFrame frame = { 0 };
   double height;
 
   g_return_val_if_fail (TV_IS_TRACE (trace), 0);
   g_return_val_if_fail (options != NULL, 0);
 
-  measure_frame (&frame, trace, options, &surface);
+  /*
+   * The rows alone: their heights are geometry, with no text or hatching
+   * in them.  The window asks this at every layout; a whole frame (a
+   * Pango layout, every label measured, every state's hatching tile) made
+   * the layout phase of a live window take up to 15 ms.
+   */
+  frame.trace = trace;
+  frame.options = options;
+  tv_layout_rows (&frame);
   height = title_height (options) + TV_AXIS_HEIGHT + frame.rows_height
            + legend_height (options);
-  measure_frame_clear (&frame, surface);
+  tv_layout_clear (&frame);
 
   return (int) ceil (height);
 }
