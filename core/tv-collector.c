@@ -44,9 +44,11 @@
  * to catch up. */
 #define WAIT_WHEN_FULL_MS 10000
 
-/* A chunk holds this many events (512 KiB): a bounded feed takes whole
- * chunks. */
-#define CHUNK_EVENTS 16384
+#define CHUNK_EVENTS TV_COLLECTOR_CHUNK_EVENTS
+
+/* The staging arrays keep their memory up to this many events; a burst
+ * past it gives it back. */
+#define BATCH_KEEP_EVENTS 65536
 
 /* Ring sizes: what all the rings of a run may map between them, and the
  * bounds of one ring (docs/performance.md, "Live recording"). */
@@ -184,7 +186,7 @@ collect_once (TvCollector *self,
   self->last_collect = now;
 
   /* A burst must not keep its memory forever. */
-  if (self->batch->len > 4 * CHUNK_EVENTS)
+  if (self->batch->len > BATCH_KEEP_EVENTS)
     {
       g_array_unref (self->batch);
       g_array_unref (self->merged);

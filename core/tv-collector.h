@@ -32,6 +32,11 @@ G_BEGIN_DECLS
 /* How often the consumers of a live run collect (docs/performance.md). */
 #define TV_COLLECTOR_INTERVAL_US 100
 
+/* A collection is queued in chunks of at most this many events (128 KiB),
+ * and a bounded feed takes whole chunks: small enough that a frame's share
+ * of the feed stops within a millisecond or so of its budget. */
+#define TV_COLLECTOR_CHUNK_EVENTS 4096
+
 typedef struct _TvCollector TvCollector;
 
 /* Starts collecting from `recorder` (which must outlive the collector).
@@ -56,7 +61,7 @@ gsize        tv_collector_feed (TvCollector *self,
 /*
  * Like tv_collector_feed(), and also hands every event to `writer` (NULL
  * for none) exactly as tv_capture_writer_drain() would.  With `max_events`
- * > 0, feeds chunks (16384 events at most), oldest first, until about that
+ * > 0, feeds chunks (TV_COLLECTOR_CHUNK_EVENTS at most), oldest first, until about that
  * many are fed (at least one chunk), so that a frame's share stays
  * bounded; the rest waits for the next call.  0 feeds everything.
  */

@@ -1118,7 +1118,7 @@ test_collector_no_loss (void)
     {
       n = tv_collector_feed_full (collector, trace, writer, 1000);
       /* Whole chunks: one at least, and no more than the slice asks. */
-      g_assert_cmpuint (n, <=, 16384);
+      g_assert_cmpuint (n, <=, TV_COLLECTOR_CHUNK_EVENTS);
       fed += n;
       g_usleep (100);
     }

@@ -246,8 +246,9 @@ poll_cb (gpointer user_data)
   char buf[32];
   g_autofree char *text = NULL;
 
-  /* The frame clock drains while the timeline is shown; this covers the rest. */
-  tv_timeline_poll (self->timeline);
+  /* The frame clock drains while the timeline is shown; this covers the
+   * rest (another page, a window the compositor does not draw). */
+  tv_timeline_poll_if_idle (self->timeline, POLL_INTERVAL_MS * G_TIME_SPAN_MILLISECOND / 2);
 
   p = get_program (self);
   if (p == NULL || p->program == NULL)

@@ -370,8 +370,9 @@ poll_cb (gpointer user_data)
 {
   TvWindow *self = user_data;
 
-  /* The frame clock drains while the timeline is shown; this covers the rest. */
-  tv_timeline_poll (self->timeline);
+  /* The frame clock drains while the timeline is shown; this covers the
+   * rest (another page, a window the compositor does not draw). */
+  tv_timeline_poll_if_idle (self->timeline, POLL_INTERVAL_MS * G_TIME_SPAN_MILLISECOND / 2);
   tv_window_update_control (self);
   tv_window_update_run_status (self);
 

@@ -21,7 +21,7 @@
  * in the collector's chunks: the frames keep coming while 20 threads record
  * flat out, and the picture follows the trace's end.
  */
-#define FEED_SLICE     16384
+#define FEED_SLICE     TV_COLLECTOR_CHUNK_EVENTS
 #define FEED_BUDGET_US 6000
 /* Once the run has ended nothing moves but the backlog: a larger share,
  * still well under a frame that anyone would notice. */
@@ -36,7 +36,7 @@
  * wait as a longer hold: only runs that outpace the window come to it, and
  * their memory stays bounded.
  */
-#define MAX_PENDING    (16 * FEED_SLICE)
+#define MAX_PENDING    (256 * 1024)
 
 /* How much one wheel notch or one key press zooms or pans. */
 #define ZOOM_STEP   1.25
@@ -90,6 +90,7 @@ struct _TvTimeline
   guint           rows_objects;
   gint64          rows_checked;
   int             rows_content;   /* the height size_allocate was given rows for */
+  gint64          last_poll_us;   /* when tv_timeline_poll() last fed the trace */
 
   /* Input state */
   double          pointer_x;
@@ -1157,6 +1158,16 @@ tv_timeline_is_live (TvTimeline *self)
 }
 
 void
+tv_timeline_poll_if_idle (TvTimeline *self,
+                          gint64      idle_us)
+{
+  g_return_if_fail (TV_IS_TIMELINE (self));
+
+  if (g_get_monotonic_time () - self->last_poll_us >= idle_us)
+    tv_timeline_poll (self);
+}
+
+void
 tv_timeline_poll (TvTimeline *self)
 {
   gboolean finished;
@@ -1168,6 +1179,7 @@ tv_timeline_poll (TvTimeline *self)
     return;
 
   start = g_get_monotonic_time ();
+  self->last_poll_us = start;
   if (self->live_func != NULL)
     {
       now = -1;

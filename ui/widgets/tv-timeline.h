@@ -75,6 +75,15 @@ void            tv_timeline_set_live_func (TvTimeline        *self,
 void            tv_timeline_poll         (TvTimeline     *self);
 
 /*
+ * tv_timeline_poll(), unless the widget polled in the last `idle_us`: for
+ * the window's timer, which must not feed the trace a second time between
+ * two frames (a frame and a timer's feed in a row made a frame interval
+ * of a live run pass 50 ms), but must when the frame clock stands still.
+ */
+void            tv_timeline_poll_if_idle (TvTimeline     *self,
+                                          gint64          idle_us);
+
+/*
  * Says the run was just paused at `time` (scenario time; the clock stands
  * still while paused): drains the run so that the mark shows at once.  The
  * marks themselves are the trace's (tv_trace_get_pauses()), drawn by the
