@@ -259,36 +259,73 @@ tv_recorder_set_wait_when_full (TvRecorder *self,
     atomic_store_explicit (&RINGS (self)[i].wait_full_ms, max_wait_ms, memory_order_relaxed);
 }
 
+static int64_t
+monotonic_ns (void)
+{
+  struct timespec now;
+
+  clock_gettime (CLOCK_MONOTONIC, &now);
+  return (int64_t) now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
 bool
 tv_ring_wait_for_room (TvRing   *ring,
                        uint64_t  head)
 {
   uint32_t max_ms = atomic_load_explicit (&ring->wait_full_ms, memory_order_relaxed);
   struct timespec nap = { 0, 20000 };
-  struct timespec now;
-  int64_t deadline;
+  int64_t now, deadline;
 
   if (max_ms == 0)
     return false;
-  clock_gettime (CLOCK_MONOTONIC, &now);
-  deadline = (int64_t) now.tv_sec * 1000000000 + now.tv_nsec + (int64_t) max_ms * 1000000;
+  now = monotonic_ns ();
+  deadline = now + (int64_t) max_ms * 1000000;
 
   /* Naps from 20 µs up to 1 ms: the consumer needs the CPU more than we
    * do, and twenty threads waiting must not keep it from running. */
   do
     {
+      uint32_t limit;
+
       nanosleep (&nap, NULL);
       if (nap.tv_nsec < 1000000)
         nap.tv_nsec *= 2;
       if (head - atomic_load_explicit (&ring->tail, memory_order_acquire) <= ring->mask)
         return true;
-      /* Turned off meanwhile (a stop: see tv_run_stop()): drop the event. */
-      if (atomic_load_explicit (&ring->wait_full_ms, memory_order_relaxed) == 0)
+      now = monotonic_ns ();
+      /* Turned off meanwhile: drop the event.  Lowered (a stop: see
+       * tv_run_stop()): the new limit counts from now. */
+      limit = atomic_load_explicit (&ring->wait_full_ms, memory_order_relaxed);
+      if (limit == 0)
         return false;
-      clock_gettime (CLOCK_MONOTONIC, &now);
+      if (limit != max_ms)
+        {
+          max_ms = limit;
+          int64_t sooner = now + (int64_t) limit * 1000000;
+
+          if (sooner < deadline)
+            deadline = sooner;
+        }
     }
-  while ((int64_t) now.tv_sec * 1000000000 + now.tv_nsec < deadline);
+  while (now < deadline);
   return false;
+}
+
+void
+tv_recorder_cap_wait_when_full (TvRecorder *self,
+                                uint32_t    max_wait_ms)
+{
+  for (uint32_t i = 0; i < self->n_rings; i++)
+    {
+      _Atomic uint32_t *wait = &RINGS (self)[i].wait_full_ms;
+      uint32_t current = atomic_load_explicit (wait, memory_order_relaxed);
+
+      while (current > max_wait_ms
+             && !atomic_compare_exchange_weak_explicit (wait, &current, max_wait_ms,
+                                                        memory_order_relaxed,
+                                                        memory_order_relaxed))
+        ;
+    }
 }
 
 uint64_t

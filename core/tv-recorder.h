@@ -125,10 +125,16 @@ size_t      tv_recorder_drain (TvRecorder *self, TvDrainFunc func, void *user_da
  * (0, the default: drop at once).  For a consumer that drains from a thread
  * of its own (TvCollector), so that a collector the scheduler leaves
  * waiting loses nothing; never for one that may go away.  Setting 0 also
- * ends the waits under way (tv_run_stop() does, so that a stop is never
- * held up by a consumer that fell behind).
+ * ends the waits under way.
  */
 void        tv_recorder_set_wait_when_full (TvRecorder *self, uint32_t max_wait_ms);
+/*
+ * Lowers that wait to at most `max_wait_ms` (never turns it on), also for
+ * the waits under way, which then end at most `max_wait_ms` from now:
+ * tv_run_stop() does, so that a stop is never held up long by a consumer
+ * that fell behind, and a consumer that keeps up loses nothing.
+ */
+void        tv_recorder_cap_wait_when_full (TvRecorder *self, uint32_t max_wait_ms);
 /* Producer side, out of line: waits for room as set above; true if some. */
 bool        tv_ring_wait_for_room (TvRing *ring, uint64_t head);
 

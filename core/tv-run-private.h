@@ -337,6 +337,10 @@ void          tv_process_child_main (TvRun *run, guint32 index) G_GNUC_NORETURN;
 void          tv_process_reap (TvRun *run, gboolean block);
 /* Whether every child this process started has been reaped.  Lock held. */
 gboolean      tv_process_all_reaped_locked (TvRun *run);
+/* How long, after a stop, a thread waits for room in its full ring before
+ * it drops an event (tv_run_stop()): well under the 50 ms tv_run_stop()
+ * waits for the engine lock. */
+#define TV_STOP_ROOM_WAIT_MS 20
 /*
  * The stop grace is over: SIGKILLs every process of the run but this one
  * (the children it started and every process a live slot runs in).  Lock

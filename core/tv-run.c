@@ -293,11 +293,15 @@ tv_run_stop (TvRun *self)
   /*
    * A thread whose ring is full may be waiting for room, maybe with the
    * engine lock held (see tv_recorder_set_wait_when_full()): from now on it
-   * drops what it records instead, so that it sees the stop at once.  The
-   * trace keeps everything recorded up to the stop.
+   * waits at most TV_STOP_ROOM_WAIT_MS for each event, and then drops it,
+   * so that it reaches the stop soon even when nobody drains.  A consumer
+   * that keeps draining (the window's Stop feeds its backlog meanwhile)
+   * gets every event the threads record on their way out; dropping them
+   * at once showed a few "lost" events after nearly every Stop of a busy
+   * run.
    */
   if (self->recorder != NULL)
-    tv_recorder_set_wait_when_full (self->recorder, 0);
+    tv_recorder_cap_wait_when_full (self->recorder, TV_STOP_ROOM_WAIT_MS);
 
   /*
    * Returns at once even when a process of the run is frozen (stopped by

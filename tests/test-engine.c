@@ -657,6 +657,48 @@ test_stop_waiting_for_room (void)
 }
 
 static void
+add_drained (uint32_t ring, const TvEvent *events, size_t n, void *user_data)
+{
+  *(gsize *) user_data += n;
+}
+
+/* The same with a consumer that keeps draining: what the thread records
+ * on its way out after the stop waits for room and is kept, not dropped. */
+static void
+test_stop_keeps_events_drained (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TvScenario) scenario = tv_scenario_parse ("test.tvs",
+                                                      "var x = 0\n"
+                                                      "main:\n"
+                                                      "    forever:\n"
+                                                      "        x += 1\n", -1, NULL, &error);
+  TvRunOptions options = TV_RUN_OPTIONS_INIT;
+  TvRecorder *recorder;
+  TvRun *run;
+  gsize drained = 0;
+
+  g_assert_no_error (error);
+  options.print_fd = -1;
+  options.ring_capacity = 64;
+  run = tv_run_new (scenario, &options, &error);
+  g_assert_no_error (error);
+  recorder = tv_run_get_recorder (run);
+  tv_recorder_set_wait_when_full (recorder, 60000);
+  g_assert_true (tv_run_start (run, &error));
+  /* The ring is full long before this, and the thread waits for room. */
+  g_assert_false (tv_run_wait_timeout (run, 100));
+  tv_run_stop (run);
+  while (!tv_run_wait_timeout (run, 1))
+    tv_recorder_drain (recorder, add_drained, &drained);
+  tv_recorder_drain (recorder, add_drained, &drained);
+  g_assert_cmpint (tv_run_get_status (run), ==, TV_RUN_STOPPED);
+  g_assert_cmpuint (drained, >, 64);
+  g_assert_cmpuint (tv_recorder_get_dropped (recorder), ==, 0);
+  tv_run_free (run);
+}
+
+static void
 collect_os_ids (uint32_t ring, const TvEvent *events, size_t n, void *user_data)
 {
   GArray *tids = user_data;
@@ -1971,6 +2013,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tv/engine/stop-undetected", test_stop_undetected);
   g_test_add_func ("/tv/engine/nice", test_nice);
   g_test_add_func ("/tv/engine/stop-waiting-for-room", test_stop_waiting_for_room);
+  g_test_add_func ("/tv/engine/stop-keeps-events-drained", test_stop_keeps_events_drained);
   g_test_add_func ("/tv/engine/release-not-held", test_release_not_held);
   g_test_add_func ("/tv/engine/runtime-errors", test_runtime_errors);
   g_test_add_func ("/tv/engine/timeouts", test_timeouts);
