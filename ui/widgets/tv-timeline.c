@@ -148,12 +148,20 @@ static guint signals[N_SIGNALS];
  * window. */
 #define LIVE_REDRAW_US  40000
 
-/* The drawing is out of date; a live one is drawn again at most every
- * LIVE_REDRAW_US (tv_timeline_snapshot()). */
+/*
+ * The drawing is out of date; a live one is drawn again at most every
+ * LIVE_REDRAW_US (tv_timeline_snapshot()).  Until then a frame would only
+ * paint the same image again, which on 2 cores took the main thread's CPU
+ * from the frames that matter: the tick callback asks again at the next
+ * frame.
+ */
 static void
 redraw (TvTimeline *self)
 {
   self->cache_stale = TRUE;
+  if (self->tick_id != 0 && self->cache != NULL && tv_timeline_is_live (self)
+      && g_get_monotonic_time () - self->cache_built < LIVE_REDRAW_US)
+    return;
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -1236,6 +1244,7 @@ tv_timeline_poll (TvTimeline *self)
         tv_timeline_set_run (self, NULL);
       else
         tv_timeline_set_live_func (self, NULL, NULL);
+      redraw (self);   /* no longer live: the last picture at once */
       g_signal_emit (self, signals[RUN_ENDED], 0);
     }
 }
