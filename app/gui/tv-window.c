@@ -573,9 +573,12 @@ tv_window_run (TvWindow *self)
 
   options.speed = self->speed;
   /* Threads that work or record flat out must not take the CPU from the
-   * main loop that draws them (on 2 cores, 20 of them at the same priority
-   * left it a twentieth of one). */
-  options.nice = 10;
+   * main loop that draws them: on 2 cores, 20 of them at the same priority
+   * left it a twentieth of one, and at nice 10 (weight 110 each against
+   * the main loop's 1024) still about half of one.  At 19 (weight 15) the
+   * main loop gets most of a core whenever it wants it; the threads get
+   * the rest, which is all of it while the window is idle. */
+  options.nice = 19;
   /*
    * The timeline collects the run (tv-collector.h) and holds the recording
    * back while its picture is behind: the engine's small default rings
