@@ -23,6 +23,10 @@
  */
 #define FEED_SLICE     TV_COLLECTOR_CHUNK_EVENTS
 #define FEED_BUDGET_US 6000
+/* A frame that draws the picture again (every LIVE_REDRAW_US) feeds one
+ * slice only: the drawing and a full share of feeding in one frame made
+ * the longest frames. */
+#define FEED_DRAW_BUDGET_US 0
 /* Once the run has ended nothing moves but the backlog: a larger share,
  * still well under a frame that anyone would notice. */
 #define FEED_ENDED_BUDGET_US 25000
@@ -148,6 +152,14 @@ static guint signals[N_SIGNALS];
  * window. */
 #define LIVE_REDRAW_US  40000
 
+/* Whether a live drawing made at cache_built is old enough to be made again. */
+static gboolean
+drawing_due (TvTimeline *self,
+             gint64      now)
+{
+  return self->cache == NULL || now - self->cache_built >= LIVE_REDRAW_US;
+}
+
 /*
  * The drawing is out of date; a live one is drawn again at most every
  * LIVE_REDRAW_US (tv_timeline_snapshot()).  Until then a frame would only
@@ -159,8 +171,8 @@ static void
 redraw (TvTimeline *self)
 {
   self->cache_stale = TRUE;
-  if (self->tick_id != 0 && self->cache != NULL && tv_timeline_is_live (self)
-      && g_get_monotonic_time () - self->cache_built < LIVE_REDRAW_US)
+  if (self->tick_id != 0 && tv_timeline_is_live (self)
+      && !drawing_due (self, g_get_monotonic_time ()))
     return;
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -635,7 +647,7 @@ tv_timeline_snapshot (GtkWidget   *widget,
   if (self->cache == NULL || self->cache_width != width || self->cache_height != height ||
       self->cache_scale != scale ||
       (self->cache_stale && (!tv_timeline_is_live (self) ||
-                             g_get_monotonic_time () - self->cache_built >= LIVE_REDRAW_US)))
+                             drawing_due (self, g_get_monotonic_time ()))))
     {
       gint64 start = g_get_monotonic_time (), took;
       cairo_surface_t *surface;
@@ -1205,7 +1217,12 @@ tv_timeline_poll (TvTimeline *self)
        * when it stops, has everything.
        */
       finished = tv_run_is_finished (self->run);
-      budget_end = start + (finished ? FEED_ENDED_BUDGET_US : FEED_BUDGET_US);
+      if (finished)
+        budget_end = start + FEED_ENDED_BUDGET_US;
+      else if (drawing_due (self, start))
+        budget_end = start + FEED_DRAW_BUDGET_US;
+      else
+        budget_end = start + FEED_BUDGET_US;
       if (finished && !self->collector_stopped)
         {
           tv_collector_stop (self->collector);
