@@ -626,10 +626,11 @@ test_stop_forever (void)
   g_assert_cmpuint (count_events (r, TV_EV_THREAD_EXIT, TV_NO_THREAD), ==, 3);
 }
 
-/* A thread that waits for room in its full ring (nobody drains it here)
- * must see a stop at once instead of waiting out its 60 s. */
-static void
-test_stop_waiting_for_room (void)
+/* A run whose one thread records flat out into a 64-event ring that
+ * nobody has drained, waiting up to 60 s for room: it waits by the time
+ * this returns. */
+static TvRun *
+start_waiting_for_room (void)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(TvScenario) scenario = tv_scenario_parse ("test.tvs",
@@ -649,6 +650,16 @@ test_stop_waiting_for_room (void)
   g_assert_true (tv_run_start (run, &error));
   /* The ring is full long before this, and the thread waits for room. */
   g_assert_false (tv_run_wait_timeout (run, 100));
+  return run;
+}
+
+/* A thread that waits for room in its full ring (nobody drains it here)
+ * must see a stop soon instead of waiting out its 60 s. */
+static void
+test_stop_waiting_for_room (void)
+{
+  TvRun *run = start_waiting_for_room ();
+
   tv_run_stop (run);
   g_assert_true (tv_run_wait_timeout (run, 30000));
   g_assert_cmpint (tv_run_get_status (run), ==, TV_RUN_STOPPED);
@@ -667,27 +678,10 @@ add_drained (uint32_t ring, const TvEvent *events, size_t n, void *user_data)
 static void
 test_stop_keeps_events_drained (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TvScenario) scenario = tv_scenario_parse ("test.tvs",
-                                                      "var x = 0\n"
-                                                      "main:\n"
-                                                      "    forever:\n"
-                                                      "        x += 1\n", -1, NULL, &error);
-  TvRunOptions options = TV_RUN_OPTIONS_INIT;
-  TvRecorder *recorder;
-  TvRun *run;
+  TvRun *run = start_waiting_for_room ();
+  TvRecorder *recorder = tv_run_get_recorder (run);
   gsize drained = 0;
 
-  g_assert_no_error (error);
-  options.print_fd = -1;
-  options.ring_capacity = 64;
-  run = tv_run_new (scenario, &options, &error);
-  g_assert_no_error (error);
-  recorder = tv_run_get_recorder (run);
-  tv_recorder_set_wait_when_full (recorder, 60000);
-  g_assert_true (tv_run_start (run, &error));
-  /* The ring is full long before this, and the thread waits for room. */
-  g_assert_false (tv_run_wait_timeout (run, 100));
   tv_run_stop (run);
   while (!tv_run_wait_timeout (run, 1))
     tv_recorder_drain (recorder, add_drained, &drained);
