@@ -99,6 +99,29 @@ static const GActionEntry app_actions[] = {
   { "quit", quit_action },
 };
 
+/* Whether the kernel offers a GPU to render with (a DRM render node). */
+static gboolean
+has_render_node (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/dev/dri", 0, NULL);
+  const char *name;
+
+  if (dir == NULL)
+    return FALSE;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_prefix (name, "renderD"))
+      return TRUE;
+  return FALSE;
+}
+
+void
+tv_application_choose_renderer (void)
+{
+  if (g_getenv ("GSK_RENDERER") != NULL || has_render_node ())
+    return;
+  g_setenv ("GSK_RENDERER", "cairo", FALSE);
+}
+
 static void
 tv_application_startup (GApplication *app)
 {

@@ -17,4 +17,13 @@ TvApplication *tv_application_new (void);
 /* Loads the compiled-in resources (the .ui templates, CSS and icons) once. */
 void           tv_application_register_resources (void);
 
+/*
+ * Picks GSK's cairo renderer on a machine with no GPU render node (no
+ * /dev/dri/renderD*), unless GSK_RENDERER is set: GTK would pick GL, which
+ * Mesa then emulates on the CPU at 70-200 ms a frame however little
+ * changed (docs/performance.md, "Frame times").  Call it from main(),
+ * before GTK makes its first renderer and before any thread starts.
+ */
+void           tv_application_choose_renderer (void);
+
 G_END_DECLS

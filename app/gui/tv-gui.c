@@ -11,7 +11,9 @@ int
 tv_gui_main (int    argc,
              char **argv)
 {
-  g_autoptr(TvApplication) app = tv_application_new ();
+  g_autoptr(TvApplication) app = NULL;
 
+  tv_application_choose_renderer ();
+  app = tv_application_new ();
   return g_application_run (G_APPLICATION (app), argc, argv);
 }

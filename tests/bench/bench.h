@@ -34,10 +34,9 @@ void   bench_dropped (guint64 n_events, gboolean collector, guint32 ring_capacit
  * when the CLI is not built or the run failed. */
 gboolean bench_dropped_cli (guint64 n_events, guint64 *recorded, guint64 *dropped);
 
-/* threadviz-bench-window --json's keys ("live_frame_max_ms": ..., without
- * the braces), or NULL without a display or the window. */
-/* threadviz-bench-window's JSON members (no braces) with GSK_RENDERER
- * set to `renderer` (NULL: the one GTK picks), or NULL without a display. */
+/* threadviz-bench-window --json's members ("live_frame_max_ms": ...,
+ * without the braces) with GSK_RENDERER set to `renderer` (NULL: unset,
+ * the one ThreadViz picks), or NULL without a display or the window. */
 char    *bench_live_window (gboolean quick, const char *renderer);
 /* The number `key` has in those members, or -1. */
 double   bench_live_value (const char *live, const char *key);

@@ -274,6 +274,8 @@ main (int   argc,
   g_setenv ("XDG_DATA_HOME", home, TRUE);
   g_setenv ("XDG_CONFIG_HOME", home, TRUE);
   g_setenv ("XDG_CACHE_HOME", home, TRUE);
+  /* The renderer the application would pick (GSK_RENDERER, if set, wins). */
+  tv_application_choose_renderer ();
   if (!gtk_init_check ())
     {
       g_printerr ("threadviz-bench-window: no display (run it under xvfb-run -a)\n");

@@ -65,7 +65,7 @@ main (int   argc,
   guint64 recorded_collector = 0, dropped_collector = 0;
   const char *dropped_path = "collector";
   g_autofree char *live = NULL;
-  g_autofree char *live_default = NULL;
+  g_autofree char *live_gl = NULL;
   guint64 dropped_target_events;
   BenchRender r;
   BenchPreload p = { 0, 0, 0, FALSE };
@@ -126,19 +126,19 @@ main (int   argc,
     }
   bench_dropped (dropped_target_events, FALSE, 0, &recorded_20ms, &dropped_20ms);
   bench_dropped (dropped_target_events, TRUE, 1u << 20, &recorded_big, &dropped_big);
-  /* The window's frames, drawn by GSK's cairo renderer: what the
-   * application itself costs.  Then with the renderer GTK picks, for
-   * context: on a machine without a GPU that is GL emulated by llvmpipe,
-   * which spends ~130 ms of the main thread's CPU on a frame however
-   * little changed (docs/performance.md, "Frame times"). */
-  live = bench_live_window (quick, "cairo");
-  live_default = bench_live_window (quick, NULL);
-  if (live_default != NULL)
+  /* The window's frames with the renderer ThreadViz picks: GL where the
+   * machine has a GPU, cairo where it has none (tv_application_choose_renderer()).
+   * Then with GL forced, for context: without a GPU, Mesa emulates it on
+   * the CPU at ~130 ms of the main thread a frame however little changed
+   * (docs/performance.md, "Frame times"). */
+  live = bench_live_window (quick, NULL);
+  live_gl = bench_live_window (quick, "gl");
+  if (live_gl != NULL)
     {
-      g_auto(GStrv) parts = g_strsplit (live_default, "\"live_", -1);
+      g_auto(GStrv) parts = g_strsplit (live_gl, "\"live_", -1);
 
-      g_free (live_default);
-      live_default = g_strjoinv ("\"live_default_", parts);
+      g_free (live_gl);
+      live_gl = g_strjoinv ("\"live_gl_", parts);
     }
   add_ns = bench_trace_add_ns ();
   bench_render (&r, quick);
@@ -213,8 +213,8 @@ main (int   argc,
         else
           printf (", \"live_frame_max_ms\": null, \"live_frame_p99_ms\": null, "
                   "\"live_stall_max_ms\": null");
-        if (live_default != NULL)
-          printf (", %s", live_default);
+        if (live_gl != NULL)
+          printf (", %s", live_gl);
         printf (", \"dropped_events_path\": \"%s\", \"clock_source\": \"%s\", \"quick\": %s, "
                 "\"renderer\": %s, \"targets_met\": %s}\n",
                 dropped_path,
@@ -248,8 +248,8 @@ main (int   argc,
         printf ("dropped_events through: %s\n", dropped_path);
         printf ("live window (target: frame and stall <= 50 ms): %s\n",
                 live != NULL ? live : "not measured (no display: run under xvfb-run -a)");
-        if (live_default != NULL)
-          printf ("live window, the renderer GTK picks: %s\n", live_default);
+        if (live_gl != NULL)
+          printf ("live window, GL forced: %s\n", live_gl);
         printf ("clock source: %s%s\n",
                 tv_clock_get_source (&clock) == TV_CLOCK_SOURCE_TSC ? "tsc" : "monotonic",
                 r.have_renderer ? "" : "; built without the renderer: render_* are 0");
