@@ -130,8 +130,8 @@ static inline gboolean
 is_available (TvObj *obj)
 {
   if (obj->kind == TV_OBJ_SEMAPHORE)
-    return atomic_load_explicit (&obj->value, memory_order_relaxed) > 0;
-  return atomic_load_explicit (&obj->owner, memory_order_relaxed) == TV_NO_THREAD;
+    return atomic_load_explicit (&obj->value, memory_order_seq_cst) > 0;
+  return atomic_load_explicit (&obj->owner, memory_order_seq_cst) == TV_NO_THREAD;
 }
 
 /* One try at a semaphore: a CAS from a value > 0 to one less.  Any
@@ -208,19 +208,25 @@ wake_waiter (TvShared *sh, TvObj *obj)
   tv_shared_unlock (sh);
 }
 
-/* A thread leaves a lock's or semaphore's slow path.  One that leaves
- * without it (timeout, stop) may have been the one a release woke: it
- * passes the wake on when the object is there and others still wait.
- * Lock held. */
+/* A thread leaves a lock's or semaphore's slow path.  It may have been
+ * the one a release woke: it passes the wake on when the object is there
+ * and others still wait, whether it got the object or left without it
+ * (timeout, stop).  Lock held. */
 static void
-leave_slow_locked (TvObj *obj, gboolean owns)
+leave_slow_locked (TvObj *obj)
 {
   guint32 left;
 
   if (!counts_waiters (obj))
     return;
   left = atomic_fetch_sub_explicit (&obj->waiters, 1, memory_order_seq_cst) - 1;
-  if (!owns && left > 0 && is_available (obj))
+  /*
+   * Also when it got the object: a semaphore's value may have gone up by
+   * more than one while only one wake was on its way (wake_waiter() sends
+   * one at a time), and what is left belongs to the next waiter.  A lock
+   * or rlock this thread now owns is not available, so no wake there.
+   */
+  if (left > 0 && is_available (obj))
     pthread_cond_signal (&obj->cond);
 }
 
@@ -260,7 +266,7 @@ acquire_slow (TvCtx        *ctx,
         break;
       if (!blocking)
         {
-          leave_slow_locked (obj, FALSE);
+          leave_slow_locked (obj);
           tv_shared_unlock (sh);
           tv_emit (ctx, TV_EV_ACQUIRE_FAILED, line, id, TV_NO_THREAD, 0);
           ctx->acquired = FALSE;
@@ -281,13 +287,13 @@ acquire_slow (TvCtx        *ctx,
                     id, 0, line, deadline);
       if (r == TV_BLOCK_STOP)
         {
-          leave_slow_locked (obj, FALSE);
+          leave_slow_locked (obj);
           tv_shared_unlock (sh);
           return TV_FLOW_STOP;
         }
       if (r == TV_BLOCK_TIMEOUT)
         {
-          leave_slow_locked (obj, FALSE);
+          leave_slow_locked (obj);
           tv_shared_unlock (sh);
           tv_emit (ctx, TV_EV_ACQUIRE_FAILED, line, id, TV_NO_THREAD, 0);
           tv_emit_state (ctx, TV_STATE_RUNNING, line, 0, 0);
@@ -297,7 +303,7 @@ acquire_slow (TvCtx        *ctx,
       waited = TRUE;
     }
 
-  leave_slow_locked (obj, TRUE);
+  leave_slow_locked (obj);
   t = now (ctx);
   if (waited)
     {

@@ -1808,6 +1808,33 @@ test_wake_not_lost (void)
 }
 
 static void
+test_semaphore_releases_wake_all (void)
+{
+  /* Two waiters asleep on a semaphore, then two releases in a row: the
+   * second comes while the first one's wake is still on its way, and
+   * sends none (wake_waiter()).  The woken waiter must pass the wake on,
+   * since a unit is left, even though it got one itself: otherwise the
+   * last round leaves a unit and a waiter asleep for good.  Forty waiters,
+   * twenty rounds; a run that hangs is stopped after 10 s and fails. */
+  g_autoptr(Result) r = run_full ("semaphore S 0\n"
+                                  "var n = 0\n"
+                                  "thread c * 40:\n"
+                                  "    acquire S\n"
+                                  "    n += 1\n"
+                                  "main:\n"
+                                  "    start c\n"
+                                  "    repeat 20:\n"
+                                  "        sleep 20ms\n"
+                                  "        release S\n"
+                                  "        release S\n"
+                                  "    join c\n"
+                                  "    print \"{n}\"\n", 10.0, 10000, TV_STATE_RUNNING);
+
+  g_assert_cmpint (r->status, ==, TV_RUN_FINISHED);
+  g_assert_cmpstr (r->output->str, ==, "40\n");
+}
+
+static void
 test_semaphore_hammer (void)
 {
   /* A binary semaphore used as a lock by three threads as fast as they
@@ -2030,6 +2057,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tv/engine/lock-hammer", test_lock_hammer);
   g_test_add_func ("/tv/engine/semaphore-hammer", test_semaphore_hammer);
   g_test_add_func ("/tv/engine/wake-not-lost", test_wake_not_lost);
+  g_test_add_func ("/tv/engine/semaphore-releases-wake-all", test_semaphore_releases_wake_all);
   g_test_add_func ("/tv/engine/release-held-by-other", test_release_held_by_other);
   g_test_add_func ("/tv/engine/rlock-waits-for-last-release", test_rlock_waits_for_last_release);
   g_test_add_func ("/tv/engine/exit-kept", test_exit_kept);
