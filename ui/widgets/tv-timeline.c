@@ -25,7 +25,8 @@
 #define FEED_BUDGET_US 6000
 /* A frame that draws the picture again (every LIVE_REDRAW_US) feeds one
  * slice only: the drawing and a full share of feeding in one frame made
- * the longest frames. */
+ * the longest frames.  Only a frame's own poll: a window that draws
+ * nothing (another page, minimised) is fed by its timer in full shares. */
 #define FEED_DRAW_BUDGET_US 0
 /* Once the run has ended nothing moves but the backlog: a larger share,
  * still well under a frame that anyone would notice. */
@@ -95,6 +96,7 @@ struct _TvTimeline
   gint64          rows_checked;
   int             rows_content;   /* the height size_allocate was given rows for */
   gint64          last_poll_us;   /* when tv_timeline_poll() last fed the trace */
+  gboolean        in_tick;        /* polled by the frame clock: this frame paints */
 
   /* Input state */
   double          pointer_x;
@@ -361,7 +363,9 @@ tick_cb (GtkWidget     *widget,
 {
   TvTimeline *self = TV_TIMELINE (widget);
 
+  self->in_tick = gtk_widget_get_mapped (widget);
   tv_timeline_poll (self);
+  self->in_tick = FALSE;
 
   if (self->run == NULL && self->live_func == NULL)
     {
@@ -1219,7 +1223,7 @@ tv_timeline_poll (TvTimeline *self)
       finished = tv_run_is_finished (self->run);
       if (finished)
         budget_end = start + FEED_ENDED_BUDGET_US;
-      else if (drawing_due (self, start))
+      else if (self->in_tick && drawing_due (self, start))
         budget_end = start + FEED_DRAW_BUDGET_US;
       else
         budget_end = start + FEED_BUDGET_US;
