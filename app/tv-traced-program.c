@@ -183,6 +183,11 @@ make_environment (const char *library,
   g_autofree char *fd_text = g_strdup_printf ("%d", fd);
   g_autofree char *pid_text = g_strdup_printf ("%d", (int) getpid ());
 
+  if (g_environ_getenv (env, TV_ENV_CHOSEN_RENDERER) != NULL)
+    {
+      env = g_environ_unsetenv (env, "GSK_RENDERER");
+      env = g_environ_unsetenv (env, TV_ENV_CHOSEN_RENDERER);
+    }
   env = g_environ_setenv (env, "LD_PRELOAD", preload, TRUE);
   env = g_environ_setenv (env, TV_PRELOAD_ENV_FD, fd_text, TRUE);
   env = g_environ_setenv (env, TV_PRELOAD_ENV_PID, pid_text, TRUE);

@@ -20,6 +20,13 @@
 
 G_BEGIN_DECLS
 
+/*
+ * Set (to "1") beside GSK_RENDERER when ThreadViz chose the renderer itself
+ * (tv_application_choose_renderer()): a traced program's environment then
+ * gets neither, so that it picks its own renderer as it would elsewhere.
+ */
+#define TV_ENV_CHOSEN_RENDERER "THREADVIZ_CHOSE_GSK_RENDERER"
+
 typedef struct _TvTracedProgram TvTracedProgram;
 
 typedef enum

@@ -6,7 +6,10 @@
 
 #include <gtksourceview/gtksource.h>
 
+#include <glib/gstdio.h>
+
 #include "tv-application.h"
+#include "tv-traced-program.h"
 #include "tv-lessons.h"
 #include "tv-resources.h"
 #include "tv-window.h"
@@ -99,7 +102,8 @@ static const GActionEntry app_actions[] = {
   { "quit", quit_action },
 };
 
-/* Whether the kernel offers a GPU to render with (a DRM render node). */
+/* Whether the kernel offers this user a GPU to render with (a DRM render
+ * node it may open: without access Mesa falls back to software too). */
 static gboolean
 has_render_node (void)
 {
@@ -109,8 +113,15 @@ has_render_node (void)
   if (dir == NULL)
     return FALSE;
   while ((name = g_dir_read_name (dir)) != NULL)
-    if (g_str_has_prefix (name, "renderD"))
-      return TRUE;
+    {
+      g_autofree char *path = NULL;
+
+      if (!g_str_has_prefix (name, "renderD"))
+        continue;
+      path = g_build_filename ("/dev/dri", name, NULL);
+      if (g_access (path, R_OK | W_OK) == 0)
+        return TRUE;
+    }
   return FALSE;
 }
 
@@ -120,6 +131,8 @@ tv_application_choose_renderer (void)
   if (g_getenv ("GSK_RENDERER") != NULL || has_render_node ())
     return;
   g_setenv ("GSK_RENDERER", "cairo", FALSE);
+  /* Not for the programs the window traces (tv-traced-program.c). */
+  g_setenv (TV_ENV_CHOSEN_RENDERER, "1", TRUE);
 }
 
 static void
