@@ -401,7 +401,11 @@ tv_block (TvCtx          *ctx,
             wall = MIN (wall, tv_clock_wall_ns () + TV_ORPHAN_CHECK_NS);
           tv_shared_wait_until (sh, cond, wall);
         }
-      else if (ctx->run->in_child)
+      /* A lock's or semaphore's waiter also looks again now and then: its
+       * wake is sent once (wake_waiter()), and a signal that glibc's
+       * condition variable lost (BZ #25847, fixed after 2.36) would
+       * otherwise leave it asleep with the object free. */
+      else if (ctx->run->in_child || kind == TV_WAIT_LOCK || kind == TV_WAIT_SEMAPHORE)
         tv_shared_wait_until (sh, cond, tv_clock_wall_ns () + TV_ORPHAN_CHECK_NS);
       else
         tv_shared_wait (sh, cond);
