@@ -44,8 +44,6 @@
  * to catch up. */
 #define WAIT_WHEN_FULL_MS 10000
 
-#define CHUNK_EVENTS TV_COLLECTOR_CHUNK_EVENTS
-
 /* The staging arrays keep their memory up to this many events; a burst
  * past it gives it back. */
 #define BATCH_KEEP_EVENTS 65536
@@ -168,9 +166,9 @@ collect_once (TvCollector *self,
                          (TvEvent *) self->merged->data);
 
   pthread_mutex_lock (&self->lock);
-  for (gsize done = 0; done < n; done += CHUNK_EVENTS)
+  for (gsize done = 0; done < n; done += TV_COLLECTOR_CHUNK_EVENTS)
     {
-      guint len = (guint) MIN ((gsize) CHUNK_EVENTS, n - done);
+      guint len = (guint) MIN ((gsize) TV_COLLECTOR_CHUNK_EVENTS, n - done);
       GArray *chunk = g_array_sized_new (FALSE, FALSE, sizeof (TvEvent), len);
 
       g_array_append_vals (chunk, &g_array_index (self->merged, TvEvent, done), len);

@@ -61,9 +61,10 @@ gsize        tv_collector_feed (TvCollector *self,
 /*
  * Like tv_collector_feed(), and also hands every event to `writer` (NULL
  * for none) exactly as tv_capture_writer_drain() would.  With `max_events`
- * > 0, feeds chunks (TV_COLLECTOR_CHUNK_EVENTS at most), oldest first, until about that
- * many are fed (at least one chunk), so that a frame's share stays
- * bounded; the rest waits for the next call.  0 feeds everything.
+ * > 0, feeds chunks (TV_COLLECTOR_CHUNK_EVENTS at most), oldest first,
+ * until about that many are fed (at least one chunk), so that a frame's
+ * share stays bounded; the rest waits for the next call.  0 feeds
+ * everything.
  */
 gsize        tv_collector_feed_full (TvCollector     *self,
                                      TvTrace         *trace,

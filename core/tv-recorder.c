@@ -300,9 +300,9 @@ tv_ring_wait_for_room (TvRing   *ring,
         return false;
       if (limit != max_ms)
         {
-          max_ms = limit;
           int64_t sooner = now + (int64_t) limit * 1000000;
 
+          max_ms = limit;
           if (sooner < deadline)
             deadline = sooner;
         }

@@ -9,9 +9,9 @@
 #include <glib/gstdio.h>
 
 #include "tv-application.h"
-#include "tv-traced-program.h"
 #include "tv-lessons.h"
 #include "tv-resources.h"
+#include "tv-traced-program.h"
 #include "tv-window.h"
 
 /* What a launch with no file opens: lesson 1. */

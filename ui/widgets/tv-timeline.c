@@ -96,7 +96,6 @@ struct _TvTimeline
   gint64          rows_checked;
   int             rows_content;   /* the height size_allocate was given rows for */
   gint64          last_poll_us;   /* when tv_timeline_poll() last fed the trace */
-  gboolean        in_tick;        /* polled by the frame clock: this frame paints */
 
   /* Input state */
   double          pointer_x;
@@ -181,6 +180,7 @@ redraw (TvTimeline *self)
 
 static void invalidate (TvTimeline *self);
 static int content_height (TvTimeline *self, int width, int height);
+static void poll_feed (TvTimeline *self, gboolean frame_paints);
 
 static void
 trace_grew (TvTimeline *self)
@@ -363,9 +363,7 @@ tick_cb (GtkWidget     *widget,
 {
   TvTimeline *self = TV_TIMELINE (widget);
 
-  self->in_tick = gtk_widget_get_mapped (widget);
-  tv_timeline_poll (self);
-  self->in_tick = FALSE;
+  poll_feed (self, gtk_widget_get_mapped (widget));
 
   if (self->run == NULL && self->live_func == NULL)
     {
@@ -1191,13 +1189,14 @@ tv_timeline_poll_if_idle (TvTimeline *self,
     tv_timeline_poll (self);
 }
 
-void
-tv_timeline_poll (TvTimeline *self)
+/* tv_timeline_poll(); `frame_paints`: called by the frame clock of a mapped
+ * widget, whose frame draws the picture when it is due. */
+static void
+poll_feed (TvTimeline *self,
+           gboolean    frame_paints)
 {
   gboolean finished;
   gint64 now, start, took;
-
-  g_return_if_fail (TV_IS_TIMELINE (self));
 
   if (self->trace == NULL || (self->run == NULL && self->live_func == NULL))
     return;
@@ -1223,7 +1222,7 @@ tv_timeline_poll (TvTimeline *self)
       finished = tv_run_is_finished (self->run);
       if (finished)
         budget_end = start + FEED_ENDED_BUDGET_US;
-      else if (self->in_tick && drawing_due (self, start))
+      else if (frame_paints && drawing_due (self, start))
         budget_end = start + FEED_DRAW_BUDGET_US;
       else
         budget_end = start + FEED_BUDGET_US;
@@ -1268,6 +1267,14 @@ tv_timeline_poll (TvTimeline *self)
       redraw (self);   /* no longer live: the last picture at once */
       g_signal_emit (self, signals[RUN_ENDED], 0);
     }
+}
+
+void
+tv_timeline_poll (TvTimeline *self)
+{
+  g_return_if_fail (TV_IS_TIMELINE (self));
+
+  poll_feed (self, FALSE);
 }
 
 void
